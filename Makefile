@@ -1,0 +1,45 @@
+# ct_pipeline — the commands. `make demo` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: demo test dev lint bench venv browser clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip uv
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's Chromium renders PNG charts (kaleido) and runs the browser tests; installed when we can.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium (for PNG charts and browser tests)…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Could not install chromium: PNG charts will be skipped, HTML still written."; \
+	  else echo "No chromium and not root: PNG charts will be skipped, HTML still written."; fi; }
+
+demo: $(STAMP) browser
+	@$(BIN)/ct-pipeline demo
+
+test: $(STAMP) browser
+	@$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+dev: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
+
+lint: $(STAMP)
+	@$(BIN)/ruff check ct_pipeline assets tests
+
+bench: $(STAMP)
+	@$(BIN)/ct-pipeline bench
+
+clean:
+	rm -rf $(VENV) .dagster_home

@@ -1,0 +1,77 @@
+"""Pydantic model of the registry: fields, tables and code lists. Unknown keys are errors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LogicalType = Literal["string", "integer", "float", "boolean", "date", "timestamp", "code", "code_list"]
+PiiClass = Literal["direct", "quasi", "token", "none"]
+Layer = Literal["raw", "ledger", "staging", "core", "mart", "public", "reference"]
+Zone = Literal["restricted", "analyst", "public"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(Strict):
+    name: str = ""
+    type: LogicalType
+    description: str = Field(min_length=10)
+    pii: PiiClass
+    nullable: bool = True
+    codelist: str | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _codelist_matches_type(self) -> FieldSpec:
+        if self.type in ("code", "code_list") and not self.codelist:
+            raise ValueError(f"field {self.name!r} of type {self.type} needs a codelist")
+        if self.type not in ("code", "code_list") and self.codelist:
+            raise ValueError(f"field {self.name!r}: codelist only for code types")
+        return self
+
+
+class ColumnRef(Strict):
+    name: str
+    nullable: bool | None = None
+
+
+class TableSpec(Strict):
+    name: str = ""
+    layer: Layer
+    zone: Zone
+    grain: str = Field(pattern=r"^one row per ")
+    description: str = Field(min_length=10)
+    primary_key: list[str] = Field(default_factory=list)
+    columns: list[ColumnRef]
+
+
+class Code(BaseModel):
+    # Extra keys (min_age, max_age, …) are attributes of the code, kept as given.
+    model_config = ConfigDict(extra="allow", frozen=True)
+    code: str
+    label: str
+    variants: list[str] = Field(default_factory=list)
+
+
+class CodeList(Strict):
+    name: str
+    description: str
+    codes: list[Code]
+
+    @model_validator(mode="after")
+    def _unique(self) -> CodeList:
+        seen = [c.code for c in self.codes]
+        dupes = {c for c in seen if seen.count(c) > 1}
+        if dupes:
+            raise ValueError(f"code list {self.name}: duplicate codes {sorted(dupes)}")
+        return self
+
+    @property
+    def codes_set(self) -> frozenset[str]:
+        return frozenset(c.code for c in self.codes)
