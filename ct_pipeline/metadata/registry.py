@@ -117,16 +117,28 @@ def _check(reg: Registry) -> None:
         raise ValueError("registry is inconsistent:\n  " + "\n  ".join(problems))
 
 
+def _merged(kind: str) -> dict:
+    """`fields.yaml` then `fields_<subject>.yaml` (same for tables): one registry, a file per subject."""
+    merged: dict = {}
+    for path in [HERE / f"{kind}.yaml", *sorted(HERE.glob(f"{kind}_*.yaml"))]:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, spec in (doc.get(kind) or {}).items():
+            if name in merged:
+                raise ValueError(f"{kind[:-1]} {name!r} is declared twice (again in {path.name})")
+            merged[name] = spec
+    return merged
+
+
 @cache
 def load_registry() -> Registry:
-    fdoc = yaml.safe_load((HERE / "fields.yaml").read_text(encoding="utf-8"))
-    tdoc = yaml.safe_load((HERE / "tables.yaml").read_text(encoding="utf-8"))
-    fields = {n: FieldSpec.model_validate({**spec, "name": n}) for n, spec in fdoc["fields"].items()}
+    fields = {
+        n: FieldSpec.model_validate({**spec, "name": n}) for n, spec in _merged("fields").items()
+    }
     tables = {
         n: TableSpec.model_validate(
             {**spec, "name": n, "columns": [c if isinstance(c, dict) else {"name": c} for c in spec["columns"]]}
         )
-        for n, spec in tdoc["tables"].items()
+        for n, spec in _merged("tables").items()
     }
     reg = Registry(fields, tables, _load_codelists(), _load_countries())
     _check(reg)
