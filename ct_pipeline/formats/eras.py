@@ -50,8 +50,14 @@ def load_eras() -> dict[str, Era]:
 
 @cache
 def not_recorded() -> frozenset[str]:
+    """Trimmed lower-case values meaning "not recorded": eras.yaml's list and the registry's
+    codelists/not_recorded.yaml (the two were written apart; a value in either one counts)."""
     doc = yaml.safe_load((HERE / "eras.yaml").read_text(encoding="utf-8"))
-    return frozenset(v.strip().lower() for v in doc["not_recorded"])
+    values = set(doc["not_recorded"])
+    extra = HERE.parent / "metadata" / "codelists" / "not_recorded.yaml"
+    if extra.exists():
+        values |= set(yaml.safe_load(extra.read_text(encoding="utf-8")).get("values") or [])
+    return frozenset(str(v).strip().lower() for v in values)
 
 
 @cache

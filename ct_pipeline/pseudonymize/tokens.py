@@ -1,33 +1,275 @@
-"""Keyed tokens (HMAC-SHA256) and generalisation of quasi-identifiers. A first version; see issue 4."""
+"""Keyed tokens (HMAC-SHA256) and the generalisation of quasi-identifiers at the staging boundary.
+
+Tokens
+------
+``token = HMAC-SHA256(key, kind 0x1F part 0x1F part …)``, the first 128 bits in hex (32 characters),
+with the key version in the row's ``key_version`` column. Never a plain hash: without the key a token
+cannot be recomputed from a guessed name and date of birth.
+
+- ``case_token``: kind ``case``, parts: normalised mission code, normalised case number.
+- ``identity_token`` (restricted zone; the exact, record-level person token):
+  - name **and** date of birth known → kind ``person``: normalised name (order-free, see
+    `normalise.py`) + ISO date of birth. Global: the same person in two missions or eras gets the
+    same token whenever these agree. ``identity_basis = 'name_dob'``.
+  - otherwise (only an age, or no name) → kind ``person-case``: mission, case number and name.
+    An age is too weak to identify anyone (every "Maria Popescu, 25" would merge), so the exact
+    token is scoped to the case, ``identity_basis = 'case'``; the record is linked to the same
+    person elsewhere only by the probabilistic linkage (`linkage.py`), which compares the birth
+    year estimated from the age with a ±1 year tolerance.
+- ``person_token`` (analyst zone): the token of the linked cluster the record belongs to — the
+  ``identity_token`` of the cluster's earliest record, kept stable across runs (`linkage.py`).
+
+Generalisation (stg_*)
+----------------------
+date of birth → ``birth_year``, ``age_at_identification`` (completed years on the identification
+date, or on the registration date when the identification date is missing) and the CTDC
+``age_band``; with only a reported age: age_at_identification = the reported age and birth_year =
+year of (identification or registration) − age (an estimate, ±1). ``registration_year``,
+``identification_year``, ``exploitation_days`` (end − start). Names, case numbers, documents, phones,
+addresses, narratives, interviewer and provider names are dropped: stg_* hold exactly the registry
+columns, and `validate` checks them. Impossible values (age < 0 or > 100, negative durations) become
+null and are counted in `Pseudonymized.report` (counts only).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import unicodedata
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 
+from ct_pipeline.metadata.registry import load_registry
+from ct_pipeline.metadata.schemas import validate
 from ct_pipeline.pseudonymize.keys import PseudonymKey
+from ct_pipeline.pseudonymize.normalise import normalise_case_ref, normalise_mission, normalise_name
+
+log = logging.getLogger(__name__)
+
+TOKEN_HEX_CHARS = 32  # 128 bits
+SEP = "\x1f"
+
+# The identity of a screening record, as kept (encrypted) in the vault and used for linkage.
+IDENTITY_FIELDS = (
+    "mission_code", "case_ref", "submission_uuid", "full_name", "given_name", "family_name",
+    "date_of_birth", "age_reported", "sex", "citizenship", "document_number", "phone", "address",
+    "registration_date", "identification_date",
+)  # fmt: skip
+TOKEN_FIELDS = ("case_token", "identity_token", "identity_basis", "person_token", "key_version")
 
 
-def normalise_name(*parts: str | None) -> str:
-    """NFKC, case-fold, strip diacritics and punctuation, sort the name tokens (order-free)."""
-    text = " ".join(p for p in parts if p)
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return " ".join(sorted(text.split()))
+def keyed_token(key: PseudonymKey, kind: str, *parts: str) -> str:
+    msg = SEP.join((kind, *parts)).encode("utf-8")
+    return hmac.digest(key.secret, msg, "sha256").hex()[:TOKEN_HEX_CHARS]
 
 
-def keyed_token(key: PseudonymKey, kind: str, value: str) -> str:
-    mac = hmac.new(key.secret, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()
-    return mac[:32]
+def case_token(key: PseudonymKey, mission_code: str | None, case_ref: str | None) -> str:
+    return keyed_token(key, "case", normalise_mission(mission_code), normalise_case_ref(case_ref))
+
+
+def person_name_key(full_name: str | None, given_name: str | None, family_name: str | None) -> str:
+    """Given + family names when present, else the legacy one-cell full name (same result)."""
+    key = normalise_name(given_name, family_name)
+    return key or normalise_name(full_name)
+
+
+def identity_token(
+    key: PseudonymKey,
+    *,
+    full_name: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    date_of_birth: date | None = None,
+    mission_code: str | None = None,
+    case_ref: str | None = None,
+) -> tuple[str, str]:
+    """(token, basis) of one record; see the module docstring."""
+    name = person_name_key(full_name, given_name, family_name)
+    if name and date_of_birth is not None:
+        return keyed_token(key, "person", name, date_of_birth.isoformat()), "name_dob"
+    return (
+        keyed_token(key, "person-case", normalise_mission(mission_code), normalise_case_ref(case_ref), name),
+        "case",
+    )
+
+
+# --- vectorised over frames ----------------------------------------------------------------------
+
+
+def map_unique(
+    df: pl.DataFrame, columns: Sequence[str], fn: Callable[..., object], name: str, dtype: pl.DataType
+) -> pl.Series:
+    """Apply ``fn(*row)`` once per distinct combination of ``columns``; return it for every row."""
+    uniq = df.select(columns).unique()
+    values = [fn(*row) for row in uniq.iter_rows()]
+    uniq = uniq.with_columns(pl.Series(name, values, dtype=dtype))
+    out = df.select(columns).join(uniq, on=list(columns), how="left", nulls_equal=True, maintain_order="left")
+    return out[name]
+
+
+def add_case_tokens(df: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
+    tok = map_unique(df, ["mission_code", "case_ref"], lambda m, c: case_token(key, m, c), "case_token", pl.String)
+    return df.with_columns(tok)
+
+
+def add_identity_tokens(df: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
+    cols = ["full_name", "given_name", "family_name", "date_of_birth", "mission_code", "case_ref"]
+
+    def fn(full, given, family, dob, mission, ref):
+        t, b = identity_token(
+            key, full_name=full, given_name=given, family_name=family, date_of_birth=dob,
+            mission_code=mission, case_ref=ref,
+        )  # fmt: skip
+        return {"identity_token": t, "identity_basis": b}
+
+    res = map_unique(
+        df, cols, fn, "_id", pl.Struct({"identity_token": pl.String, "identity_basis": pl.String})
+    )
+    return df.with_columns(*res.struct.unnest().iter_columns())
+
+
+# --- generalisation ------------------------------------------------------------------------------
+
+
+def _age_band_expr(age: pl.Expr) -> pl.Expr:
+    bands = load_registry().codelists["age_band"].codes
+    expr = None
+    for c in bands:
+        lo, hi = int(getattr(c, "min_age")), int(getattr(c, "max_age"))
+        cond = age.is_between(lo, hi)
+        expr = pl.when(cond).then(pl.lit(c.code)) if expr is None else expr.when(cond).then(pl.lit(c.code))
+    return expr.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _require(df: pl.DataFrame, table: str, needed: Sequence[str]) -> None:
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ValueError(f"{table}: missing columns {missing}")
+
+
+def generalise_screenings(typed: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Derived, generalised columns (years, ages, age band, durations) of typed screenings."""
+    ref = pl.coalesce(pl.col("identification_date"), pl.col("registration_date"))
+    dob = pl.col("date_of_birth")
+    age_from_dob = (
+        ref.dt.year().cast(pl.Int64)
+        - dob.dt.year().cast(pl.Int64)
+        - ((ref.dt.month().cast(pl.Int64) * 100 + ref.dt.day()) < (dob.dt.month().cast(pl.Int64) * 100 + dob.dt.day())).cast(pl.Int64)
+    )  # fmt: skip
+    age_raw = pl.when(dob.is_not_null()).then(age_from_dob).otherwise(pl.col("age_reported").cast(pl.Int64))
+    birth_raw = pl.coalesce(
+        dob.dt.year().cast(pl.Int64), ref.dt.year().cast(pl.Int64) - pl.col("age_reported").cast(pl.Int64)
+    )
+    days_raw = (pl.col("exploitation_end_date") - pl.col("exploitation_start_date")).dt.total_days().cast(pl.Int64)
+    df = typed.with_columns(
+        _age=age_raw, _birth=birth_raw, _days=days_raw,
+    )  # fmt: skip
+    report = {
+        "age_out_of_range": int(df.select(((pl.col("_age") < 0) | (pl.col("_age") > 100)).sum()).item() or 0),
+        "birth_year_out_of_range": int(
+            df.select(((pl.col("_birth") < 1900) | (pl.col("_birth") > 2100)).sum()).item() or 0
+        ),
+        "negative_exploitation_days": int(df.select((pl.col("_days") < 0).sum()).item() or 0),
+        "age_from_reported_age": int(df.select((dob.is_null() & pl.col("age_reported").is_not_null()).sum()).item()),
+    }
+    age = pl.when(pl.col("_age").is_between(0, 100)).then(pl.col("_age"))
+    df = df.with_columns(
+        registration_year=pl.col("registration_date").dt.year().cast(pl.Int64),
+        identification_year=pl.col("identification_date").dt.year().cast(pl.Int64),
+        age_at_identification=age,
+        birth_year=pl.when(pl.col("_birth").is_between(1900, 2100)).then(pl.col("_birth")),
+        exploitation_days=pl.when(pl.col("_days") >= 0).then(pl.col("_days")),
+    ).with_columns(age_band=_age_band_expr(pl.col("age_at_identification")))
+    return df.drop("_age", "_birth", "_days"), report
+
+
+# --- the entry point -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Pseudonymized:
-    stg_screenings: pl.DataFrame
-    stg_assistance: pl.DataFrame
-    identities: pl.DataFrame  # restricted zone: token -> identifying fields
+    stg_screenings: pl.DataFrame  # analyst zone
+    stg_assistance: pl.DataFrame  # analyst zone
+    identities: pl.DataFrame  # restricted zone: one row per screening record, table person_identities
+    report: dict[str, int] = field(default_factory=dict)  # counts only, safe to log
+
+
+SCREENING_INPUT = (
+    "source_file", "source_row", "mission_code", "case_ref", "full_name", "given_name", "family_name",
+    "date_of_birth", "age_reported", "registration_date", "identification_date",
+    "exploitation_start_date", "exploitation_end_date",
+)  # fmt: skip
+ASSISTANCE_INPUT = ("source_file", "source_row", "mission_code", "case_ref")
+
+
+def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
+    """The restricted identities behind each screening record, with exact tokens (no linkage yet)."""
+    df = add_identity_tokens(add_case_tokens(typed_screenings, key), key)
+    cols = ["source_file", "source_row", *IDENTITY_FIELDS]
+    ident = df.select(
+        *[pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.String).alias(c) for c in cols],
+        "case_token", "identity_token", "identity_basis",
+        pl.col("identity_token").alias("person_token"),
+        pl.lit(key.version).alias("key_version"),
+    )  # fmt: skip
+    return ident
+
+
+def pseudonymize(
+    typed_screenings: pl.DataFrame,
+    typed_assistance: pl.DataFrame,
+    key: PseudonymKey,
+    *,
+    prior_identities: pl.DataFrame | None = None,
+    link: bool = True,
+    restricted_dir=None,
+) -> Pseudonymized:
+    """typed_* (restricted) → stg_* (analyst zone, validated) + identities (restricted zone).
+
+    ``link``: give each record the person_token of its linked cluster (probabilistic linkage within
+    this batch and with ``prior_identities``, e.g. `vault.load_identities(...)`, whose person_tokens
+    are kept stable). With ``link=False`` the person_token is the exact identity token.
+    ``restricted_dir``: where the linkage's DuckDB may spill (default `settings.restricted_dir`).
+    """
+    from ct_pipeline.pseudonymize.linkage import link_persons
+
+    reg = load_registry()
+    _require(typed_screenings, "typed_screenings", SCREENING_INPUT)
+    _require(typed_assistance, "typed_assistance", ASSISTANCE_INPUT)
+
+    identities = identities_frame(typed_screenings, key)
+    report: dict[str, int] = {}
+    if link and identities.height:
+        links = link_persons(identities, prior=prior_identities, restricted_dir=restricted_dir)
+        identities = identities.drop("person_token").join(
+            links.select("source_file", "source_row", "person_token"),
+            on=["source_file", "source_row"], how="left", maintain_order="left",
+        ).select(identities.columns)  # fmt: skip
+        report["person_clusters"] = identities["person_token"].n_unique()
+
+    screen = typed_screenings.join(
+        identities.select("source_file", "source_row", "case_token", "person_token"),
+        on=["source_file", "source_row"], how="left", maintain_order="left",
+    )  # fmt: skip
+    screen, gen_report = generalise_screenings(screen)
+    report.update(gen_report)
+    screen = screen.with_columns(key_version=pl.lit(key.version))
+    stg_s = validate("stg_screenings", _conform(screen, reg, "stg_screenings"))
+
+    assist = add_case_tokens(typed_assistance, key).with_columns(key_version=pl.lit(key.version))
+    stg_a = validate("stg_assistance", _conform(assist, reg, "stg_assistance"))
+
+    report.update(screenings=stg_s.height, assistance=stg_a.height, identities=identities.height)
+    log.info("pseudonymised %d screening and %d assistance records", stg_s.height, stg_a.height)
+    return Pseudonymized(stg_s, stg_a, identities, report)
+
+
+def _conform(df: pl.DataFrame, reg, table: str) -> pl.DataFrame:
+    """Exactly the registry columns of ``table``, in registry order and types (drops everything else)."""
+    from ct_pipeline.metadata.types import polars_schema
+
+    schema = polars_schema(reg, table)
+    _require(df, table, list(schema.names()))
+    return df.select([pl.col(n).cast(t) for n, t in schema.items()])

@@ -1,0 +1,19 @@
+"""Dagster definitions: `dagster dev -m assets.definitions` (make dev) and `ct-pipeline run`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.automation import nightly_job, nightly_schedule, new_exports
+from assets.checks import ALL_CHECKS
+from assets.layers import ALL_ASSETS
+from assets.resources import PipelineSettings
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[new_exports],
+    resources={"settings": PipelineSettings()},
+)

@@ -1,0 +1,165 @@
+"""Checks that gate each layer, as library functions (Dagster wraps them in assets/checks.py).
+
+An outcome carries counts, table, column and rule names — never a value from the data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from ct_pipeline.metadata import load_registry
+from ct_pipeline.settings import Settings
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    summary: str
+    blocking: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _con(settings: Settings):
+    from ct_pipeline.pipeline import build_connection
+
+    return build_connection(settings)
+
+
+def _exists(con, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()[0][0])
+
+
+def row_accounting(settings: Settings) -> CheckOutcome:
+    with _con(settings) as con:
+        if not _exists(con, "ingestion_ledger"):
+            return CheckOutcome(True, "No ledger yet: nothing ingested.", metadata={"files": 0})
+        bad = con.execute(
+            "select count(*) from ingestion_ledger "
+            "where rows_read <> rows_staged + rows_quarantined + rows_duplicate"
+        ).fetchall()[0][0]
+        files, refused, read, staged, quarantined, dup = con.execute(
+            "select count(*), count(*) filter (where file_status = 'refused'), coalesce(sum(rows_read),0), "
+            "coalesce(sum(rows_staged),0), coalesce(sum(rows_quarantined),0), coalesce(sum(rows_duplicate),0) "
+            "from ingestion_ledger"
+        ).fetchall()[0]
+        unexplained = con.execute(
+            "select count(*) from ingestion_ledger where file_status = 'refused' and coalesce(error_message, '') = ''"
+        ).fetchall()[0][0]
+    md = {"files": files, "refused_files": refused, "rows_read": read, "rows_staged": staged,
+          "rows_quarantined": quarantined, "rows_duplicate": dup, "files_not_accounted": bad}
+    ok = bad == 0 and unexplained == 0
+    summary = (
+        f"{files} files, {read} rows read = {staged} staged + {quarantined} quarantined + {dup} duplicate"
+        if ok else f"{bad} files whose rows do not add up, {unexplained} refused files without a reason"
+    )
+    return CheckOutcome(ok, summary, metadata=md)
+
+
+def freshness(settings: Settings, today: date | None = None) -> CheckOutcome:
+    """The newest export of each active mission is at most CT_FRESHNESS_DAYS old (default 45);
+    a mission is active if it sent anything in the last CT_ACTIVE_MISSION_DAYS (default 365)."""
+    today = today or date.today()
+    max_age = int(os.environ.get("CT_FRESHNESS_DAYS", "45"))
+    active = int(os.environ.get("CT_ACTIVE_MISSION_DAYS", "365"))
+    with _con(settings) as con:
+        if not _exists(con, "ingestion_ledger"):
+            return CheckOutcome(True, "No ledger yet.", blocking=False)
+        rows = con.execute(
+            "select mission_code, max(received_date) from ingestion_ledger group by 1 "
+            "having max(received_date) >= ?::date - ?::integer",
+            [today, active],
+        ).fetchall()
+    stale = sorted(m for m, last in rows if last < today - timedelta(days=max_age))
+    return CheckOutcome(
+        not stale,
+        f"{len(rows)} active missions; stale (> {max_age} days): {', '.join(stale) or 'none'}",
+        blocking=False,
+        metadata={"active_missions": len(rows), "stale_missions": len(stale)},
+    )
+
+
+def pandera_check(settings: Settings, table: str) -> CheckOutcome:
+    import pandera.errors
+
+    from ct_pipeline.metadata.schemas import validate
+
+    with _con(settings) as con:
+        if not _exists(con, table):
+            return CheckOutcome(False, f"{table} does not exist")
+        df = con.sql(f"select * from {table}").pl()
+    try:
+        validate(table, df)
+    except pandera.errors.SchemaErrors as err:
+        # failure cases hold values: report only columns, checks and counts
+        fc = err.failure_cases
+        by = fc.group_by(["column", "check"]).len().sort("len", descending=True)
+        lines = [f"{r['column']}: {r['check']} ({r['len']} rows)" for r in by.head(20).to_dicts()]
+        return CheckOutcome(False, f"{table}: {fc.height} failures — " + "; ".join(lines),
+                            metadata={"failures": fc.height, "rows": df.height})
+    return CheckOutcome(True, f"{table}: {df.height} rows valid", metadata={"rows": df.height})
+
+
+def pii_gate(settings: Settings) -> CheckOutcome:
+    reg = load_registry()
+    leaks = [
+        f"{t}.{c.name}"
+        for t in reg.tables
+        if reg.tables[t].zone != "restricted"
+        for c in reg.columns(t)
+        if c.field.pii == "direct"
+    ]
+    with _con(settings) as con:
+        analyst = [t for t in reg.tables if reg.tables[t].zone != "restricted" and _exists(con, t)]
+        undeclared = []
+        for t in analyst:
+            cols = [r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where table_name = ?", [t]).fetchall()]
+            undeclared += [f"{t}.{c}" for c in cols if c not in reg.column_names(t)]
+    ok = not leaks and not undeclared
+    return CheckOutcome(
+        ok,
+        "No direct identifier in the analyst zone." if ok
+        else f"direct identifiers: {leaks}; columns not in the registry: {undeclared}",
+        metadata={"analyst_tables": len(analyst)},
+    )
+
+
+def reconciliation(settings: Settings) -> CheckOutcome:
+    from ct_pipeline.warehouse import reconcile
+
+    with _con(settings) as con:
+        r = reconcile(con)
+    ok = bool(r.get("ok", False))
+    summary = ", ".join(f"{k}={v}" for k, v in r.items() if k != "ok")
+    return CheckOutcome(ok, summary, metadata={k: v for k, v in r.items() if isinstance(v, int | float)})
+
+
+def expectations(settings: Settings, layer: str) -> CheckOutcome:
+    from ct_pipeline.expectations import run_expectations
+
+    tables = load_registry().tables_in(layer=layer)
+    docs = settings.reports_dir / "research_unit" / "data_docs"
+    with _con(settings) as con:
+        results = run_expectations(con, tables, docs_dir=docs, today=date.today())
+    failed = sorted(t for t, r in results.items() if not r.success)
+    return CheckOutcome(
+        not failed,
+        f"{len(results)} suites; failed: {', '.join(failed) or 'none'}. Data Docs: {docs}",
+        blocking=layer == "core",
+        metadata={"suites": len(results), "failed_suites": len(failed), "data_docs": str(docs / "index.html")},
+    )
+
+
+def disclosure(settings: Settings, table: str) -> CheckOutcome:
+    from ct_pipeline.disclosure import check_disclosure, threshold
+
+    with _con(settings) as con:
+        problems = [p for p in check_disclosure(con, threshold()) if table in str(p)]
+    return CheckOutcome(
+        not problems,
+        f"{table}: no cell below k" if not problems else f"{table}: {len(problems)} problems: {problems[:5]}",
+        metadata={"problems": len(problems)},
+    )

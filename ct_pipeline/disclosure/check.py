@@ -1,0 +1,160 @@
+"""The blocking check of the public zone: `check_disclosure(con, k)` re-proves, on the database,
+that every pub_* table keeps the threshold and that no withheld cell is recoverable from totals.
+
+Problems name the table, the rule and how many cells or lines break it - never a value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from ct_pipeline.disclosure.publish import PUBLICATIONS, QUALITY_TABLE, RELEASE_TABLE
+from ct_pipeline.disclosure.suppress import DEFAULT_K, CubeSpec, canonical_key, line_members
+
+
+@dataclass(frozen=True)
+class DisclosureProblem:
+    table: str
+    rule: str
+    cells: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.rule} ({self.cells}): {self.detail}"
+
+
+def pub_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name LIKE 'pub\\_%' ESCAPE '\\' ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.sql(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database() "
+        "AND schema_name = 'main' ORDER BY column_index", params=[table]).fetchall()]
+
+
+def _threshold(con, table: str, cols: list[str], k: int) -> list[DisclosureProblem]:
+    out = []
+    counts = [c for c in cols if c.endswith("_count")]
+    for c in counts:
+        n = con.sql(f"SELECT count(*) FROM {table} WHERE {c} > 0 AND {c} < {int(k)}").fetchall()[0][0]
+        if n:
+            out.append(DisclosureProblem(table, "below_threshold", n, f"{c} holds counts from 1 to {k - 1}"))
+    if counts or "completeness_pct" in cols:
+        if "is_suppressed" not in cols:
+            out.append(DisclosureProblem(table, "no_suppression_flag", 0, "the table has no is_suppressed column"))
+        else:
+            measure = counts[0] if counts else "completeness_pct"
+            n = con.sql(f"SELECT count(*) FROM {table} WHERE is_suppressed IS DISTINCT FROM ({measure} IS NULL)"
+                        ).fetchall()[0][0]
+            if n:
+                out.append(DisclosureProblem(table, "flag_mismatch", n, f"is_suppressed disagrees with an empty {measure}"))
+    return out
+
+
+def _lines(table: str, df: pl.DataFrame, spec: CubeSpec, k: int) -> list[DisclosureProblem]:
+    out = []
+    cells = df.with_row_index("cell").with_columns(pl.col("cell").cast(pl.Int64))
+    lines = line_members(cells, spec).join(
+        cells.select("cell", pl.col(spec.count).alias("value"), "is_suppressed"), on="cell")
+    per = lines.group_by("line").agg(
+        pl.col("is_suppressed").sum().alias("n_supp"),
+        (pl.col("is_suppressed") & pl.col("is_total")).any().alias("total_supp"),
+        pl.col("value").filter(pl.col("is_total")).first().alias("total"),
+        pl.col("value").filter(~pl.col("is_total")).sum().alias("parts"),
+        pl.col("additive").first().alias("additive"),
+    )
+    single = per.filter(pl.col("n_supp") == 1).height
+    if single:
+        out.append(DisclosureProblem(table, "recoverable_from_total", single,
+                                     "lines with exactly one withheld cell: total minus the published parts gives it"))
+    additive = per.filter(pl.col("additive") & ~pl.col("total_supp"))
+    withheld = additive.with_columns((pl.col("total") - pl.col("parts")).alias("hidden"))
+    small = withheld.filter((pl.col("n_supp") > 0) & (pl.col("hidden") > 0) & (pl.col("hidden") < k)).height
+    if small:
+        out.append(DisclosureProblem(table, "small_withheld_total", small,
+                                     f"lines whose withheld cells together hold fewer than {k}, revealed by the total"))
+    mismatch = withheld.filter((pl.col("n_supp") == 0) & (pl.col("hidden") != 0)).height
+    if mismatch:
+        out.append(DisclosureProblem(table, "total_mismatch", mismatch,
+                                     "lines whose published parts do not add up to their published total"))
+    return out
+
+
+def _linked(frames: dict[str, tuple[CubeSpec, pl.DataFrame]]) -> list[DisclosureProblem]:
+    keyed = [
+        df.select(pl.lit(spec.population).alias("population"), pl.lit(name).alias("table"),
+                  canonical_key(spec.dims).alias("key"), pl.col(spec.count).alias("value"), "is_suppressed")
+        for name, (spec, df) in frames.items()
+    ]
+    if not keyed:
+        return []
+    allc = pl.concat(keyed)
+    bad = (
+        allc.group_by("population", "key")
+        .agg(pl.col("is_suppressed").n_unique().alias("flags"), pl.col("value").drop_nulls().n_unique().alias("values"),
+             pl.col("table").first().alias("table"))
+        .filter((pl.col("flags") > 1) | (pl.col("values") > 1))
+    )
+    return [
+        DisclosureProblem(t, "linked_mismatch", n,
+                          "cells shared with another published table of the same population are withheld in one and "
+                          "published in the other (or differ)")
+        for t, n in bad.group_by("table").len().iter_rows()
+    ]
+
+
+def _quality(con, k: int, cols: list[str]) -> list[DisclosureProblem]:
+    if "mart_quality__mission_year_field" not in {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}:
+        return [DisclosureProblem(QUALITY_TABLE, "unverifiable", 0,
+                                  "mart_quality__mission_year_field is missing: the denominators cannot be checked")]
+    n = con.sql(f"""
+        WITH q AS (SELECT mission_code, registration_year::VARCHAR AS period, field_name, record_count
+                   FROM mart_quality__mission_year_field
+                   UNION ALL SELECT mission_code, 'total', field_name, sum(record_count)
+                   FROM mart_quality__mission_year_field GROUP BY ALL)
+        SELECT count(*) FROM {QUALITY_TABLE} p LEFT JOIN q USING (mission_code, period, field_name)
+        WHERE p.completeness_pct IS NOT NULL AND coalesce(q.record_count, 0) < {int(k)}""").fetchall()[0][0]
+    return [DisclosureProblem(QUALITY_TABLE, "below_threshold", n,
+                              f"completeness published for fewer than {k} records")] if n else []
+
+
+def check_disclosure(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K) -> list[DisclosureProblem]:
+    """Every problem of every pub_* table in the database (an empty list: the public zone is safe)."""
+    problems: list[DisclosureProblem] = []
+    tables = pub_tables(con)
+    if not tables:
+        return [DisclosureProblem("pub_*", "no_tables", 0, "no published table to check")]
+    frames: dict[str, tuple[CubeSpec, pl.DataFrame]] = {}
+    for t in tables:
+        cols = _columns(con, t)
+        problems += _threshold(con, t, cols, k)
+        if t == RELEASE_TABLE:
+            released = con.sql(f"SELECT min(disclosure_k) FROM {RELEASE_TABLE}").fetchall()[0][0]
+            if released is None or released < k:
+                problems.append(DisclosureProblem(t, "threshold_lower_than_required", 1,
+                                                  f"tables were built with k = {released}, the check requires {k}"))
+        elif t == QUALITY_TABLE:
+            problems += _quality(con, k, cols)
+        elif t in PUBLICATIONS:
+            spec = PUBLICATIONS[t]
+            missing = [c for c in (*spec.dims, spec.count, "is_suppressed") if c not in cols]
+            if missing:
+                problems.append(DisclosureProblem(t, "unexpected_columns", len(missing), f"missing {', '.join(missing)}"))
+                continue
+            df = con.sql(f"SELECT {', '.join(spec.dims)}, {spec.count}, is_suppressed FROM {t}").pl()
+            problems += _lines(t, df, spec, k)
+            frames[t] = (spec, df)
+        elif not any(c.endswith("_count") for c in cols) and "completeness_pct" not in cols:
+            problems.append(DisclosureProblem(t, "unknown_table", 0,
+                                              "a pub_* table the check does not know and that holds no *_count column"))
+    problems += _linked(frames)
+    return problems

@@ -1,0 +1,213 @@
+"""Build the pub_* tables (public zone) from the star schema: cubes of the cases and persons with
+research consent, suppressed as `ct_pipeline.disclosure.suppress` documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+
+import duckdb
+import polars as pl
+
+from ct_pipeline.analysis.marts import RESEARCH_CASES, create_research_view, recreate
+from ct_pipeline.analysis.sources import GAF_START, require_sources, table_columns
+from ct_pipeline.disclosure.suppress import DEFAULT_K, NOT_RECORDED, TOTAL, CubeSpec, suppress
+
+log = logging.getLogger(__name__)
+
+METHOD = (
+    "Counts of fewer than {k} cases or persons are withheld (primary suppression). Further cells are "
+    "withheld so that no withheld cell can be recovered by subtraction from a row, column, region or "
+    "all-years total, nor from another published table: every line of a table holds zero or at least two "
+    "withheld cells, and withheld cells that a published total reveals together hold zero or at least {k} "
+    "(secondary suppression, applied jointly to every table of the same population). Only cases with "
+    "research consent are counted."
+)
+
+_PROG_CASES = "CASE WHEN is_gaf_eligible THEN 'gaf' ELSE 'other' END"
+_NR = f"'{NOT_RECORDED}'"
+
+#: the published cubes: population, count column, dimensions, hierarchies
+PUBLICATIONS: dict[str, CubeSpec] = {
+    s.table: s
+    for s in [
+        CubeSpec("pub_cases__type_yearly", "cases", "case_count",
+                 ("programme_region", "programme", "period", "exploitation_type_code"),
+                 non_additive=frozenset({"exploitation_type_code"})),
+        CubeSpec("pub_cases__sex_age", "cases", "case_count",
+                 ("programme_region", "programme", "period", "sex_code", "age_band_code")),
+        CubeSpec("pub_routes__regions", "cases", "case_count",
+                 ("programme_region", "programme", "period", "origin_region", "transit_region", "exploitation_region")),
+        CubeSpec("pub_routes__countries", "cases", "case_count",
+                 ("programme_region", "programme", "period", "origin_region", "origin_country_code",
+                  "exploitation_region", "exploitation_country_code"),
+                 hierarchy={"origin_country_code": "origin_region", "exploitation_country_code": "exploitation_region"}),
+        CubeSpec("pub_assistance__type_yearly", "assisted_persons", "person_count",
+                 ("programme_region", "programme", "period", "assistance_type_code"),
+                 # persons counted once per cell: a person assisted in two years, types or regions
+                 # is one person in the total, so no dimension of this table adds up
+                 non_additive=frozenset({"programme_region", "programme", "period", "assistance_type_code"})),
+    ]
+}
+QUALITY_TABLE = "pub_quality__mission_year_field"
+RELEASE_TABLE = "pub_release"
+PUB_TABLES = (RELEASE_TABLE, *PUBLICATIONS, QUALITY_TABLE)
+
+
+def _cases_base(extra: str, joins: str = "") -> str:
+    return f"""
+        SELECT 'c:' || c.case_token AS unit_id, coalesce(c.programme_region, {_NR}) AS programme_region,
+               {_PROG_CASES} AS programme, c.registration_year::VARCHAR AS period, {extra}
+        FROM {RESEARCH_CASES} c {joins}
+    """
+
+
+def base_sql(table: str) -> str:
+    """One row per counted unit (case or person) and combination of dimension values, none empty."""
+    if table == "pub_cases__type_yearly":
+        return f"""SELECT * EXCLUDE (t), t AS exploitation_type_code FROM ({_cases_base(
+            f"unnest(coalesce(c.exploitation_types, [{_NR}])) AS t")})"""
+    if table == "pub_cases__sex_age":
+        return _cases_base(f"coalesce(c.sex, {_NR}) AS sex_code, coalesce(c.age_band, {_NR}) AS age_band_code")
+    if table == "pub_routes__regions":
+        joins = """LEFT JOIN (SELECT l.case_token, arg_min(coalesce(d.region, 'not_recorded'), l.leg_order) AS region
+                              FROM fct_route_legs l LEFT JOIN dim_countries d ON d.country_code = l.country_code
+                              WHERE l.route_stage = 'transit' GROUP BY l.case_token) tr
+                   ON tr.case_token = c.case_token"""
+        return _cases_base(
+            f"""CASE WHEN c.citizenship IS NULL THEN {_NR} ELSE coalesce(c.citizenship_region, {_NR}) END AS origin_region,
+                coalesce(tr.region, 'none') AS transit_region,
+                CASE WHEN c.exploitation_country IS NULL THEN {_NR}
+                     ELSE coalesce(c.exploitation_region, {_NR}) END AS exploitation_region""",
+            joins,
+        )
+    if table == "pub_routes__countries":
+        return _cases_base(
+            f"""CASE WHEN c.citizenship IS NULL THEN {_NR} ELSE coalesce(c.citizenship_region, {_NR}) END AS origin_region,
+                coalesce(c.citizenship, {_NR}) AS origin_country_code,
+                CASE WHEN c.exploitation_country IS NULL THEN {_NR}
+                     ELSE coalesce(c.exploitation_region, {_NR}) END AS exploitation_region,
+                coalesce(c.exploitation_country, {_NR}) AS exploitation_country_code"""
+        )
+    if table == "pub_assistance__type_yearly":
+        return f"""
+            SELECT c.person_id AS unit_id, coalesce(c.programme_region, {_NR}) AS programme_region,
+                   CASE WHEN a.is_gaf_funded IS TRUE AND a.assistance_start_date >= DATE '{GAF_START}'
+                        THEN 'gaf' ELSE 'other' END AS programme,
+                   year(a.assistance_start_date)::VARCHAR AS period, a.assistance_type AS assistance_type_code
+            FROM fct_assistance a JOIN {RESEARCH_CASES} c ON c.case_token = a.case_token
+            WHERE a.assistance_start_date IS NOT NULL AND year(a.assistance_start_date) >= 1999
+        """
+    raise KeyError(table)
+
+
+def grouping_sets(spec: CubeSpec) -> list[tuple[str, ...]]:
+    """Every subset of the dimensions in which a child of a hierarchy comes with its parent."""
+    sets = []
+    for mask in itertools.product((True, False), repeat=len(spec.dims)):
+        chosen = tuple(d for d, keep in zip(spec.dims, mask, strict=True) if keep)
+        if all(parent in chosen for child, parent in spec.hierarchy.items() if child in chosen):
+            sets.append(chosen)
+    return sets
+
+
+def range_label(first: int, last: int) -> str:
+    return f"{int(first)}-{int(last)}"
+
+
+def cube(con: duckdb.DuckDBPyConnection, spec: CubeSpec, period_ranges: tuple[tuple[int, int], ...] = ()) -> pl.DataFrame:
+    """The full cube of a publication (true counts, with every margin as `total`, and each period
+    range as one more period value)."""
+    base = base_sql(spec.table)
+    if spec.ranged and period_ranges:
+        d = spec.ranged
+        base = " UNION ALL ".join(
+            [f"SELECT * FROM ({base})"]
+            + [f"SELECT * REPLACE ('{range_label(lo, hi)}' AS {d}) FROM ({base}) "
+               f"WHERE TRY_CAST({d} AS INTEGER) BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in period_ranges]
+        )
+    sets = ", ".join("(" + ", ".join(s) + ")" for s in grouping_sets(spec))
+    dims = ", ".join(f"coalesce({d}, '{TOTAL}') AS {d}" for d in spec.dims)
+    return con.sql(
+        f"SELECT {dims}, count(DISTINCT unit_id) AS value FROM ({base}) "
+        f"GROUP BY GROUPING SETS ({sets}) ORDER BY ALL"
+    ).pl()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
+    con.register("_pub_rows", df)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _pub_rows")
+    finally:
+        con.unregister("_pub_rows")
+
+
+def quality_table(con: duckdb.DuckDBPyConnection, k: int) -> pl.DataFrame:
+    """Completeness in whole percent by mission × year (and all years) × field; no counts;
+    withheld where fewer than k records were measured."""
+    return con.sql(f"""
+        WITH q AS (
+            SELECT mission_code, registration_year::VARCHAR AS period, field_name, record_count, filled_count
+            FROM mart_quality__mission_year_field
+            UNION ALL
+            SELECT mission_code, '{TOTAL}', field_name, sum(record_count), sum(filled_count)
+            FROM mart_quality__mission_year_field GROUP BY mission_code, field_name)
+        SELECT mission_code, period, field_name,
+               CASE WHEN record_count >= {int(k)} THEN round(100.0 * filled_count / record_count)::BIGINT END
+                   AS completeness_pct,
+               record_count < {int(k)} AS is_suppressed
+        FROM q ORDER BY ALL
+    """).pl()
+
+
+def data_vintage(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest export date the published figures include."""
+    return con.sql("SELECT max(received_date) FROM fct_cases").fetchall()[0][0]
+
+
+def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
+                     period_ranges: list[tuple[int, int]] | tuple = (),
+                     vintage: dt.date | None = None) -> dict[str, int]:
+    """Build every pub_* table in one transaction; returns the rows of each and the withheld cells.
+
+    `period_ranges` are the year spans reports need as one figure (e.g. a donor's 2001-2026; see
+    `ct_pipeline.reports.period_ranges`): each is published as its own period value, protected like
+    the rest. Needs the star schema and mart_quality__mission_year_field (build_marts first)."""
+    require_sources(con)
+    if "mart_quality__mission_year_field" not in table_columns(con):
+        raise RuntimeError("mart_quality__mission_year_field is missing: build the marts before the pub_* tables")
+    create_research_view(con)
+    years = con.sql(f"SELECT min(registration_year), max(registration_year) FROM {RESEARCH_CASES}").fetchall()[0]
+    ranges = tuple(sorted({
+        (max(int(lo), years[0]), min(int(hi), years[1])) for lo, hi in period_ranges
+        if years[0] is not None and int(lo) <= years[1] and int(hi) >= years[0]
+        and not (int(lo) <= years[0] and int(hi) >= years[1]) and int(lo) < int(hi)
+    }))
+    cubes = {name: cube(con, spec, ranges) for name, spec in PUBLICATIONS.items()}
+    published = suppress(cubes, PUBLICATIONS, k)
+    quality = quality_table(con, k)
+    release = pl.DataFrame({
+        "data_vintage": [vintage or data_vintage(con) or dt.date.today()],
+        "disclosure_k": [k], "first_period": [years[0]], "last_period": [years[1]],
+        "released_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+        "suppression_method": [METHOD.format(k=k)],
+    })
+    counts: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in PUB_TABLES:
+            recreate(con, name)
+        _insert(con, RELEASE_TABLE, release)
+        for name, df in published.items():
+            _insert(con, name, df)
+            counts[name] = df.height
+            counts[f"{name}.suppressed"] = int(df["is_suppressed"].sum())
+        _insert(con, QUALITY_TABLE, quality)
+        counts[QUALITY_TABLE] = quality.height
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    log.info("pub tables built (k=%d): %s", k, counts)
+    return counts

@@ -1,0 +1,208 @@
+"""Extraction: one export file -> raw records (text + provenance), or a refusal with a reason.
+
+`extract_file(path, exports_root)`:
+1. mission code and received date from the path `<MISSION>/<YYYY-MM-DD>/<file>`;
+2. the era from the file's extension and header signature (`formats.signature(era, form)`): exactly
+   one (era, form) must match, else the file is refused naming the closest format's missing and
+   unexpected headers;
+3. strict decoding in the era's encoding (never lossy), then the era's reader (CSV, XLSX, JSONL);
+4. raw frames shaped like the registry tables `raw_screenings` / `raw_assistance`: every value as
+   text, provenance typed (source_file relative with forward slashes, source_row, SHA-256 of the
+   bytes, era, mission code, received date). Records that cannot be read at all (a broken JSON
+   line, a CSV row cut off) are returned in `quarantine` with their rule, so they are accounted.
+
+A refused file raises `FileRefused` whose `reason` names formats, columns, sheets and line numbers,
+never a value from the file. `extract_reference(path)` reads the CTDC global dataset into
+`ref_ctdc_cases` (typed) the same strict way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ct_pipeline.extract import csv_export, jsonl_export, xlsx_export
+from ct_pipeline.extract.ctdc import ERA as CTDC_ERA
+from ct_pipeline.extract.ctdc import MISSION as CTDC_MISSION
+from ct_pipeline.extract.ctdc import type_ctdc
+from ct_pipeline.extract.errors import FileRefused
+from ct_pipeline.extract.frames import FORM_TABLE, Provenance, quarantine_frame, raw_frame
+from ct_pipeline.extract.paths import ExportPath, parse_export_path, relative_name
+from ct_pipeline.formats import eras as formats
+from ct_pipeline.metadata.registry import load_registry
+from ct_pipeline.metadata.types import empty_frame
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+CTDC_PATH = PACKAGE_ROOT / "reference" / "ctdc" / "ctdc_global_dataset_2020_subset.csv"
+
+
+@dataclass
+class Extracted:
+    """What one file yielded. rows_read counts every record, read or set aside."""
+
+    source_file: str
+    source_sha256: str
+    era: str
+    mission_code: str | None
+    received_date: dt.date | None
+    screenings: pl.DataFrame
+    assistance: pl.DataFrame
+    quarantine: pl.DataFrame
+    reference: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        q = self.quarantine.select("form", "source_row").unique().height
+        ref = self.reference.height if self.reference is not None else 0
+        return self.screenings.height + self.assistance.height + ref + q
+
+    def rows_by_form(self) -> dict[str, int]:
+        q = self.quarantine.select("form", "source_row").unique().group_by("form").len()
+        out = {"screening": self.screenings.height, "assistance": self.assistance.height}
+        if self.reference is not None:
+            out["reference"] = self.reference.height
+        for form, n in q.iter_rows():
+            out[form] = out.get(form, 0) + n
+        return out
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _empty(table: str) -> pl.DataFrame:
+    return empty_frame(load_registry(), table)
+
+
+def _kind_of(path: Path) -> tuple[str, list[formats.Era]]:
+    suffix = path.suffix.lower()
+    eras = [e for e in formats.load_eras().values() if suffix in e.extensions]
+    if not eras:
+        known = sorted({x for e in formats.load_eras().values() if not e.reference for x in e.extensions})
+        hint = " (an old .xls workbook must be saved as .xlsx)" if suffix == ".xls" else ""
+        raise FileRefused(
+            f"The file type '{suffix or '(none)'}' is not an export format{hint}; expected one of "
+            + ", ".join(known) + "."
+        )
+    kinds = {e.file_kind for e in eras}
+    return kinds.pop() if len(kinds) == 1 else "csv", eras
+
+
+def extract_file(path: Path, exports_root: Path, *, today: dt.date | None = None) -> Extracted:
+    """Extract one mission export (see module docstring). Raises FileRefused."""
+    path = Path(path)
+    where: ExportPath = parse_export_path(path, exports_root, today=today)
+    data = path.read_bytes()
+    if not data:
+        raise FileRefused("The file is empty (0 bytes).")
+    kind, _ = _kind_of(path)
+    sha = sha256_of(data)
+    if kind == "csv":
+        return _extract_csv(path, data, sha, where)
+    if kind == "xlsx":
+        return _extract_xlsx(path, data, sha, where)
+    return _extract_jsonl(data, sha, where)
+
+
+def _extract_csv(path: Path, data: bytes, sha: str, where: ExportPath) -> Extracted:
+    if data.startswith(xlsx_export.ZIP_MAGIC):
+        raise FileRefused("The file is named like a text export but is a zip container (an Excel workbook?); "
+                          "save MiMOSA workbooks as .xlsx.")
+    era, form = csv_export.detect_csv(data, path.suffix.lower(), allow_reference=False)
+    try:
+        header, parsed = csv_export.read_csv_export(data, era)
+    except FileRefused as e:
+        e.era = era
+        raise
+    if parsed.rows_read == 0:
+        raise FileRefused("The file has a header row but no records.", era=era)
+    prov = Provenance(where.source_file, sha, era, where.mission_code, where.received_date)
+    values = csv_export.mapped_columns(header, parsed, formats.column_map(era, form))
+    frame = raw_frame(FORM_TABLE[form], values, parsed.data.get_column("source_row"), prov)
+    quarantine = quarantine_frame(csv_export.bad_record_rows(parsed, form, where.source_file, where.mission_code, era))
+    frames = {"screening": _empty("raw_screenings"), "assistance": _empty("raw_assistance"), form: frame}
+    return Extracted(where.source_file, sha, era, where.mission_code, where.received_date,
+                     frames["screening"], frames["assistance"], quarantine)
+
+
+def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extracted:
+    era = next(e for e in formats.load_eras().values() if e.file_kind == "xlsx")
+    wb = xlsx_export.open_workbook(path, data)
+    try:
+        sheets = xlsx_export.check_sheets(wb, era)
+    finally:
+        try:
+            wb.close()
+        except Exception:  # noqa: BLE001
+            pass
+    if sum(len(s.rows) for s in sheets.values()) == 0:
+        raise FileRefused("The workbook's sheets have a header row but no records.", era=era.name)
+    prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
+    frames = {}
+    for form, sheet in sheets.items():
+        by_header = dict(zip(sheet.header, sheet.columns))
+        values = {f: pl.Series(f, by_header[h], dtype=pl.String) for f, h in formats.column_map(era.name, form).items()}
+        for fld, flags in formats.flag_map(era.name, form).items():
+            values[fld] = xlsx_export.flags_to_multi(by_header, flags, len(sheet.rows))
+        frames[form] = raw_frame(FORM_TABLE[form], values, pl.Series("source_row", sheet.rows, dtype=pl.Int64), prov)
+    return Extracted(where.source_file, sha, era.name, where.mission_code, where.received_date,
+                     frames["screening"], frames["assistance"], _empty("quarantine"))
+
+
+def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:
+    era = next(e for e in formats.load_eras().values() if e.file_kind == "jsonl")
+    scr_vals, scr_rows, ast_vals, ast_rows, bad = jsonl_export.read_jsonl(data, era.name, where.source_file, where.mission_code)
+    prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
+    return Extracted(
+        where.source_file, sha, era.name, where.mission_code, where.received_date,
+        raw_frame("raw_screenings", scr_vals, scr_rows, prov),
+        raw_frame("raw_assistance", ast_vals, ast_rows, prov),
+        quarantine_frame(bad),
+    )
+
+
+def reference_name(path: Path) -> str:
+    """Lineage name of a reference file: `reference/ctdc/<file>` for the shipped copy."""
+    path = Path(path).resolve()
+    try:
+        return "reference/" + path.relative_to(PACKAGE_ROOT / "reference").as_posix()
+    except ValueError:
+        return "reference/" + path.name
+
+
+def extract_reference(path: Path = CTDC_PATH) -> Extracted:
+    """The CTDC global dataset -> Extracted with `reference` = ref_ctdc_cases (typed)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data:
+        raise FileRefused("The file is empty (0 bytes).", era=CTDC_ERA)
+    sha = sha256_of(data)
+    era, form = csv_export.detect_csv(data, path.suffix.lower(), allow_reference=True)
+    if era != CTDC_ERA:
+        raise FileRefused("This is a mission export, not the CTDC global dataset.", era=era)
+    header, parsed = csv_export.read_csv_export(data, era)
+    name = reference_name(path)
+    values = csv_export.mapped_columns(header, parsed, formats.column_map(era, form))
+    raw = pl.DataFrame(values | {"source_row": parsed.data.get_column("source_row")})
+    typed, quarantine = type_ctdc(raw, name, sha)
+    bad = quarantine_frame(csv_export.bad_record_rows(parsed, form, name, CTDC_MISSION, era))
+    return Extracted(
+        name, sha, era, CTDC_MISSION, None, _empty("raw_screenings"), _empty("raw_assistance"),
+        pl.concat([quarantine, bad]), reference=typed,
+    )
+
+
+__all__ = [
+    "CTDC_PATH",
+    "Extracted",
+    "FileRefused",
+    "extract_file",
+    "extract_reference",
+    "parse_export_path",
+    "relative_name",
+]

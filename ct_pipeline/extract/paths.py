@@ -1,0 +1,59 @@
+"""Mission code and received date from the drop-folder path `<MISSION>/<YYYY-MM-DD>/<file>`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ct_pipeline.extract.errors import FileRefused
+
+MISSION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+LAYOUT = "<MISSION>/<YYYY-MM-DD>/<file> (for example MD-CHI/2024-03-01/export.xlsx)"
+
+
+@dataclass(frozen=True)
+class ExportPath:
+    source_file: str  # relative to the exports folder, forward slashes
+    mission_code: str | None
+    received_date: dt.date | None
+
+
+def relative_name(path: Path, exports_root: Path) -> str:
+    """The file's path relative to the exports folder, with forward slashes (or its absolute path)."""
+    try:
+        return path.resolve().relative_to(exports_root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def parse_export_path(path: Path, exports_root: Path, *, today: dt.date | None = None) -> ExportPath:
+    """Check the drop-folder layout; raise FileRefused (with what could be read) when it is wrong."""
+    rel = relative_name(path, exports_root)
+    try:
+        parts = path.resolve().relative_to(exports_root.resolve()).parts
+    except ValueError:
+        raise FileRefused(f"The file is not inside the exports folder; exports go in {LAYOUT}.") from None
+    if len(parts) != 3:
+        raise FileRefused(
+            f"The file is not in the expected folder layout: exports go in {LAYOUT}; "
+            f"this file is {len(parts) - 1} folder(s) deep."
+        )
+    mission, received, _ = parts
+    if not MISSION_CODE.match(mission):
+        raise FileRefused(
+            "The first folder is not a mission code (capital letters, digits and '-' or '_', "
+            f"up to 32 characters); exports go in {LAYOUT}."
+        )
+    try:
+        day = dt.date.fromisoformat(received) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", received) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise FileRefused(
+            f"The second folder is not a received date written YYYY-MM-DD (a real calendar date); exports go in {LAYOUT}."
+        )
+    if day > (today or dt.date.today()):
+        raise FileRefused("The received-date folder is in the future; exports go in " + LAYOUT + ".")
+    return ExportPath(rel, mission, day)

@@ -1,0 +1,441 @@
+"""A whole ingestion run: scan the exports folder, extract and stage the new files, keep the ledger.
+
+`run_ingestion(settings, con)`:
+
+1. scans `settings.raw_exports_dir` (every file but README.md and hidden files; `files` / `missions`
+   narrow it down);
+2. skips files already in the ingestion ledger (same path: re-running changes nothing). A file
+   whose *content* (SHA-256 of its bytes) was already loaded, even under another name, gets its own
+   ledger row with status ``already_seen`` and is not read again;
+3. extracts each new file on its own: a file that cannot be read is ``refused`` with a reason for
+   the mission (the other files go on), never a crash of the run;
+4. stages the extracted records together (`ct_pipeline.stage.stage`);
+5. checks the accounting per file: rows_read = rows_staged + rows_quarantined + rows_duplicate
+   (an imbalance is a pipeline bug and stops the run before anything is written);
+6. writes `raw_screenings`, `raw_assistance`, `quarantine` and `ingestion_ledger` in the given
+   DuckDB connection (the restricted database), in one transaction unless the caller holds one;
+7. returns the typed records of the new files (for pseudonymisation) and the per-file accounting.
+
+Ledger statuses: ``loaded`` (read; its records staged, quarantined or counted as duplicates),
+``refused`` (error_message says why; all counts 0), ``already_seen`` (same content as a loaded file;
+all counts 0). `reload=True` re-ingests the selected files even if seen before: their earlier raw
+rows, quarantine rows and ledger row are replaced.
+
+Log lines and messages carry paths, statuses, counts, field names and rule ids, never values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ct_pipeline.extract import CTDC_PATH, Extracted, FileRefused, extract_file, extract_reference
+from ct_pipeline.extract.paths import parse_export_path, relative_name
+from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.metadata.registry import load_registry
+from ct_pipeline.metadata.types import empty_frame, polars_schema
+from ct_pipeline.settings import Settings
+from ct_pipeline.stage import Staged, stage
+
+log = logging.getLogger("ct_pipeline.ingest")
+
+TABLES = ["ingestion_ledger", "raw_screenings", "raw_assistance", "quarantine"]
+REFERENCE_TABLES = ["ingestion_ledger", "quarantine", "ref_ctdc_cases"]
+LOADED, REFUSED, ALREADY_SEEN = "loaded", "refused", "already_seen"
+
+
+class AccountingError(AssertionError):
+    """rows_read != rows_staged + rows_quarantined + rows_duplicate for a file: a pipeline bug."""
+
+
+@dataclass
+class FileResult:
+    """One ledger row."""
+
+    source_file: str
+    source_sha256: str
+    file_status: str
+    mission_code: str | None = None
+    received_date: dt.date | None = None
+    era: str | None = None
+    rows_read: int = 0
+    rows_staged: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    error_message: str | None = None
+    ingested_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_staged + self.rows_quarantined + self.rows_duplicate
+
+    def ledger_row(self) -> dict:
+        return {k: getattr(self, k) for k in polars_schema(load_registry(), "ingestion_ledger")}
+
+
+@dataclass
+class IngestionResult:
+    files: list[FileResult]
+    typed_screenings: pl.DataFrame
+    typed_assistance: pl.DataFrame
+    quarantine: pl.DataFrame
+    duplicates: pl.DataFrame
+    skipped: list[str] = field(default_factory=list)  # already in the ledger: not processed again
+    warnings: list[str] = field(default_factory=list)
+
+    def by_status(self) -> dict[str, int]:
+        out = {LOADED: 0, REFUSED: 0, ALREADY_SEEN: 0}
+        for f in self.files:
+            out[f.file_status] += 1
+        return out
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "rows_staged", "rows_quarantined", "rows_duplicate")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files)
+
+
+# --------------------------------------------------------------------------------------------
+# scanning
+# --------------------------------------------------------------------------------------------
+
+
+def scan_files(exports_root: Path) -> list[Path]:
+    """Every export candidate under the folder (README.md and hidden files excepted), sorted."""
+    root = Path(exports_root)
+    if not root.exists():
+        return []
+    out = []
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_file() and p.name != "README.md":
+            out.append(p)
+    return out
+
+
+def _select(paths: list[Path], root: Path, files: Iterable[str | Path] | None, missions: Iterable[str] | None) -> list[Path]:
+    if files:
+        wanted = set()
+        for f in files:
+            fp = Path(f)
+            wanted.add(relative_name(fp if fp.is_absolute() else root / fp, root))
+        paths = [p for p in paths if relative_name(p, root) in wanted]
+    if missions:
+        ms = set(missions)
+        paths = [p for p in paths if relative_name(p, root).split("/", 1)[0] in ms]
+    return paths
+
+
+def survey_exports(exports_root: Path) -> dict[str, dict[str, int]]:
+    """What the exports folder holds, per era: files, records (rows read), for the demo.
+
+    Files that would be refused are counted under ``refused``. Nothing is staged or written.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for p in scan_files(exports_root):
+        try:
+            ex = extract_file(p, exports_root)
+            key, rows = ex.era, ex.rows_read
+        except FileRefused:
+            key, rows = "refused", 0
+        except Exception:  # noqa: BLE001 - a survey never fails on one file
+            key, rows = "refused", 0
+        d = out.setdefault(key, {"files": 0, "rows": 0})
+        d["files"] += 1
+        d["rows"] += rows
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str] = TABLES) -> None:
+    for t in tables:
+        con.execute(table_ddl(t))
+
+
+def _ledger_state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, str]]:
+    rows = con.sql("SELECT source_file, source_sha256, file_status FROM ingestion_ledger").fetchall()
+    by_path = {r[0]: r[1] for r in rows}
+    loaded = {}
+    for path, sha, status in sorted(rows):
+        if status == LOADED:
+            loaded.setdefault(sha, path)
+    return by_path, loaded
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
+    if df.height == 0:
+        return
+    name = f"_ingest_{table}"
+    con.register(name, df)
+    try:
+        cols = ", ".join(df.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _refused(rel: str, sha: str, reason: str, where=None, era: str | None = None) -> FileResult:
+    return FileResult(
+        source_file=rel,
+        source_sha256=sha,
+        file_status=REFUSED,
+        mission_code=getattr(where, "mission_code", None),
+        received_date=getattr(where, "received_date", None),
+        era=era,
+        error_message=reason,
+    )
+
+
+def _account(files: list[FileResult], extracted: dict[str, Extracted], staged: Staged) -> None:
+    acct = staged.accounting.group_by("source_file").agg(
+        pl.col("rows_staged").sum(), pl.col("rows_quarantined").sum(), pl.col("rows_duplicate").sum()
+    )
+    by_file = {r["source_file"]: r for r in acct.iter_rows(named=True)}
+    for f in files:
+        if f.file_status != LOADED:
+            continue
+        ex = extracted[f.source_file]
+        a = by_file.get(f.source_file, {"rows_staged": 0, "rows_quarantined": 0, "rows_duplicate": 0})
+        extraction_q = ex.quarantine.select("form", "source_row").unique().height
+        f.rows_read = ex.rows_read
+        f.rows_staged = a["rows_staged"]
+        f.rows_quarantined = a["rows_quarantined"] + extraction_q
+        f.rows_duplicate = a["rows_duplicate"]
+        if not f.balanced:
+            raise AccountingError(
+                f"{f.source_file}: rows read {f.rows_read} != staged {f.rows_staged} + quarantined "
+                f"{f.rows_quarantined} + duplicate {f.rows_duplicate}"
+            )
+
+
+def run_ingestion(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: Iterable[str | Path] | None = None,
+    missions: Iterable[str] | None = None,
+    reload: bool = False,
+    own_transaction: bool = True,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestionResult:
+    """Ingest the new export files (see module docstring)."""
+    say = progress or (lambda msg: log.info(msg))
+    root = settings.raw_exports_dir
+    reg = load_registry()
+    ensure_tables(con)
+    by_path, loaded_sha = _ledger_state(con)
+    candidates = _select(scan_files(root), root, files, missions)
+    results: list[FileResult] = []
+    extracted: dict[str, Extracted] = {}
+    skipped: list[str] = []
+    warnings: list[str] = []
+    reloaded: list[str] = []
+    if reload:
+        reloaded = [relative_name(p, root) for p in candidates if relative_name(p, root) in by_path]
+        loaded_sha = {s: p for s, p in loaded_sha.items() if p not in reloaded}
+    for path in candidates:
+        rel = relative_name(path, root)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            results.append(_refused(rel, hashlib.sha256(b"").hexdigest(), f"The file cannot be read ({type(e).__name__})."))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if rel in by_path and not reload:
+            if by_path[rel] != sha:
+                msg = f"{rel}: content changed after it was ingested; exports are immutable (drop a new file instead)"
+                warnings.append(msg)
+                log.warning(msg)
+            skipped.append(rel)
+            continue
+        try:
+            where = parse_export_path(path, root, today=today)
+        except FileRefused as e:
+            results.append(_refused(rel, sha, e.reason))
+            say(f"refused {rel}: bad folder layout")
+            continue
+        if sha in loaded_sha and not reload:
+            results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
+                                      error_message=f"Same content as {loaded_sha[sha]}, already ingested."))
+            say(f"already seen {rel} (same content as {loaded_sha[sha]})")
+            continue
+        try:
+            ex = extract_file(path, root, today=today, data=data)
+        except FileRefused as e:
+            results.append(_refused(rel, sha, e.reason, where, e.era))
+            say(f"refused {rel}")
+            continue
+        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+            log.error("extraction of %s failed with %s", rel, type(e).__name__)
+            results.append(_refused(
+                rel, sha,
+                f"The file could not be read (internal error {type(e).__name__}); the research unit has been told.",
+                where,
+            ))
+            continue
+        extracted[rel] = ex
+        loaded_sha.setdefault(sha, rel)
+        results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era))
+    raw_s = [e.screenings for e in extracted.values()]
+    raw_a = [e.assistance for e in extracted.values()]
+    staged = stage(
+        pl.concat(raw_s) if raw_s else empty_frame(reg, "raw_screenings"),
+        pl.concat(raw_a) if raw_a else empty_frame(reg, "raw_assistance"),
+        today=today,
+    )
+    _account(results, extracted, staged)
+    quarantine = pl.concat([*(e.quarantine for e in extracted.values()), staged.quarantine])
+    ledger = pl.DataFrame([r.ledger_row() for r in results], schema=polars_schema(reg, "ingestion_ledger"))
+
+    def write() -> None:
+        if reloaded:
+            con.register("_reload", pl.DataFrame({"source_file": reloaded}))
+            try:
+                for t in TABLES:
+                    con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _reload)")
+            finally:
+                con.unregister("_reload")
+        for table, frames in (("raw_screenings", raw_s), ("raw_assistance", raw_a)):
+            for df in frames:
+                _insert(con, table, df)
+        _insert(con, "quarantine", quarantine)
+        _insert(con, "ingestion_ledger", ledger)
+
+    if own_transaction:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            write()
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    else:
+        write()
+    result = IngestionResult(
+        files=results,
+        typed_screenings=staged.typed_screenings,
+        typed_assistance=staged.typed_assistance,
+        quarantine=quarantine,
+        duplicates=staged.duplicates,
+        skipped=skipped,
+        warnings=warnings,
+    )
+    t = result.totals()
+    say(
+        f"ingestion: {len(results)} new file(s) {result.by_status()}, {len(skipped)} already in the ledger; "
+        f"rows read {t['rows_read']} = staged {t['rows_staged']} + quarantined {t['rows_quarantined']} "
+        f"+ duplicate {t['rows_duplicate']}"
+    )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# the CTDC reference source
+# --------------------------------------------------------------------------------------------
+
+
+def ingest_reference(
+    con: duckdb.DuckDBPyConnection,
+    path: Path = CTDC_PATH,
+    *,
+    own_transaction: bool = True,
+) -> FileResult:
+    """Load the CTDC global dataset into `ref_ctdc_cases`, with its ledger row (mission ``CTDC``).
+
+    Same content as the ledger's row for this file: nothing happens (status of that row returned).
+    New content: the table is replaced. Every record is accounted: rows_read = staged + quarantined.
+    """
+    ensure_tables(con, REFERENCE_TABLES)
+    data = Path(path).read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    from ct_pipeline.extract import reference_name
+
+    name = reference_name(path)
+    row = con.execute("SELECT source_sha256, file_status FROM ingestion_ledger WHERE source_file = ?", [name]).fetchall()
+    if row and row[0][0] == sha:
+        return FileResult(name, sha, row[0][1], "CTDC", None, "ctdc_global")
+    try:
+        ex = extract_reference(path)
+        res = FileResult(name, sha, LOADED, "CTDC", None, ex.era)
+        res.rows_read = ex.rows_read
+        res.rows_staged = ex.reference.height
+        res.rows_quarantined = ex.quarantine.select("form", "source_row").unique().height
+        if not res.balanced:
+            raise AccountingError(f"{name}: reference accounting does not balance")
+    except FileRefused as e:
+        ex = None
+        res = _refused(name, sha, e.reason, era="ctdc_global")
+        res.mission_code = "CTDC"
+
+    def write() -> None:
+        con.execute("DELETE FROM ingestion_ledger WHERE source_file = ?", [name])
+        con.execute("DELETE FROM quarantine WHERE source_file = ?", [name])
+        if ex is not None:
+            con.execute("DELETE FROM ref_ctdc_cases")
+            _insert(con, "ref_ctdc_cases", ex.reference)
+            _insert(con, "quarantine", ex.quarantine)
+        _insert(con, "ingestion_ledger", pl.DataFrame([res.ledger_row()], schema=polars_schema(load_registry(), "ingestion_ledger")))
+
+    if own_transaction:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            write()
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    else:
+        write()
+    log.info("reference %s: %s, %d records", name, res.file_status, res.rows_read)
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# the ledger, for `ct-pipeline status`
+# --------------------------------------------------------------------------------------------
+
+
+def ledger_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The ingestion ledger, oldest first, JSON-ready (dates and times as ISO text)."""
+    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingestion_ledger'").fetchone()[0]
+    if not exists:
+        return []
+    cols = list(polars_schema(load_registry(), "ingestion_ledger"))
+    rows = con.sql(f"SELECT {', '.join(cols)} FROM ingestion_ledger ORDER BY ingested_at, source_file").fetchall()
+    out = []
+    for r in rows:
+        d = dict(zip(cols, r))
+        for k, v in d.items():
+            if isinstance(v, (dt.date, dt.datetime)):
+                d[k] = v.isoformat()
+        out.append(d)
+    return out
+
+
+__all__ = [
+    "AccountingError",
+    "FileResult",
+    "IngestionResult",
+    "ingest_reference",
+    "ledger_rows",
+    "run_ingestion",
+    "scan_files",
+    "survey_exports",
+]

@@ -1,0 +1,523 @@
+"""Probabilistic record linkage of persons across missions and eras (restricted zone).
+
+Method: a Fellegi–Sunter model run on DuckDB — the model Splink implements, written here with
+DuckDB's built-in ``jaro_winkler_similarity`` and ``damerau_levenshtein`` so it runs air-gapped on
+DuckDB 2.0 with no extra dependency.
+
+1. **Features** per screening record: normalised name parts (`normalise.py`) with their phonetic
+   skeletons, date of birth, birth year (from the date of birth, or estimated from a reported age),
+   sex, citizenship, normalised document number.
+2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth · same
+   pair of name skeletons with birth years within ±2 (or one unknown) · same single name skeleton
+   + birth year + sex + citizenship · same document number · same case (mission + case number) ·
+   same exact identity token · same prior person token.
+3. **Comparisons**, each with a "missing" level that carries no evidence:
+   - names: order-free token-set Jaro–Winkler (a phonetic-skeleton match counts 0.9):
+     exact / ≥ 0.95 / ≥ 0.88 / ≥ 0.78 / else;
+   - date of birth, when both are known: exact / one edit or day–month swap / same ±1 year, other
+     date / else; when one is estimated from an age: birth years within 1 / 2 / further;
+   - sex, citizenship, document number: agree / disagree.
+4. **Weights** ``log2(m/u)``: u-probabilities measured on random record pairs (conditional on the
+   date-of-birth situation), term-frequency adjusted for exact names and exact dates of birth (an
+   exact "Maria Popescu" or 1 January is weaker evidence than a rare one); m-probabilities are
+   documented priors (`M_PRIORS`). Agreement on sex or citizenship adds no evidence (similar names
+   already imply it — counting it twice inflates namesakes); disagreement subtracts.
+   The prior match probability of a random pair is estimated as a fixed point (expected matches
+   among candidate pairs / all pairs).
+5. **Decision**: a pair links when its posterior match probability ≥ ``threshold``; same case,
+   same exact identity token or same prior person token always link.
+6. **Clustering**: links are merged strongest first (union–find) and a merge is refused when the
+   two clusters hold known dates of birth that are incompatible (neither equal, one edit apart nor
+   day–month swapped): an age-only record cannot chain two different "Maria Popescu" together.
+7. **Stable person_token**: a cluster keeps the prior person_token of its earliest previously
+   tokenised record (tokens do not change when new records arrive); a new cluster takes the
+   identity_token of its earliest record (registration date, then file and row). Links only
+   merge clusters; splitting one is the custodian's decision.
+
+No value of a record is ever logged; only counts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from ct_pipeline.pseudonymize.normalise import name_skeleton, normalise_document
+from ct_pipeline.pseudonymize.tokens import map_unique, person_name_key
+
+log = logging.getLogger(__name__)
+
+COMPARISONS = ("g_name", "g_dob", "g_sex", "g_cit", "g_doc")
+# m-probabilities P(level | same person), within each situation (group of levels) of a comparison.
+M_PRIORS: dict[str, dict[int, float]] = {
+    "g_name": {4: 0.60, 3: 0.18, 2: 0.12, 1: 0.06, 0: 0.04},
+    "g_dob": {10: 0.86, 11: 0.07, 12: 0.03, 13: 0.04, 20: 0.80, 21: 0.12, 22: 0.08},
+    "g_sex": {1: 0.97, 0: 0.03},
+    "g_cit": {1: 0.94, 0: 0.06},
+    "g_doc": {1: 0.90, 0: 0.10},
+}
+SITUATIONS = {"g_dob": [(10, 11, 12, 13), (20, 21, 22)]}
+NO_POSITIVE_EVIDENCE = ("g_sex", "g_cit")
+TF_LEVELS = {"g_name": 4, "g_dob": 10}
+
+
+@dataclass
+class LinkageModel:
+    """Estimated parameters and counts of one linkage run (no record values)."""
+
+    match_probability: float  # prior: two random records are the same person
+    m: dict[str, dict[int, float]]
+    u: dict[str, dict[int, float]]
+    records: int = 0
+    candidate_pairs: int = 0
+    linked_pairs: int = 0
+    refused_merges: int = 0
+    persons: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def match_weights(self) -> dict[str, dict[int, float]]:
+        return {k: {lvl: round(float(np.log2(self.m[k][lvl] / self.u[k][lvl])), 2) for lvl in self.m[k]} for k in self.m}
+
+
+# --- features ----------------------------------------------------------------------------------
+
+
+def _name_features(name_key: str) -> dict:
+    toks = name_key.split() if name_key else []
+    skels = [name_skeleton(t) for t in toks]
+    uniq = sorted(set(s for s in skels if s))
+    if len(uniq) == 1:
+        pair_keys = [uniq[0]]
+    else:
+        pair_keys = [f"{a}|{b}" for a, b in itertools.combinations(uniq, 2)]
+    return {"toks": [{"t": t, "s": s} for t, s in zip(toks, skels, strict=True)], "skels": uniq, "pair_keys": pair_keys}
+
+
+_NAME_DTYPE = pl.Struct(
+    {
+        "toks": pl.List(pl.Struct({"t": pl.String, "s": pl.String})),
+        "skels": pl.List(pl.String),
+        "pair_keys": pl.List(pl.String),
+    }
+)
+
+
+def features(records: pl.DataFrame) -> pl.DataFrame:
+    """Comparison features of identity records (restricted: holds normalised names)."""
+    df = records.with_columns(
+        nk=map_unique(records, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String)
+    )
+    nf = map_unique(df, ["nk"], _name_features, "nf", _NAME_DTYPE)
+    ref = pl.coalesce(pl.col("identification_date"), pl.col("registration_date"))
+    byear = pl.coalesce(
+        pl.col("date_of_birth").dt.year().cast(pl.Int64),
+        ref.dt.year().cast(pl.Int64) - pl.col("age_reported").cast(pl.Int64),
+    )
+    doc = map_unique(df, ["document_number"], normalise_document, "doc", pl.String)
+    n = max(df.height, 1)
+    named = pl.col("nk") != ""
+    return df.with_columns(*nf.struct.unnest().iter_columns(), doc).select(
+        pl.col("rid"),
+        pl.col("nk"),
+        pl.col("toks"),
+        pl.col("skels"),
+        pl.col("pair_keys"),
+        pl.col("date_of_birth").alias("dob"),
+        pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("dob_s"),
+        byear.alias("byear"),
+        pl.col("sex"),
+        pl.col("citizenship").alias("cit"),
+        pl.when(pl.col("doc") != "").then(pl.col("doc")).alias("doc"),
+        pl.col("case_token"),
+        pl.col("identity_token"),
+        pl.col("prior_person_token"),
+        pl.when(named).then(pl.len().over("nk") / n).alias("tf_name"),
+        pl.when(pl.col("date_of_birth").is_not_null()).then(pl.len().over("date_of_birth") / n).alias("tf_dob"),
+    )
+
+
+# --- blocking ----------------------------------------------------------------------------------
+
+_BLOCKING_SQL = """
+CREATE OR REPLACE TEMP TABLE lk_pk AS
+  SELECT rid, unnest(pair_keys) AS k, byear FROM lk;
+CREATE OR REPLACE TEMP TABLE lk_sk AS
+  SELECT rid, unnest(skels) AS s, byear, sex, cit FROM lk
+  WHERE byear IS NOT NULL AND sex IS NOT NULL AND cit IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE lk_pairs AS
+SELECT DISTINCT l, r FROM (
+  SELECT a.rid AS l, b.rid AS r FROM lk a JOIN lk b ON a.dob = b.dob AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear = b.byear AND a.rid < b.rid
+  UNION ALL
+  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear + 1 = b.byear
+  UNION ALL
+  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear + 2 = b.byear
+  UNION ALL
+  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid)
+    FROM (SELECT * FROM lk_pk WHERE byear IS NULL) a JOIN lk_pk b ON a.k = b.k AND a.rid <> b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_sk a JOIN lk_sk b
+    ON a.s = b.s AND a.byear = b.byear AND a.sex = b.sex AND a.cit = b.cit AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.doc = b.doc AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.prior_person_token = b.prior_person_token AND a.rid < b.rid
+);
+"""
+
+_TOKEN_SIM = "greatest(jaro_winkler_similarity(x.t, y.t), CASE WHEN x.s = y.s THEN 0.9 ELSE 0 END)"
+_SIM = (
+    "(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {s}))))"
+    " + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {s}))))) / 2"
+).format(s=_TOKEN_SIM)
+
+_COMPARE_SQL = """
+SELECT l, r,
+  CASE WHEN na = 0 OR nb = 0 THEN -1 WHEN same_name THEN 4 WHEN sim >= 0.95 THEN 3
+       WHEN sim >= 0.88 THEN 2 WHEN sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
+  g_dob, g_sex, g_cit, g_doc, forced, tf_name, tf_dob
+FROM (
+SELECT p.l, p.r, len(a.toks) AS na, len(b.toks) AS nb, a.nk = b.nk AS same_name,
+  CASE WHEN a.nk = b.nk OR len(a.toks) = 0 OR len(b.toks) = 0 THEN NULL ELSE @SIM@ END AS sim,
+  CASE WHEN a.dob IS NOT NULL AND b.dob IS NOT NULL THEN
+         CASE WHEN a.dob = b.dob THEN 10
+              WHEN damerau_levenshtein(a.dob_s, b.dob_s) <= 1
+                OR (year(a.dob) = year(b.dob) AND month(a.dob) = day(b.dob) AND day(a.dob) = month(b.dob)) THEN 11
+              WHEN abs(a.byear - b.byear) <= 1 THEN 12
+              ELSE 13 END
+       WHEN a.byear IS NULL OR b.byear IS NULL THEN -1
+       WHEN abs(a.byear - b.byear) <= 1 THEN 20
+       WHEN abs(a.byear - b.byear) = 2 THEN 21
+       ELSE 22 END AS g_dob,
+  CASE WHEN a.sex IS NULL OR b.sex IS NULL THEN -1 WHEN a.sex = b.sex THEN 1 ELSE 0 END AS g_sex,
+  CASE WHEN a.cit IS NULL OR b.cit IS NULL THEN -1 WHEN a.cit = b.cit THEN 1 ELSE 0 END AS g_cit,
+  CASE WHEN a.doc IS NULL OR b.doc IS NULL THEN -1 WHEN a.doc = b.doc THEN 1 ELSE 0 END AS g_doc,
+  (a.case_token = b.case_token OR a.identity_token = b.identity_token
+   OR coalesce(a.prior_person_token = b.prior_person_token, false)) AS forced,
+  a.tf_name AS tf_name, a.tf_dob AS tf_dob
+FROM @PAIRS@ p JOIN lk a ON a.rid = p.l JOIN lk b ON b.rid = p.r
+)
+"""
+
+
+def _compare_sql(pairs_table: str) -> str:
+    return _COMPARE_SQL.replace("@SIM@", _SIM).replace("@PAIRS@", pairs_table)
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _u_probabilities(rand: pl.DataFrame) -> dict[str, dict[int, float]]:
+    """u = P(level | different persons), from random pairs, within each situation, +1 smoothing."""
+    u: dict[str, dict[int, float]] = {}
+    for k, levels in M_PRIORS.items():
+        counts = dict(zip(*np.unique(rand[k].to_numpy(), return_counts=True), strict=True)) if rand.height else {}
+        groups = SITUATIONS.get(k, [tuple(levels)])
+        u[k] = {}
+        for grp in groups:
+            total = sum(counts.get(lvl, 0) + 1 for lvl in grp)
+            for lvl in grp:
+                u[k][lvl] = float(np.clip((counts.get(lvl, 0) + 1) / total, 1e-6, 1 - 1e-6))
+    return u
+
+
+def _weight_sql(m: dict, u: dict, n: int) -> str:
+    """SQL expression of a pair's match weight (log2 Bayes factor) from its levels."""
+    parts = []
+    floor = 1.0 / max(n, 1)
+    for k in COMPARISONS:
+        cases = []
+        for lvl in m[k]:
+            w = float(np.log2(m[k][lvl] / u[k][lvl]))
+            if k in NO_POSITIVE_EVIDENCE:
+                w = min(w, 0.0)
+            if TF_LEVELS.get(k) == lvl:
+                tf = "tf_name" if k == "g_name" else "tf_dob"
+                expr = f"log2({m[k][lvl]!r} / greatest(coalesce({tf}, {u[k][lvl]!r}), {floor!r}))"
+                cases.append(f"WHEN {lvl} THEN {expr}")
+            else:
+                cases.append(f"WHEN {lvl} THEN {w!r}")
+        parts.append(f"(CASE {k} {' '.join(cases)} ELSE 0 END)")
+    return " + ".join(parts)
+
+
+def _prior_match_probability(weights: np.ndarray, n: int) -> float:
+    """Fixed point: prior = expected matching pairs among candidates / all pairs."""
+    total = n * (n - 1) / 2
+    if total <= 0 or len(weights) == 0:
+        return 1e-6
+    lam = min(max(n / total, 1e-9), 0.5)
+    for _ in range(50):
+        logit = np.log2(lam / (1 - lam)) + weights
+        expected = float((1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))).sum())
+        new = min(max(expected / total, 1e-9), 0.5)
+        if abs(new - lam) <= 1e-3 * lam:
+            return new
+        lam = new
+    return lam
+
+
+# --- clustering --------------------------------------------------------------------------------
+
+
+def _dob_compatible(a: str, b: str) -> bool:
+    """Equal, one edit apart (substitution or adjacent transposition) or day–month swapped."""
+    if a == b:
+        return True
+    if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
+        return True
+    diff = [i for i in range(8) if a[i] != b[i]]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def constrained_clusters(n: int, left, right, forced, dobs: list[str | None]) -> tuple[np.ndarray, int]:
+    """Union–find over links in the given order (strongest first); forced links always merge, other
+    merges are refused when the clusters hold incompatible known dates of birth. Returns (labels,
+    refused merges)."""
+    parent = list(range(n))
+    dobsets: dict[int, set[str]] = {i: {d} for i, d in enumerate(dobs) if d}
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    refused = 0
+    for a, b, f in zip(left, right, forced, strict=True):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        sa, sb = dobsets.get(ra), dobsets.get(rb)
+        if sa and sb and not f and any(not _dob_compatible(x, y) for x in sa for y in sb):
+            refused += 1
+            continue
+        if sa and sb and len(sa) < len(sb):
+            ra, rb, sa, sb = rb, ra, sb, sa
+        parent[rb] = ra
+        if sb:
+            if sa:
+                sa |= sb
+            else:
+                dobsets[ra] = sb
+            dobsets.pop(rb, None)
+    labels = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    return labels, refused
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+REQUIRED = (
+    "source_file", "source_row", "full_name", "given_name", "family_name", "date_of_birth",
+    "age_reported", "sex", "citizenship", "document_number", "registration_date",
+    "identification_date", "case_token", "identity_token",
+)  # fmt: skip
+
+
+def link_persons(
+    identities: pl.DataFrame,
+    *,
+    prior: pl.DataFrame | None = None,
+    threshold: float = 0.9,
+    con: duckdb.DuckDBPyConnection | None = None,
+    restricted_dir: str | Path | None = None,
+    u_sample_pairs: int = 500_000,
+    return_model: bool = False,
+    seed: int = 42,
+):
+    """Link identity records (one per screening record) into persons.
+
+    ``identities``: the `pseudonymize` identities frame (or `tokens.identities_frame`);
+    ``prior``: identities linked in earlier runs (with their ``person_token``), e.g. from the vault.
+    Returns one row per record of both (source_file, source_row, identity_token, person_token,
+    cluster_size), and the `LinkageModel` too when ``return_model``.
+    ``con``: a restricted DuckDB connection to work in (default: an in-memory one spilling to
+    ``<restricted_dir>/tmp/duckdb``).
+    """
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    missing = [c for c in REQUIRED if c not in identities.columns]
+    if missing:
+        raise ValueError(f"identities: missing columns {missing}")
+    t0 = time.perf_counter()
+    keep = list(REQUIRED)
+    new = identities.select(keep).with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
+    if prior is not None and prior.height:
+        prior_tokens = prior.select("source_file", "source_row", pl.col("person_token").alias("prior_person_token"))
+        old_only = prior.join(new, on=["source_file", "source_row"], how="anti").select(keep)
+        records = pl.concat([new.drop("prior_person_token"), old_only], how="vertical_relaxed").join(
+            prior_tokens, on=["source_file", "source_row"], how="left", maintain_order="left"
+        )
+    else:
+        records = new
+    records = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
+    n = records.height
+    feats = features(records)
+    seconds = {"features": time.perf_counter() - t0}
+
+    own = con is None
+    if own:
+        con = restricted_connection(None, restricted_dir=restricted_dir)
+    try:
+        con.register("lk_src", feats)
+        con.execute("CREATE OR REPLACE TEMP TABLE lk AS SELECT * FROM lk_src")
+        con.unregister("lk_src")
+        t = time.perf_counter()
+        con.execute(_BLOCKING_SQL)
+        n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
+        seconds["blocking"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        k = min(u_sample_pairs, n * (n - 1) // 2)
+        rand = pl.DataFrame(schema={c: pl.Int64 for c in COMPARISONS})
+        if k > 0:
+            a, b = rng.integers(0, n, size=k), rng.integers(0, n, size=k)
+            ok = a != b
+            con.register("lk_rnd", pl.DataFrame({"l": np.minimum(a, b)[ok], "r": np.maximum(a, b)[ok]}))
+            rand = con.sql(f"SELECT {', '.join(COMPARISONS)} FROM ({_compare_sql('lk_rnd')})").pl()
+            con.unregister("lk_rnd")
+        m = {c: dict(v) for c, v in M_PRIORS.items()}
+        u = _u_probabilities(rand)
+        seconds["estimation"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        scored = con.sql(
+            f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM ({_compare_sql('lk_pairs')})"
+        ).pl()
+        seconds["comparisons"] = time.perf_counter() - t
+    finally:
+        for tname in ("lk", "lk_pk", "lk_sk", "lk_pairs"):
+            con.execute(f"DROP TABLE IF EXISTS {tname}")
+        if own:
+            con.close()
+
+    t = time.perf_counter()
+    w = scored["w"].to_numpy()
+    lam = _prior_match_probability(w, n)
+    logit = np.log2(lam / (1 - lam)) + w
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
+    forced = scored["forced"].fill_null(False).to_numpy()
+    keep_edge = forced | (prob >= threshold)
+    edges = scored.filter(pl.Series(keep_edge)).with_columns(
+        pl.Series("p", np.where(forced, 2.0, prob)[keep_edge])
+    ).sort("p", descending=True)
+    dobs = feats["dob_s"].to_list()
+    labels, refused = constrained_clusters(
+        n, edges["l"].to_list(), edges["r"].to_list(), edges["forced"].fill_null(False).to_list(), dobs
+    )
+    out = _assign_tokens(records.with_columns(cluster=pl.Series(labels)))
+    seconds["clustering"] = time.perf_counter() - t
+    model = LinkageModel(
+        lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), seconds
+    )
+    log.info(
+        "linkage: %d records, %d candidate pairs, %d links (%d merges refused), %d persons in %.1fs",
+        n, n_pairs, edges.height, refused, model.persons, time.perf_counter() - t0,
+    )  # fmt: skip
+    return (out, model) if return_model else out
+
+
+def _assign_tokens(records: pl.DataFrame) -> pl.DataFrame:
+    order = ["registration_date", "source_file", "source_row"]
+    prior_pick = (
+        records.filter(pl.col("prior_person_token").is_not_null())
+        .sort(order, nulls_last=True)
+        .group_by("cluster", maintain_order=True)
+        .agg(pl.col("prior_person_token").first().alias("_prior"))
+    )
+    new_pick = (
+        records.sort(order, nulls_last=True)
+        .group_by("cluster", maintain_order=True)
+        .agg(pl.col("identity_token").first().alias("_first"), pl.len().alias("cluster_size"))
+    )
+    return (
+        records.join(prior_pick, on="cluster", how="left")
+        .join(new_pick, on="cluster", how="left")
+        .select(
+            "source_file",
+            "source_row",
+            "identity_token",
+            pl.coalesce("_prior", "_first").alias("person_token"),
+            pl.col("cluster_size").cast(pl.Int64),
+        )
+    )
+
+
+# --- measurement -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkageQuality:
+    precision: float
+    recall: float
+    f1: float
+    records: int
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+    records_not_in_truth: int
+
+    def __str__(self) -> str:
+        return (
+            f"pairwise precision {self.precision:.4f}, recall {self.recall:.4f}, F1 {self.f1:.4f} "
+            f"({self.records} records, {self.true_pairs} true pairs, {self.predicted_pairs} predicted, "
+            f"{self.correct_pairs} correct)"
+        )
+
+
+def _pairs(counts: pl.Series) -> int:
+    c = counts.cast(pl.Int64)
+    return int((c * (c - 1) // 2).sum())
+
+
+def pairwise_quality(df: pl.DataFrame, truth_col: str = "person_id", pred_col: str = "person_token") -> LinkageQuality:
+    """Pairwise precision/recall of a clustering against a true one (counts, no pair enumeration)."""
+    df = df.filter(pl.col(truth_col).is_not_null() & pl.col(pred_col).is_not_null())
+    true_pairs = _pairs(df.group_by(truth_col).len()["len"])
+    pred_pairs = _pairs(df.group_by(pred_col).len()["len"])
+    correct = _pairs(df.group_by(truth_col, pred_col).len()["len"])
+    precision = correct / pred_pairs if pred_pairs else 1.0
+    recall = correct / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return LinkageQuality(precision, recall, f1, df.height, true_pairs, pred_pairs, correct, 0)
+
+
+def measure_linkage(truth_csv: str | Path | pl.DataFrame, links: pl.DataFrame, *, form: str = "screening") -> LinkageQuality:
+    """Pairwise precision and recall of ``links`` (source_file, source_row, person_token) against the
+    synthetic ground truth (CSV with source_file, source_row, form, person_id, …).
+
+    Only records present in both are measured (quarantined records have no link); how many linked
+    records had no truth row is reported.
+    """
+    if isinstance(truth_csv, pl.DataFrame):
+        truth = truth_csv
+    else:
+        truth = pl.read_csv(truth_csv, infer_schema=False)
+    if "form" in truth.columns and form:
+        truth = truth.filter(pl.col("form") == form)
+    truth = truth.select(
+        pl.col("source_file").cast(pl.String),
+        pl.col("source_row").cast(pl.Int64),
+        pl.col("person_id").cast(pl.String),
+    ).unique(["source_file", "source_row"])
+    lk = links.select(pl.col("source_file").cast(pl.String), pl.col("source_row").cast(pl.Int64), "person_token")
+    joined = lk.join(truth, on=["source_file", "source_row"], how="inner")
+    q = pairwise_quality(joined)
+    return LinkageQuality(**{**q.__dict__, "records_not_in_truth": lk.height - joined.height})
