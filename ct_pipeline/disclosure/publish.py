@@ -129,10 +129,13 @@ def cube(con: duckdb.DuckDBPyConnection, spec: CubeSpec, period_ranges: tuple[tu
         )
     sets = ", ".join("(" + ", ".join(s) + ")" for s in grouping_sets(spec))
     dims = ", ".join(f"coalesce({d}, '{TOTAL}') AS {d}" for d in spec.dims)
-    return con.sql(
-        f"SELECT {dims}, count(DISTINCT unit_id) AS value FROM ({base}) "
-        f"GROUP BY GROUPING SETS ({sets}) ORDER BY ALL"
-    ).pl()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_base AS SELECT DISTINCT * FROM ({base})")
+    try:
+        return con.sql(
+            f"SELECT {dims}, count(DISTINCT unit_id) AS value FROM _pub_base GROUP BY GROUPING SETS ({sets})"
+        ).pl().sort(list(spec.dims))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _pub_base")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:

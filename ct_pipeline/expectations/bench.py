@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 
 from ct_pipeline.metadata import load_registry
+from ct_pipeline.expectations.plan import qi
 from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.metadata.types import duckdb_type
 
 # Expressions for the columns of fct_cases (by field name); `i` is the row number. Columns of the
 # table that are not listed get a generic value of their type (NULL when nullable).
@@ -57,9 +59,19 @@ def _age_band(reg) -> str:
                                                                  _FCT_CASES["age_at_identification"])
 
 
-def build_fct_cases(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+def create_table(con: duckdb.DuckDBPyConnection, table: str, *, constraints: bool = True) -> None:
+    """Create a registry table; without constraints (no NOT NULL, no key) bad rows can be planted."""
     reg = load_registry()
-    con.execute(table_ddl("fct_cases", reg).split("COMMENT ON")[0].replace("PRIMARY KEY", "UNIQUE"))
+    if constraints:
+        con.execute(table_ddl(table, reg))
+        return
+    cols = ", ".join(f"{qi(c.name)} {duckdb_type(reg, table, c)}" for c in reg.columns(table))
+    con.execute(f"CREATE TABLE {qi(table)} ({cols})")
+
+
+def fill_fct_cases(con: duckdb.DuckDBPyConnection, rows: int, *, start: int = 0) -> None:
+    """Insert `rows` synthetic, valid rows into fct_cases (which must exist)."""
+    reg = load_registry()
     exprs = []
     for c in reg.columns("fct_cases"):
         if c.name in _FCT_CASES:
@@ -72,12 +84,19 @@ def build_fct_cases(con: duckdb.DuckDBPyConnection, rows: int) -> None:
             e = str(int(c.field.min or 0))
         elif c.field.type == "boolean" and not c.nullable:
             e = "TRUE"
+        elif c.field.type == "date" and not c.nullable:
+            e = "DATE '2024-01-01'"
         elif not c.nullable:
             e = "'x'"
         else:
             e = "NULL"
-        exprs.append(e)
-    con.execute(f"INSERT INTO fct_cases SELECT {', '.join(exprs)} FROM range({rows}) t(i)")
+        exprs.append(f"{e} AS {qi(c.name)}")
+    con.execute(f"INSERT INTO fct_cases BY NAME SELECT {', '.join(exprs)} FROM range({start}, {start + rows}) t(i)")
+
+
+def build_fct_cases(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    create_table(con, "fct_cases", constraints=False)
+    fill_fct_cases(con, rows)
 
 
 def main(argv: list[str] | None = None) -> dict:

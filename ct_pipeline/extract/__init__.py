@@ -93,11 +93,16 @@ def _kind_of(path: Path) -> tuple[str, list[formats.Era]]:
     return kinds.pop() if len(kinds) == 1 else "csv", eras
 
 
-def extract_file(path: Path, exports_root: Path, *, today: dt.date | None = None) -> Extracted:
-    """Extract one mission export (see module docstring). Raises FileRefused."""
+def extract_file(
+    path: Path, exports_root: Path, *, today: dt.date | None = None, data: bytes | None = None
+) -> Extracted:
+    """Extract one mission export (see module docstring). Raises FileRefused.
+
+    `data`: the file's bytes when the caller has read them already (they are not read again).
+    """
     path = Path(path)
     where: ExportPath = parse_export_path(path, exports_root, today=today)
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     if not data:
         raise FileRefused("The file is empty (0 bytes).")
     kind, _ = _kind_of(path)
@@ -204,5 +209,6 @@ __all__ = [
     "extract_file",
     "extract_reference",
     "parse_export_path",
+    "reference_name",
     "relative_name",
 ]

@@ -107,11 +107,8 @@ def mapped_columns(header: list[str], parsed: Delimited, mapping: dict[str, str]
 
 
 def bad_record_rows(parsed: Delimited, form: str, source_file: str, mission: str | None, era: str) -> list[dict]:
-    reasons = {
-        "csv_row_shape": "the row has {detail}: the file may have been cut off, or a value holds an unquoted separator",
-        "csv_quoting": "the row has {detail}, so its values cannot be separated reliably",
-        "csv_row_incomplete": "{detail}: the file was cut off in the middle of this row",
-    }
+    from ct_pipeline.stage.rules import reason
+
     return [
         {
             "source_file": source_file,
@@ -121,7 +118,7 @@ def bad_record_rows(parsed: Delimited, form: str, source_file: str, mission: str
             "era": era,
             "field_name": WHOLE_RECORD,
             "rule": b.rule,
-            "reason": "whole row (rule " + b.rule + "): " + reasons[b.rule].format(detail=b.detail),
+            "reason": f"{reason(b.rule, None)} ({b.detail})",
             "raw_value": b.raw_text,
         }
         for b in parsed.bad

@@ -73,7 +73,7 @@ def _verify(text: str, sep: str, n_cols: int, polars_rows: int) -> pl.Series | N
         body = body[:-1]
     if not body:
         return pl.Series([], dtype=pl.Boolean) if polars_rows == 0 else None
-    lines = pl.DataFrame({"line": pl.Series([body]).str.split("\n").explode()})
+    lines = pl.DataFrame({"line": pl.Series("line", body.split("\n"), dtype=pl.String)})
     if QUOTE not in body:
         recs = lines.select(
             text=pl.col("line"),
@@ -92,11 +92,15 @@ def _verify(text: str, sep: str, n_cols: int, polars_rows: int) -> pl.Series | N
         s = "\\" + sep if sep in r"\.+*?()|[]{}^$" else sep
         quoted = r'"(?:[^"]|"")*"'
         value = rf'(?:{quoted}|[^"{s}\n]*)'
-        recs = recs.select(
-            pl.col("text"),
+        recs = recs.with_columns(
             n_sep=pl.col("text").str.replace_all(quoted, "").str.count_matches(sep, literal=True),
-            ok=pl.col("text").str.strip_suffix("\r").str.contains(rf"^{value}(?:{s}{value})*\r?$"),
+            has_quote=pl.col("text").str.contains(QUOTE, literal=True),
+        ).with_row_index("_r")
+        # only records holding a quote need the (slower) well-formedness pattern
+        quoted_ok = recs.filter(pl.col("has_quote")).select(
+            "_r", ok=pl.col("text").str.strip_suffix("\r").str.contains(rf"^{value}(?:{s}{value})*\r?$")
         )
+        recs = recs.join(quoted_ok, on="_r", how="left").sort("_r").with_columns(pl.col("ok").fill_null(True))
     blank = recs.get_column("text").str.strip_suffix("\r") == ""
     if recs.height != polars_rows:
         return None

@@ -61,7 +61,7 @@ def _path_sql(path: str, *, multi: bool, elem: str = "e", obj: str = "j") -> str
 
 def _lines(text: str) -> pl.DataFrame:
     body = text[:-1] if text.endswith("\n") else text
-    df = pl.DataFrame({"line": pl.Series([body]).str.split("\n").explode()})
+    df = pl.DataFrame({"line": pl.Series("line", body.split("\n"), dtype=pl.String)})
     df = df.with_columns(line_no=pl.int_range(1, df.height + 1, dtype=pl.Int64), line=pl.col("line").str.strip_suffix("\r"))
     return df.filter(pl.col("line").str.strip_chars() != "")
 
@@ -141,10 +141,8 @@ def read_jsonl(data: bytes, era_name: str, source_file: str, mission: str | None
         raise FileRefused(
             f"A case holds more than {MAX_EPISODES} assistance episodes; such a file cannot be numbered row by row."
         )
-    reasons = {
-        "json_parse": "whole line (rule json_parse): the line is not a valid JSON object",
-        "json_structure": "whole line (rule json_structure): 'route' or 'assistance' is not a list, so its legs or episodes cannot be read",
-    }
+    from ct_pipeline.stage.rules import reason
+
     quarantine = [
         {
             "source_file": source_file,
@@ -154,7 +152,7 @@ def read_jsonl(data: bytes, era_name: str, source_file: str, mission: str | None
             "era": era_name,
             "field_name": WHOLE_RECORD,
             "rule": r["problem"],
-            "reason": reasons[r["problem"]],
+            "reason": reason(r["problem"], None),
             "raw_value": r["line"],
         }
         for r in bad.iter_rows(named=True)

@@ -414,7 +414,7 @@ def ingest_reference(
 
 def ledger_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """The ingestion ledger, oldest first, JSON-ready (dates and times as ISO text)."""
-    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingestion_ledger'").fetchone()[0]
+    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingestion_ledger'").fetchall()[0][0]
     if not exists:
         return []
     cols = list(polars_schema(load_registry(), "ingestion_ledger"))

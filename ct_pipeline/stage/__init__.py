@@ -104,7 +104,9 @@ def _errors_from_columns(df: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
 
 def _cross_field(df: pl.DataFrame, form: str, id_dates: pl.DataFrame | None) -> pl.DataFrame:
     """Cross-field rules on parsed values (a null value, parsed or not, never fails a rule)."""
-    v = lambda f: pl.col(f"v__{f}")  # noqa: E731
+    def v(f: str) -> pl.Expr:  # a value that failed its own rule takes part in no other rule
+        return pl.when(pl.col(f"e__{f}").is_null()).then(pl.col(f"v__{f}"))
+
     rules: list[tuple[str, str, pl.Expr]] = []
     if form == "screening":
         # age at identification (at registration when the identification date is missing)

@@ -65,75 +65,97 @@ def parse_frame(
     *,
     today: dt.date,
 ) -> pl.DataFrame:
-    """Add v__<field> and e__<field> for each field (df holds the raw text columns)."""
-    mapped: list[pl.Series] = []  # normaliser results, computed on distinct values first
-    exprs: list[pl.Expr] = []
-    temp: list[str] = []
+    """Add v__<field> and e__<field> for each field (df holds the raw text columns).
+
+    Built in phases over materialised intermediate columns (t__ trimmed present text, p__ parsed
+    dates, s__ split lists): small expression trees plan fast, whatever the number of fields.
+    """
+    excel = "excel" in era.date_formats
+    blanks = [dt.date.fromisoformat(d) for d in era.blank_dates]
+    kinds = {name: kind_of(spec) for name, spec in fields.items()}
+    # phase 1: trimmed present text and the value-independent problems
+    df = df.with_columns(
+        [present_text(n).alias(f"t__{n}") for n in fields]
+        + [
+            pl.when(pl.col(n).str.len_bytes() > MAX_VALUE_CHARS).then(pl.lit("value_too_long"))
+            .when(pl.col(n).str.contains(CONTROL_CHARS)).then(pl.lit("control_character"))
+            .alias(f"x__{n}")
+            for n in fields
+        ]
+    )
+    # phase 2: normalisers on distinct values; dates parsed once
+    mapped: list[pl.Series] = []
+    dates: list[pl.Expr] = []
     for name, spec in fields.items():
-        raw = pl.col(name)
-        text = present_text(name)
-        kind = kind_of(spec)
-        v = pl.col(f"v__{name}")
-        type_error: pl.Expr
-        if kind == "string":
-            value = text
-            type_error = pl.lit(None, dtype=pl.String)
-        elif kind == "integer":
-            ok = text.str.contains(INTEGER)
-            value = pl.when(ok).then(text.str.replace(r"\.0+$", "")).cast(pl.Int64, strict=False)
-            type_error = pl.when(text.is_not_null() & ~ok).then(pl.lit("integer_format"))
-        elif kind == "date":
-            parsed = parse_date_expr(text, era.date_formats)
-            blanks = [dt.date.fromisoformat(d) for d in era.blank_dates]
-            blank = parsed.is_in(blanks) if blanks else pl.lit(False)
-            if "excel" in era.date_formats and blanks:  # Excel day zero ("1900-01-00") is blank too
-                blank = blank | text.str.contains(r"^0(\.0+)?$")
-            blank = blank.fill_null(False)
-            value = pl.when(~blank).then(parsed)
-            nonexistent = (
-                text.str.contains(rf"^{EXCEL_LEAP_BUG_SERIAL}(\.\d+)?$")
-                if "excel" in era.date_formats
-                else pl.lit(False)
-            )
-            type_error = (
-                pl.when(text.is_not_null() & parsed.is_null() & ~blank & nonexistent).then(pl.lit("date_nonexistent"))
-                .when(text.is_not_null() & parsed.is_null() & ~blank).then(pl.lit("date_format"))
-                .when(value < dt.date(1900, 1, 1)).then(pl.lit("date_before_1900"))
-                .when(value > today).then(pl.lit("date_in_future"))
-            )
-        elif kind == "boolean":
-            mapped.append(_mapped(df, text, nz.yes_no, pl.Boolean()).alias(f"v__{name}"))
-            value = None
-            type_error = pl.when(text.is_not_null() & v.is_null()).then(pl.lit("boolean_format"))
+        kind, t = kinds[name], pl.col(f"t__{name}")
+        if kind == "boolean":
+            mapped.append(_mapped(df, t, nz.yes_no, pl.Boolean()).alias(f"v__{name}"))
         elif kind in ("code", "country"):
             fn = nz.country_code if kind == "country" else partial(nz.code_value, codelist=spec.codelist)
-            mapped.append(_mapped(df, text, _single(fn), pl.String()).alias(f"v__{name}"))
-            value = None
-            is_multi = text.str.starts_with("[") & text.str.ends_with("]")
-            type_error = (
-                pl.when(text.is_not_null() & v.is_null() & is_multi).then(pl.lit("single_value"))
-                .when(text.is_not_null() & v.is_null()).then(pl.lit("code_known"))
-            )
+            mapped.append(_mapped(df, t, _single(fn), pl.String()).alias(f"v__{name}"))
         elif kind in ("code_list", "country_list"):
             fn = nz.country_code if kind == "country_list" else partial(nz.code_value, codelist=spec.codelist)
             split = partial(_split, seps=tuple(era.multi_separators), match=fn, unique=kind != "country_list")
-            mapped.append(_mapped(df, text, split, _SPLIT_TYPE).alias(f"s__{name}"))
-            temp.append(f"s__{name}")
-            value = pl.col(f"s__{name}").struct.field("codes")
-            bad = pl.col(f"s__{name}").struct.field("bad").fill_null(False)
-            type_error = pl.when(text.is_not_null() & bad).then(pl.lit("code_known"))
+            mapped.append(_mapped(df, t, split, _SPLIT_TYPE).alias(f"s__{name}"))
+        elif kind == "date":
+            dates.append(parse_date_expr(t, era.date_formats).alias(f"p__{name}"))
+    df = df.with_columns(mapped + dates)
+    # phase 3: typed values
+    values: list[pl.Expr] = []
+    for name in fields:
+        kind, t = kinds[name], pl.col(f"t__{name}")
+        if kind == "string":
+            values.append(t.alias(f"v__{name}"))
+        elif kind == "integer":
+            ok = t.str.contains(INTEGER)
+            values.append(pl.when(ok).then(t.str.replace(r"\.0+$", "")).cast(pl.Int64, strict=False).alias(f"v__{name}"))
+        elif kind == "date":
+            p = pl.col(f"p__{name}")
+            blank = p.is_in(blanks) if blanks else pl.lit(False)
+            if excel and blanks:  # Excel day zero ("1900-01-00") is a blank date too
+                blank = blank | t.str.contains(r"^0(\.0+)?$")
+            values.append(blank.fill_null(False).alias(f"b__{name}"))
+        elif kind in ("code_list", "country_list"):
+            values.append(pl.col(f"s__{name}").struct.field("codes").alias(f"v__{name}"))
+    df = df.with_columns(values)
+    date_values = [
+        pl.when(~pl.col(f"b__{n}")).then(pl.col(f"p__{n}")).alias(f"v__{n}") for n in fields if kinds[n] == "date"
+    ]
+    if date_values:
+        df = df.with_columns(date_values)
+    # phase 4: the first problem of each field
+    errors: list[pl.Expr] = []
+    for name in fields:
+        kind, t, v = kinds[name], pl.col(f"t__{name}"), pl.col(f"v__{name}")
+        present = t.is_not_null()
+        if kind == "string":
+            err = pl.lit(None, dtype=pl.String)
+        elif kind == "integer":
+            err = pl.when(present & ~t.str.contains(INTEGER)).then(pl.lit("integer_format"))
+        elif kind == "date":
+            unparsed = present & pl.col(f"p__{name}").is_null() & ~pl.col(f"b__{name}")
+            nonexistent = t.str.contains(rf"^{EXCEL_LEAP_BUG_SERIAL}(\.\d+)?$") if excel else pl.lit(False)
+            err = (
+                pl.when(unparsed & nonexistent).then(pl.lit("date_nonexistent"))
+                .when(unparsed).then(pl.lit("date_format"))
+                .when(v < dt.date(1900, 1, 1)).then(pl.lit("date_before_1900"))
+                .when(v > today).then(pl.lit("date_in_future"))
+            )
+        elif kind == "boolean":
+            err = pl.when(present & v.is_null()).then(pl.lit("boolean_format"))
+        elif kind in ("code", "country"):
+            err = (
+                pl.when(present & v.is_null() & t.str.starts_with("[") & t.str.ends_with("]")).then(pl.lit("single_value"))
+                .when(present & v.is_null()).then(pl.lit("code_known"))
+            )
+        elif kind in ("code_list", "country_list"):
+            err = pl.when(present & pl.col(f"s__{name}").struct.field("bad").fill_null(False)).then(pl.lit("code_known"))
         else:  # pragma: no cover - registry types are closed
-            raise ValueError(f"field {name}: no parser for type {spec.type}")
-        if value is not None:
-            exprs.append(value.alias(f"v__{name}"))
-        error = (
-            pl.when(raw.str.len_bytes() > MAX_VALUE_CHARS).then(pl.lit("value_too_long"))
-            .when(raw.str.contains(CONTROL_CHARS)).then(pl.lit("control_character"))
-            .otherwise(type_error)
-        )
-        exprs.append(error.alias(f"e__{name}"))
-    out = df.with_columns(mapped) if mapped else df
-    return out.with_columns(exprs).drop(temp)
+            raise ValueError(f"field {name}: no parser for type {kind}")
+        errors.append(pl.coalesce(pl.col(f"x__{name}"), err).alias(f"e__{name}"))
+    df = df.with_columns(errors)
+    temp = [c for c in df.columns if c[:3] in ("t__", "x__", "p__", "b__", "s__")]
+    return df.drop(temp)
 
 
 _SPLIT_TYPE = pl.Struct({"codes": pl.List(pl.String), "bad": pl.Boolean})

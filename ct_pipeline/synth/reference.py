@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 from ct_pipeline.formats.eras import column_map, flag_map
 
 CODELIST_DIR = Path(__file__).resolve().parents[1] / "metadata" / "codelists"
@@ -33,7 +35,7 @@ def codelists() -> dict[str, dict]:
     """name -> {codes: [code...], labels: {code: label}, variants: {code: [..]}}."""
     out: dict[str, dict] = {}
     for path in sorted(CODELIST_DIR.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
         if not isinstance(doc, dict) or "codes" not in doc:
             continue
         codes = [str(c["code"]) for c in doc["codes"]]

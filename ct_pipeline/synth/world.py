@@ -51,17 +51,30 @@ def to_days(d: date) -> int:
 
 
 def ymd(days: np.ndarray):
-    dt = days.astype("datetime64[D]")
-    m_ = dt.astype("datetime64[M]")
-    y = m_.astype("datetime64[Y]").astype(np.int64) + 1970
-    m = m_.astype(np.int64) % 12 + 1
-    d = (dt - m_.astype("datetime64[D]")).astype(np.int64) + 1
+    """Civil (year, month, day) of day numbers, vectorised (H. Hinnant's algorithm)."""
+    z = np.asarray(days, dtype=np.int64) + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    y = yoe + era * 400 + (m <= 2)
     return y, m, d
 
 
 def from_ymd(y, m, d) -> np.ndarray:
-    months = ((np.asarray(y) - 1970) * 12 + (np.asarray(m) - 1)).astype("datetime64[M]")
-    return (months.astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64) + np.asarray(d) - 1
+    y = np.asarray(y, dtype=np.int64)
+    m = np.asarray(m, dtype=np.int64)
+    d = np.asarray(d, dtype=np.int64)
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = np.where(m > 2, m - 3, m + 9)
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 def month_len(y, m) -> np.ndarray:
@@ -443,16 +456,16 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     sectors = np.where(beg, sectors | (1 << ls.index("begging")), sectors)
 
     mc = R.codes("means_of_control")
-    w_sex = np.array([R.MEANS_SEXUAL.get(c, 1) for c in mc], dtype=float)
-    w_lab = np.array([R.MEANS_LABOUR.get(c, 1) for c in mc], dtype=float)
+    p_sex = np.array([R.MEANS_SEXUAL.get(c, 1) for c in mc], dtype=float) * 0.006
+    p_lab = np.array([R.MEANS_LABOUR.get(c, 1) for c in mc], dtype=float) * 0.006
     is_sexual = (types & (1 << et.index("sexual_exploitation"))) != 0
-    k_means = 1 + r_case.binomial(3, 0.4, n)
     means = np.zeros(n, dtype=np.int64)
-    for sel, w in ((is_sexual, w_sex), (~is_sexual, w_lab)):
-        idx = np.nonzero(sel & exploited)[0]
-        for lo in range(0, len(idx), 200_000):
-            part = idx[lo:lo + 200_000]
-            means[part] = _topk_mask(r_case, np.broadcast_to(w, (len(part), len(mc))), k_means[part])
+    for j in range(len(mc)):
+        pj = np.where(is_sexual, p_sex[j], p_lab[j])
+        means |= np.where(r_case.random(n) < pj, np.int64(1) << j, 0)
+    top = np.where(is_sexual, int(np.argmax(p_sex)), int(np.argmax(p_lab)))
+    means = np.where(means == 0, np.int64(1) << top, means)
+    means = np.where(exploited, means, 0)
     means[r_case.random(n) < 0.10] = 0
 
     recruiter = np.full(n, -1, dtype=np.int8)
@@ -607,7 +620,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     ep_start = shift_years(ep_start, ep_oos, k_years[ep_case])
     ep_end = shift_years(ep_end, ep_oos, k_years[ep_case])
 
-    order_e = np.lexsort((ep_type, ep_start, ep_case))
+    smin = int(ep_start.min()) if len(ep_start) else 0
+    order_e = np.argsort((ep_case << 24) | ((ep_start.astype(np.int64) - smin) << 4) | ep_type, kind="stable")
     ep = {"case": ep_case[order_e], "type": ep_type[order_e], "start": ep_start[order_e], "end": ep_end[order_e],
           "funding": funding[order_e], "provider": provider[order_e], "outcome_r": outcome_r[order_e],
           "return_country": ret[order_e]}
@@ -897,9 +911,9 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     reg_true_year = ymd(reg_anchor.astype(np.int64))[0]
     w.stats = {
         "cases": int(n),
-        "persons": int(len(np.unique(person))),
+        "persons": int(np.count_nonzero(np.bincount(person))),
         "cases_1999_2007": int(((reg_true_year >= 1999) & (reg_true_year <= 2007)).sum()),
-        "persons_by_2009": int(len(np.unique(person[reg_true_year <= 2009]))),
+        "persons_by_2009": int(np.count_nonzero(np.bincount(person[reg_true_year <= 2009]))),
     }
     return w
 

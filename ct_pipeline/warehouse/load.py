@@ -78,18 +78,19 @@ def _content_hash(table: str, alias: str = "") -> str:
 
 # --- small dimensions: replaced only when their content changes ----------------------------------
 def _sync(con: duckdb.DuckDBPyConnection, table: str, select_sql: str) -> bool:
+    """Replace the content of a small table by `select_sql` only when it differs (a run that finds
+    nothing new rewrites nothing). Compared by count and sum of row hashes of the rows' text."""
     cols = col_list(table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT {cols} FROM ({select_sql})")
-    differs = scalar(
+    fp = "SELECT count(*) AS n, coalesce(sum(hash(t::VARCHAR)::HUGEINT), 0) AS h FROM ({q}) t"
+    same = scalar(
         con,
-        f"SELECT (SELECT count(*) FROM (SELECT * FROM _new EXCEPT ALL SELECT {cols} FROM {table}))"
-        f" + (SELECT count(*) FROM (SELECT {cols} FROM {table} EXCEPT ALL SELECT * FROM _new))",
+        f"SELECT a.n = b.n AND a.h = b.h FROM ({fp.format(q=f'SELECT {cols} FROM ({select_sql})')}) a, "
+        f"({fp.format(q=f'SELECT {cols} FROM {table}')}) b",
     )
-    if differs:
+    if not same:
         con.execute(f"DELETE FROM {table}")
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT * FROM _new")
-    con.execute("DROP TABLE _new")
-    return bool(differs)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ({select_sql})")
+    return not same
 
 
 def _with_frame(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame):
@@ -128,15 +129,17 @@ def _sync_code_dims(con: duckdb.DuckDBPyConnection, today: dt.date) -> None:
         _sync(con, table, f"SELECT * FROM {_with_frame(con, '_codes_df', df)}")
         con.unregister("_codes_df")
     end = dt.date(today.year + 1, 1, 1)
-    _sync(
-        con,
-        "dim_dates",
-        f"""SELECT d::DATE AS calendar_date, year(d) AS calendar_year, quarter(d) AS quarter_of_year,
-                   month(d) AS month_of_year, monthname(d) AS month_name, isoyear(d) AS iso_year,
-                   week(d) AS iso_week, day(d) AS day_of_month, isodow(d) AS day_of_week,
-                   dayname(d) AS day_name, isodow(d) >= 6 AS is_weekend
-            FROM range(DATE '{SCOPE_START}', DATE '{end}', INTERVAL 1 DAY) AS t(d)""",
-    )
+    # dim_dates is a pure function of its range: compare the range, not the rows
+    if con.sql("SELECT min(calendar_date), max(calendar_date), count(*) FROM dim_dates").fetchall()[0] != (
+        SCOPE_START, end - dt.timedelta(days=1), (end - SCOPE_START).days
+    ):
+        con.execute("DELETE FROM dim_dates")
+        con.execute(
+            f"""INSERT INTO dim_dates ({col_list('dim_dates')})
+                SELECT d::DATE, year(d), quarter(d), month(d), monthname(d), isoyear(d), week(d), day(d),
+                       isodow(d), dayname(d), isodow(d) >= 6
+                FROM range(DATE '{SCOPE_START}', DATE '{end}', INTERVAL 1 DAY) AS t(d)"""
+        )
 
 
 def _sync_missions(con: duckdb.DuckDBPyConnection) -> None:
@@ -364,8 +367,8 @@ def _touched_cases(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("_files", "_changed", "_touched", "_tp", "_src_s", "_src_a", "_sv", "_cur", "_av", "_ep"):
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{t}")
+    con.execute(";\n".join(f"DROP TABLE IF EXISTS temp.main.{t}" for t in
+                           ("_files", "_changed", "_touched", "_tp", "_src_s", "_src_a", "_sv", "_cur", "_av", "_ep")))
 
 
 def _load(con: duckdb.DuckDBPyConnection, full: bool, today: dt.date) -> LoadResult:
@@ -390,8 +393,7 @@ def _load(con: duckdb.DuckDBPyConnection, full: bool, today: dt.date) -> LoadRes
             "CREATE OR REPLACE TEMP TABLE _tp AS SELECT DISTINCT person_token FROM fct_screenings "
             "WHERE person_token IS NOT NULL AND case_token IN (SELECT case_token FROM _touched)"
         )
-        for t in FACTS:
-            con.execute(f"DELETE FROM {t} WHERE case_token IN (SELECT case_token FROM _touched)")
+        con.execute(";\n".join(f"DELETE FROM {t} WHERE case_token IN (SELECT case_token FROM _touched)" for t in FACTS))
         pause_point("core:deleted")
         con.execute("CREATE OR REPLACE TEMP TABLE _src_s AS SELECT * FROM stg_screenings "
                     "WHERE case_token IN (SELECT case_token FROM _touched)")
@@ -456,7 +458,8 @@ def load_core(
                 pass
         raise
     pause_point("core:committed")
-    result.row_counts = {t: scalar(con, f"SELECT count(*) FROM {t}") for t in CORE_TABLES}
+    counts = con.sql(" UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in CORE_TABLES)).fetchall()
+    result.row_counts = dict(counts)
     result.seconds = time.perf_counter() - started
     log.info(
         "core load %s: %d changed file(s), %d case(s) rebuilt in %.2fs; rows: %s",

@@ -399,3 +399,69 @@ def synthetic_night(n_existing: int, *, n_new: int, n_changed: int, n_unchanged:
     scr = _lineage(scr.with_columns(pl.lit(received_date).alias("received_date")), "screening")
     ast = _lineage(ast, "assistance")
     return Synth(_finish(scr, "stg_screenings"), _finish(ast, "stg_assistance"))
+
+
+# --- hand-made rows for scenario tests ------------------------------------------------------------
+def _file_parts(source_file: str) -> tuple[str, dt.date]:
+    mission, received = source_file.split("/")[:2]
+    return mission, dt.date.fromisoformat(received)
+
+
+def screening_row(case: str, source_file: str, source_row: int = 1, **values) -> dict:
+    """One stg_screenings row (as a dict) with plausible defaults; `source_file` is
+    'MISSION/YYYY-MM-DD/name' and gives mission_code and received_date unless overridden."""
+    mission, received = _file_parts(source_file)
+    row = {
+        "case_token": case, "person_token": f"person-{case}", "key_version": "k1", "mission_code": mission,
+        "registration_date": dt.date(2010, 5, 1), "identification_date": dt.date(2010, 4, 20),
+        "birth_year": 1991, "age_at_identification": 18, "age_band": "18-20", "sex": "female",
+        "citizenship": "KH", "identifying_agency": "police", "victim_status": "victim",
+        "is_eligible_for_assistance": True, "exploitation_types": ["sexual_exploitation"],
+        "labour_sectors": None, "means_of_control": ["debt_bondage"], "recruiter_relationship": "friend",
+        "recruitment_country": "KH", "transit_countries": None, "exploitation_country": "TH",
+        "recruitment_date": None, "exploitation_start_date": None, "exploitation_end_date": None,
+        "exploitation_days": None, "has_research_consent": True, "source_file": source_file,
+        "source_row": source_row, "source_sha256": hashlib.sha256(source_file.encode()).hexdigest(),
+        "era": "mimosa_xlsx", "received_date": received,
+    }
+    row.update(values)
+    row.setdefault("registration_year", row["registration_date"].year)
+    if "identification_year" not in values:
+        row["identification_year"] = row["identification_date"].year if row["identification_date"] else None
+    return row
+
+
+def assistance_row(case: str, source_file: str, source_row: int = 1, **values) -> dict:
+    mission, received = _file_parts(source_file)
+    row = {
+        "case_token": case, "key_version": "k1", "mission_code": mission, "assistance_type": "shelter",
+        "assistance_start_date": dt.date(2010, 5, 2), "assistance_end_date": dt.date(2010, 5, 31),
+        "funding_source": "gaf", "reintegration_outcome": None, "return_country": None,
+        "source_file": source_file, "source_row": source_row,
+        "source_sha256": hashlib.sha256(source_file.encode()).hexdigest(), "era": "mimosa_xlsx",
+        "received_date": received,
+    }
+    row.update(values)
+    return row
+
+
+def stg_frame(table: str, rows: list[dict]) -> pl.DataFrame:
+    """Rows (dicts) as a frame with the registry's schema of `table`."""
+    schema = polars_schema(load_registry(), table)
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
+
+
+def insert_stg(con, screenings: pl.DataFrame | None = None, assistance: pl.DataFrame | None = None) -> None:
+    """Append frames to stg_screenings / stg_assistance (creating them from the registry if needed).
+    For tests and the benchmark; in the pipeline, staging writes these tables."""
+    from ct_pipeline.warehouse.tables import INPUT_TABLES, col_list, ensure_tables
+
+    ensure_tables(con, INPUT_TABLES)
+    for table, df in (("stg_screenings", screenings), ("stg_assistance", assistance)):
+        if df is None or df.height == 0:
+            continue
+        con.register("_stg_in", df)
+        try:
+            con.execute(f"INSERT INTO {table} ({col_list(table)}) SELECT {col_list(table)} FROM _stg_in")
+        finally:
+            con.unregister("_stg_in")

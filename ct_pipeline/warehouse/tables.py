@@ -63,3 +63,17 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = (*IN
 def scalar(con: duckdb.DuckDBPyConnection, sql: str):
     rows = con.sql(sql).fetchall()
     return rows[0][0] if rows else None
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Order-independent fingerprint of a table's content (row count and sum of row hashes of
+    the rows' text form, which tells NULL from an empty list). Equal content -> equal fingerprint."""
+    cols = ", ".join(columns(table))
+    n, total = con.sql(
+        f"SELECT count(*), coalesce(sum(hash(t::VARCHAR)::HUGEINT), 0) FROM (SELECT {cols} FROM {table}) t"
+    ).fetchall()[0]
+    return f"{n}:{total}"
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = CORE_TABLES) -> dict[str, str]:
+    return {t: fingerprint(con, t) for t in tables}

@@ -1,0 +1,159 @@
+"""Orchestration: build the world, render every (mission, era) task in worker processes, write the
+ground-truth file."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ct_pipeline.synth import reference as R
+from ct_pipeline.synth.config import SynthConfig
+from ct_pipeline.synth.render import NCHUNK, TRUTH_COLUMNS, render_task
+from ct_pipeline.synth.world import World, build_world
+
+RATE_NAMES = (
+    "country_variant", "country_variant_native", "excel_serial_date", "excel_blank_date", "not_recorded_code",
+    "exact_duplicate",
+)
+REC_CASE_FIELDS = (
+    "reg", "ident", "dob", "age", "sex", "citizenship", "agency", "status", "eligible", "types", "sectors", "means",
+    "recruiter", "rec_c", "t1", "t2", "t3", "expl_c", "rec_date", "expl_start", "expl_end", "consent",
+    "interviewer", "has_doc", "has_phone", "has_addr", "has_narr", "cd_kind", "cd_val", "miss", "oos", "nv",
+    "canary", "given_flat", "family_flat", "family2_flat", "crand", "uuid_hi", "uuid_lo", "first_era", "reg_year",
+    "seq", "profile", "person",
+)
+
+
+def _tasks(w: World, out_dir: Path) -> list[dict]:
+    """One task per (era, mission group): the missions of an era are split into NCHUNK fixed groups
+    (mission index % NCHUNK), so the partition, and so the output, never depends on the workers."""
+    rec = w.records
+    cases = w.cases
+    ex = w.exports
+    c = rec["case"]
+    mission = cases["mission"][c].astype(np.int64)
+    era = ex["era"][rec["export"]].astype(np.int64)
+    task_of = era * NCHUNK + mission % NCHUNK
+    arec = w.arecords
+    a_rec = arec["rec"]
+    a_task = task_of[a_rec]
+    rates = {k: w.cfg.rate(k) for k in RATE_NAMES}
+    rates["multiline_narrative"] = min(1.0, max(0.0, w.cfg.multiline_narrative))
+    ep = w.episodes
+    a_ep = arec["ep"]
+    tasks = []
+    for t in range(3 * NCHUNK):
+        idx = np.nonzero(task_of == t)[0]
+        if len(idx) == 0:
+            continue
+        cidx = c[idx]
+        exports = rec["export"][idx]
+        ex_ids, x = np.unique(exports, return_inverse=True)
+        r = {f: cases[f][cidx] for f in REC_CASE_FIELDS}
+        r["mission"] = mission[idx]
+        for f in ("case", "kind", "apply_cd", "apply_miss", "perturb", "corr_fields", "rdef"):
+            r[f] = rec[f][idx]
+        r["x"] = x.astype(np.int64)
+        aidx = np.nonzero(a_task == t)[0]
+        ae = a_ep[aidx]
+        ar = a_rec[aidx]
+        a = {
+            "type": ep["type"][ae], "start": ep["start"][ae], "end": ep["end"][ae], "funding": ep["funding"][ae],
+            "provider": ep["provider"][ae], "outcome_r": ep["outcome_r"][ae],
+            "return_country": ep["return_country"][ae], "ed_kind": ep["ed_kind"][ae], "ed_val": ep["ed_val"][ae],
+            "miss": ep["miss"][ae], "ongoing": arec["ongoing"][aidx], "rdef": rec["rdef"][ar],
+            "oos": cases["oos"][c[ar]], "rec": np.searchsorted(idx, ar).astype(np.int64),
+        }
+        tasks.append({
+            "era": t // NCHUNK, "chunk": t % NCHUNK, "seed": w.seed, "out_dir": str(out_dir), "rates": rates,
+            "canaries": list(w.cfg.canaries), "compresslevel": w.cfg.xlsx_compresslevel,
+            "ex_mission": ex["mission"][ex_ids], "ex_received": ex["received"][ex_ids], "ex_date": ex["date"][ex_ids],
+            "rec": r, "arec": a, "size": len(idx) + len(aidx) // 2,
+        })
+    return tasks
+
+
+def _run(task: dict):
+    truth, stats = render_task(task)
+    return task["era"], task["chunk"], truth, stats
+
+
+def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year: int = 1999, end_year: int = 2026,
+             truth: Path | None = None, config: SynthConfig | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write synthetic mission exports under `out_dir/<MISSION>/<received date>/<file>`.
+
+    cases: number of cases (None: the calibrated default for the period). truth: path of the ground
+    truth CSV (outside out_dir). progress(done, total) is called with screening records rendered.
+    Returns a summary: files per era, cases, persons, records per form, seconds."""
+    t0 = time.perf_counter()
+    cfg = config or SynthConfig()
+    out_dir = Path(out_dir)
+    if truth is not None:
+        truth = Path(truth)
+        try:
+            truth.resolve().relative_to(out_dir.resolve())
+            raise ValueError("the truth file must be written outside the exports folder")
+        except ValueError as e:
+            if "outside" in str(e):
+                raise
+    out_dir.mkdir(parents=True, exist_ok=True)
+    w = build_world(cfg, cases, seed, start_year, end_year)
+    tasks = _tasks(w, out_dir)
+    total = int(sum(len(t["rec"]["case"]) for t in tasks))
+    workers = cfg.workers or min(2, os.cpu_count() or 1)
+    results = []
+    done = 0
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i]["size"])
+    if workers <= 1 or len(tasks) <= 1:
+        for i in order:
+            results.append(_run(tasks[i]))
+            done += len(tasks[i]["rec"]["case"])
+            if progress:
+                progress(done, total)
+    else:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for res in pool.imap_unordered(_run, [tasks[i] for i in order], chunksize=1):
+                results.append(res)
+                done += int(res[3]["screening"])
+                if progress:
+                    progress(min(done, total), total)
+    del tasks
+    results.sort(key=lambda t: (t[0], t[1]))
+    files = {e: 0 for e in R.ERAS}
+    records = {"screening": 0, "assistance": 0}
+    for e, _chunk, _, st in results:
+        files[R.ERAS[e]] += st["files"]
+        records["screening"] += st["screening"]
+        records["assistance"] += st["assistance"]
+    if truth is not None:
+        truth.parent.mkdir(parents=True, exist_ok=True)
+        frames = [t for _, _, t, _ in results if t.height]
+        df = pl.concat(frames) if frames else pl.DataFrame({c: [] for c in TRUTH_COLUMNS})
+        df = df.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
+                                                                    return_dtype=pl.Int8), "source_row"])
+        df.select(TRUTH_COLUMNS).write_csv(truth, line_terminator="\n")
+        del df, frames
+    summary = {
+        "cases": w.stats["cases"],
+        "persons": w.stats["persons"],
+        "cases_1999_2007": w.stats["cases_1999_2007"],
+        "persons_by_2009": w.stats["persons_by_2009"],
+        "missions": int(len(np.unique(w.cases["mission"]))),
+        "files": files,
+        "records": records,
+        "seed": seed,
+        "period": [start_year, end_year],
+        "config": {k: v for k, v in asdict(cfg).items() if k not in ("canaries",)} | {"canaries": len(cfg.canaries)},
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    summary["config"]["as_of"] = str(cfg.as_of)
+    return summary

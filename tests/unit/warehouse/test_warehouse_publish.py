@@ -1,0 +1,223 @@
+"""Publishing: only analyst/public tables, documented, atomic; read-only queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import duckdb
+import pytest
+
+from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.metadata.registry import load_registry
+from ct_pipeline.settings import get_settings
+from ct_pipeline.warehouse import QueryRefused, build_db_path, connect_build, load_core, publish, query
+from ct_pipeline.warehouse.publish import VIEWS
+from ct_pipeline.warehouse.synthetic import insert_stg, synthetic_night, synthetic_stg
+from ct_pipeline.warehouse.tables import PARTITIONED_FACTS
+
+CANARY = "Canary Zyxwvut"
+
+
+def _build(con):
+    s = synthetic_stg(300, seed=11)
+    insert_stg(con, s.stg_screenings, s.stg_assistance)
+    # restricted tables live in the same build database: they must never be published
+    con.execute(table_ddl("raw_screenings"))
+    con.execute(table_ddl("quarantine"))
+    con.execute(
+        "INSERT INTO raw_screenings (source_file, source_row, source_sha256, era, mission_code, received_date, "
+        "case_ref, full_name, registration_date) VALUES ('TH-BKK/2020-01-01/x.xlsx', 1, 'x', 'mimosa_xlsx', "
+        f"'TH-BKK', DATE '2020-01-01', 'REF-1', '{CANARY}', '2020-01-01')"
+    )
+    con.execute("CREATE TABLE identity_vault (person_token VARCHAR, full_name VARCHAR)")  # not even in the registry
+    con.execute(f"INSERT INTO identity_vault VALUES ('p', '{CANARY}')")
+    load_core(con)
+
+
+@pytest.fixture(scope="module")
+def built_file(tmp_path_factory):
+    settings = get_settings(warehouse_dir=tmp_path_factory.mktemp("wh"))
+    con = connect_build(settings)
+    _build(con)
+    con.close()
+    return build_db_path(settings)
+
+
+@pytest.fixture
+def built(settings, built_file):
+    """A fresh copy of the module's build database, for tests that change it."""
+    target = build_db_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(built_file, target)
+    con = connect_build(settings)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def published(built_file):
+    """Settings whose ct.duckdb was published once from the module's build database (read-only tests)."""
+    settings = get_settings(warehouse_dir=built_file.parent.parent)
+    publish(settings, built_file)
+    return settings
+
+
+def _published(settings):
+    return duckdb.connect(str(settings.analyst_db), read_only=True)
+
+
+def test_only_analyst_and_public_tables_are_published(published):
+    settings = published
+    reg = load_registry()
+    with _published(settings) as ro:
+        tables = {r[0] for r in ro.sql("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()}
+        views = {r[0] for r in ro.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert tables, "nothing published"
+    assert all(t in reg.tables and reg.tables[t].zone in ("analyst", "public") for t in tables)
+    assert not ({"raw_screenings", "quarantine", "identity_vault"} & tables)
+    assert {"fct_cases", "fct_screenings", "dim_persons", "stg_screenings", "warehouse_ledger"} <= tables
+    assert views == set(VIEWS)
+    assert CANARY.encode() not in settings.analyst_db.read_bytes()
+
+
+def test_every_table_view_and_column_has_a_comment(published):
+    settings = published
+    with _published(settings) as ro:
+        assert ro.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal AND comment IS NULL").fetchall() == [(0,)]
+        assert ro.sql("SELECT count(*) FROM duckdb_views() WHERE NOT internal AND comment IS NULL").fetchall() == [(0,)]
+        missing = ro.sql("SELECT table_name, column_name FROM duckdb_columns() "
+                         "WHERE NOT internal AND (comment IS NULL OR comment = '')").fetchall()
+        assert missing == []
+        grain = ro.sql("SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_cases'").fetchall()[0][0]
+        assert "Grain: one row per case" in grain
+
+
+def test_warehouse_tables_and_data_dictionary(settings, built):
+    result = publish(settings, built, parquet=False)
+    with _published(settings) as ro:
+        listed = dict(ro.sql("SELECT table_name, row_count FROM warehouse_tables").fetchall())
+        assert listed == result.tables
+        for t, n in listed.items():
+            assert ro.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] == n
+        assert ro.sql("SELECT grain FROM warehouse_tables WHERE table_name = 'fct_route_legs'").fetchall()[0][0] \
+            .startswith("one row per leg")
+        dd = ro.sql("SELECT count(*), count(DISTINCT table_name) FROM data_dictionary").fetchall()[0]
+        cols = ro.sql("SELECT count(*) FROM duckdb_columns() c JOIN duckdb_tables() t USING (table_oid) "
+                      "WHERE NOT t.internal").fetchall()[0][0]
+        assert dd == (cols, len(listed))
+        assert ro.sql("SELECT count(*) FROM data_dictionary WHERE pii = 'direct'").fetchall() == [(0,)]
+        assert ro.sql("SELECT code_label FROM code_lists WHERE codelist = 'victim_status' AND code = 'victim'"
+                      ).fetchall() == [("Victim of trafficking",)]
+
+
+def test_parquet_partitioned_by_registration_year(settings, built):
+    publish(settings, built)
+    pq = settings.parquet_dir
+    assert pq.is_symlink()
+    for t in PARTITIONED_FACTS:
+        assert any(p.name.startswith("registration_year=") for p in (pq / t).iterdir())
+    reader = duckdb.connect()
+    for t in ("fct_cases", "fct_assistance"):
+        n = reader.sql(f"SELECT count(*) FROM read_parquet('{pq}/{t}/*/*.parquet', hive_partitioning = true)"
+                       ).fetchall()[0][0]
+        assert n == built.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+    assert (pq / "dim_countries.parquet").exists()
+    assert not (pq / "stg_screenings").exists()
+    # a second publish swaps the link and keeps one previous generation only
+    first = os.readlink(pq)
+    publish(settings, built)
+    publish(settings, built)
+    generations = sorted(p.name for p in settings.warehouse_dir.glob(".parquet-*"))
+    assert len(generations) == 2 and first not in generations
+
+
+def test_publish_is_atomic_for_open_readers(settings, built):
+    publish(settings, built, parquet=False)
+    old = _published(settings)
+    before = old.sql("SELECT count(*) FROM fct_screenings").fetchall()[0][0]
+    night = synthetic_night(300, n_new=25, n_changed=5, seed=11)
+    insert_stg(built, night.stg_screenings, night.stg_assistance)
+    load_core(built)
+    publish(settings, built, parquet=False)
+    assert old.sql("SELECT count(*) FROM fct_screenings").fetchall()[0][0] == before  # its snapshot
+    old.close()
+    with _published(settings) as new:
+        assert new.sql("SELECT count(*) FROM fct_screenings").fetchall()[0][0] == before + 25
+    assert not list(settings.warehouse_dir.glob("ct.duckdb.tmp-*"))
+    assert not list(settings.warehouse_dir.glob("*.wal"))
+
+
+def test_publish_from_a_build_path(settings, built):
+    built.close()
+    publish(settings, build_db_path(settings), parquet=False)
+    assert "fct_cases" in query(settings, "SELECT table_name FROM warehouse_tables", "csv")
+
+
+def test_stale_temporaries_of_a_killed_publish_are_removed(settings, built):
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    dead = 2**22 + 12345  # above pid_max on Linux: never alive
+    (settings.warehouse_dir / f"ct.duckdb.tmp-{dead}").write_bytes(b"half a file")
+    (settings.warehouse_dir / f".parquet-new-1-{dead}").mkdir()
+    publish(settings, built, parquet=False)
+    assert not (settings.warehouse_dir / f"ct.duckdb.tmp-{dead}").exists()
+    assert not (settings.warehouse_dir / f".parquet-new-1-{dead}").exists()
+
+
+def test_query_formats(published):
+    settings = published
+    with _published(settings) as ro:
+        n = ro.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0]
+    assert query(settings, "SELECT count(*) AS n FROM fct_cases", "csv") == f"n\n{n}\n"
+    assert json.loads(query(settings, "SELECT count(*) AS n FROM fct_cases", "json")) == [{"n": n}]
+    table = query(settings, "SELECT case_token, exploitation_types FROM fct_cases ORDER BY 1 LIMIT 3")
+    assert "case_token" in table and "exploitation_types" in table
+    csv = query(settings, "SELECT exploitation_types FROM fct_cases WHERE len(exploitation_types) = 2 LIMIT 1", "csv")
+    assert "|" in csv.splitlines()[1]
+    with pytest.raises(ValueError):
+        query(settings, "SELECT 1", "xml")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM fct_cases",
+        "CREATE TABLE x AS SELECT 1",
+        "DROP TABLE fct_cases",
+        "SELECT 1; DELETE FROM fct_cases",
+        "COPY fct_cases TO '/tmp/ct_leak.csv'",
+        "ATTACH '/tmp/other.duckdb' AS o",
+        "INSTALL httpfs",
+        "SET enable_external_access = true",
+    ],
+)
+def test_query_refuses_writes(published, sql):
+    settings = published
+    with pytest.raises((QueryRefused, duckdb.Error)):
+        query(settings, sql)
+    with _published(settings) as ro:
+        assert ro.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0] > 0
+
+
+def test_query_cannot_read_files_either(published):
+    settings = published
+    with pytest.raises(duckdb.Error):
+        query(settings, "SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_query_without_a_published_file(settings):
+    with pytest.raises(FileNotFoundError):
+        query(settings, "SELECT 1")
+
+
+def test_query_sees_a_new_publish_even_with_a_connection_open_in_this_process(settings, built):
+    publish(settings, built, parquet=False)
+    held = _published(settings)  # DuckDB caches the database per path in this process
+    night = synthetic_night(300, n_new=10, n_changed=0, seed=11)
+    insert_stg(built, night.stg_screenings, night.stg_assistance)
+    load_core(built)
+    publish(settings, built, parquet=False)
+    expected = built.sql("SELECT count(*) FROM fct_screenings").fetchall()[0][0]
+    assert query(settings, "SELECT count(*) AS n FROM fct_screenings", "csv") == f"n\n{expected}\n"
+    held.close()
