@@ -40,6 +40,10 @@ class Slice:
         lo, hi = self.years
         return (max(lo, first) if first else lo, min(hi, last) if last else hi)
 
+    def __post_init__(self) -> None:
+        if self.programme not in (None, "gaf"):
+            raise ValueError(f"programme must be gaf or empty, not {self.programme!r}")
+
 
 @dataclass(frozen=True)
 class Release:
@@ -70,7 +74,7 @@ def _period_filter(con, table: str, sl: Slice, rel: Release, yearly: bool) -> tu
     years = f"TRY_CAST(period AS INTEGER) BETWEEN {int(lo)} AND {int(hi)}"
     if yearly:
         return years, False
-    if lo <= rel.first_period and hi >= rel.last_period:
+    if rel.first_period is None or (lo <= rel.first_period and hi >= rel.last_period):
         return f"period = '{TOTAL}'", False
     label = range_label(lo, hi)
     if con.sql(f"SELECT count(*) FROM {table} WHERE period = ?", params=[label]).fetchall()[0][0]:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 DEFAULT_K = 11
@@ -126,32 +127,8 @@ def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") ->
     return lines.join(keep, on="line", how="semi")
 
 
-def line_violations(lines: pl.DataFrame, state: pl.DataFrame, k: int) -> pl.DataFrame:
-    """Lines that break a rule, with the published cell to withhold next (columns line, cell)."""
-    j = lines.join(state, on="cell")
-    per_line = j.group_by("line").agg(
-        pl.col("suppressed").sum().alias("n_supp"),
-        (pl.col("suppressed") & pl.col("is_total")).any().alias("total_supp"),
-        pl.col("value").filter(pl.col("suppressed") & ~pl.col("is_total")).sum().alias("supp_parts"),
-    )
-    bad = per_line.filter(
-        (pl.col("n_supp") == 1)
-        | (~pl.col("total_supp") & (pl.col("supp_parts") > 0) & (pl.col("supp_parts") < k))
-    ).select("line")
-    if bad.is_empty():
-        return bad.with_columns(pl.lit(0, dtype=pl.Int64).alias("cell"))
-    return (
-        j.join(bad, on="line", how="semi")
-        .filter(~pl.col("suppressed"))
-        .sort(["line", "is_total", "value", "key"])
-        .group_by("line", maintain_order=True)
-        .first()
-        .select("line", "cell")
-    )
-
-
 def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int = DEFAULT_K,
-             max_rounds: int = 500) -> dict[str, pl.DataFrame]:
+             max_rounds: int = 10_000) -> dict[str, pl.DataFrame]:
     """Apply primary and secondary suppression to linked cubes.
 
     `cubes[table]` has the spec's dimension columns (text, with ``total``) and a ``value`` column
@@ -165,29 +142,46 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
         spec = specs[name]
         c = cube.with_columns(
             pl.int_range(offset, offset + cube.height, dtype=pl.Int64).alias("cell"),
-            canonical_key(spec.dims).alias("key"),
+            (pl.lit(spec.population + _SEP) + canonical_key(spec.dims)).alias("key"),
         )
         offset += cube.height
-        frames.append(c.select("cell", pl.lit(spec.population).alias("population"), "key",
-                               pl.col("value").cast(pl.Int64)))
+        frames.append(c.select("cell", "key", pl.col("value").cast(pl.Int64)))
         line_frames.append(line_members(c, spec))
-    state = pl.concat(frames).with_columns(
-        ((pl.col("value") > 0) & (pl.col("value") < k)).alias("suppressed")
+    cells = pl.concat(frames)
+    value = cells["value"].to_numpy()
+    group = cells["key"].rank("dense").cast(pl.Int64).to_numpy() - 1  # linked cells share a group
+    key_rank = cells["key"].rank("ordinal").cast(pl.Int64)
+    # members of every line, in the order a cell is chosen to be withheld next: parts before the
+    # total, smallest first, ties by the cell's key
+    lines = (
+        pl.concat(line_frames)
+        .with_columns(pl.col("line").rank("dense").cast(pl.Int64) - 1,
+                      pl.col("cell").map_batches(lambda c: pl.Series(value).gather(c)).alias("value"),
+                      pl.col("cell").map_batches(lambda c: key_rank.gather(c)).alias("key_rank"))
+        .sort(["line", "is_total", "value", "key_rank"])
     )
-    lines = pl.concat(line_frames)
+    line = lines["line"].to_numpy()
+    member = lines["cell"].to_numpy()
+    is_total = lines["is_total"].to_numpy()
+    member_value = value[member]
+    n_lines = int(line.max()) + 1 if len(line) else 0
 
+    supp = (value > 0) & (value < k)
     for _ in range(max_rounds):
-        before = int(state["suppressed"].sum())
-        state = _propagate_linked(state)
-        todo = line_violations(lines, state.select("cell", "key", "value", "suppressed"), k)
-        if not todo.is_empty():
-            state = state.with_columns(
-                (pl.col("suppressed") | pl.col("cell").is_in(todo["cell"].implode())).alias("suppressed")
-            )
-        if int(state["suppressed"].sum()) == before:
+        supp = np.bincount(group, weights=supp, minlength=group.max() + 1 if len(group) else 0)[group] > 0
+        s = supp[member]
+        n_supp = np.bincount(line, weights=s, minlength=n_lines)
+        total_supp = np.bincount(line, weights=s & is_total, minlength=n_lines) > 0
+        parts = np.bincount(line, weights=member_value * (s & ~is_total), minlength=n_lines)
+        bad = (n_supp == 1) | (~total_supp & (parts > 0) & (parts < k))
+        pick = bad[line] & ~s
+        if not pick.any():
             break
+        _, first = np.unique(line[pick], return_index=True)
+        supp[member[pick][first]] = True
     else:  # pragma: no cover - the number of cells bounds the rounds
         raise RuntimeError("secondary suppression did not converge")
+    state = pl.DataFrame({"suppressed": supp})
 
     out = {}
     offset = 0
@@ -201,13 +195,3 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
             "is_suppressed",
         )
     return out
-
-
-def _propagate_linked(state: pl.DataFrame) -> pl.DataFrame:
-    """A cell withheld in one table is withheld in every table of its population that shows it."""
-    linked = state.group_by("population", "key").agg(pl.col("suppressed").any().alias("any_supp"))
-    return (
-        state.join(linked, on=["population", "key"], how="left", maintain_order="left")
-        .with_columns((pl.col("suppressed") | pl.col("any_supp")).alias("suppressed"))
-        .drop("any_supp")
-    )

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from ct_pipeline.metadata import load_registry
 from ct_pipeline.expectations.plan import qi
+from ct_pipeline.metadata import load_registry
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.types import duckdb_type
 

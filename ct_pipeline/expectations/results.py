@@ -117,6 +117,21 @@ class TableResult:
             line += "; failed: " + "; ".join(parts)
         return line
 
+    def run_info(self, *, check: str = "great_expectations", blocking: bool | None = None) -> dict[str, Any]:
+        """The facts notify.failure_summary needs to explain this result."""
+        info: dict[str, Any] = {
+            "check": check,
+            "table": self.table,
+            "failed_expectations": self.failed,
+            "data_docs": self.data_docs,
+            "counts": {"rows_in_table": self.rows_in_table or 0, "failed_rules": len(self.failed)},
+        }
+        if blocking is not None:
+            info["blocking"] = blocking
+        if self.details.get("stale_missions"):
+            info["stale_missions"] = self.details["stale_missions"]
+        return info
+
     def to_metadata(self) -> dict[str, Any]:
         """JSON-safe counts for Dagster metadata or a report."""
         return {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -182,7 +183,24 @@ class _Context:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.ctx.build_data_docs(site_names=[SITE_NAME])
+        _strip_beacons(self.docs_dir)
         return str((self.docs_dir / "index.html").resolve())
+
+
+_BEACON = re.compile(r"https://great-expectations-web-assets\.s3[^\"')\s]*")
+_NEWSLETTER = re.compile(r"<p>Stay current on everything GX.*?</p>", re.DOTALL)
+
+
+def _strip_beacons(docs_dir: Path) -> None:
+    """GE's pages load their logo from GE's S3 bucket with the context id and a timestamp in the
+    URL: every opening of the docs would be reported to a third party. Replace it (and the
+    newsletter footer) with nothing. The CDN stylesheets stay: without network the pages are
+    unstyled but complete."""
+    for page in docs_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = _NEWSLETTER.sub("", _BEACON.sub("data:,", text))
+        if new != text:
+            page.write_text(new, encoding="utf-8")
 
 
 def _col_key(kwargs: dict) -> str:
@@ -243,7 +261,7 @@ def run_expectations(
         from great_expectations.core.run_identifier import RunIdentifier
 
         gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}",
-                                  run_time=dt.datetime.now(dt.timezone.utc))
+                                  run_time=dt.datetime.now(dt.UTC))
     for plan in plans:
         if plan.skip is not None:
             log.info("expectations: %s", plan.skip)

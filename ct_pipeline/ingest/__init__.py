@@ -187,7 +187,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> Non
         cols = ", ".join(df.columns)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
-        con.unregister(name)
+        try:
+            con.unregister(name)
+        except duckdb.Error:  # an aborted transaction refuses even this; the caller rolls back
+            pass
 
 
 def _refused(rel: str, sha: str, reason: str, where=None, era: str | None = None) -> FileResult:

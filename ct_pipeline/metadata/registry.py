@@ -49,6 +49,8 @@ class Registry:
         for ref in spec.columns:
             f = self.fields[ref.name]
             nullable = f.nullable if ref.nullable is None else ref.nullable
+            if spec.layer == "raw" and ref.name not in PROVENANCE:
+                nullable = True  # raw rows keep what was received, empty or not: staging decides
             if ref.name in spec.primary_key:
                 nullable = False
             out.append(Column(f, nullable))

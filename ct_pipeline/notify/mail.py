@@ -127,7 +127,7 @@ def write_summary(summary: str, folder: Path | str, *, name: str | None = None) 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if name is None:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         digest = hashlib.sha256(summary.encode("utf-8")).hexdigest()[:8]
         name = f"failure_{stamp}_{digest}.txt"
     path = folder / name

@@ -76,7 +76,7 @@ instead use using used see look please try trying tried run runs running ran ste
 assets job jobs sensor schedule daemon webserver process processes killed signal interrupted
 cancelled canceled skipped skip skipping pending upstream downstream blocking blocked
 source target destination set held holding saw seen see number validator isin internal fatal
-serialization dependency sequence implemented permission syntax
+serialization dependency sequence implemented permission syntax literal base decimal digit digits
 """.split()
 
 # Capitalised words kept anywhere (DuckDB writes "Conversion Error", "Invalid Input Error").

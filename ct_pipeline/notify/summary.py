@@ -321,7 +321,7 @@ def failure_summary(run_info: Mapping[str, Any]) -> str:
     if export:
         look.append(f"Export file (restricted zone): raw_exports/{export}")
 
-    when = info.get("when") or dt.datetime.now(dt.timezone.utc)
+    when = info.get("when") or dt.datetime.now(dt.UTC)
     when_s = when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, dt.datetime) else sanitize_identifier(when)
     head = [f"ct_pipeline — {title}"]
     meta = []

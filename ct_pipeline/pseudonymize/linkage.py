@@ -183,14 +183,9 @@ _SIM = (
     " + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {s}))))) / 2"
 ).format(s=_TOKEN_SIM)
 
-_COMPARE_SQL = """
-SELECT l, r,
-  CASE WHEN na = 0 OR nb = 0 THEN -1 WHEN same_name THEN 4 WHEN sim >= 0.95 THEN 3
-       WHEN sim >= 0.88 THEN 2 WHEN sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
-  g_dob, g_sex, g_cit, g_doc, forced, tf_name, tf_dob
-FROM (
-SELECT p.l, p.r, len(a.toks) AS na, len(b.toks) AS nb, a.nk = b.nk AS same_name,
-  CASE WHEN a.nk = b.nk OR len(a.toks) = 0 OR len(b.toks) = 0 THEN NULL ELSE @SIM@ END AS sim,
+_BASE_SQL = """
+CREATE OR REPLACE TEMP TABLE @OUT@_base AS
+SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS no_name,
   CASE WHEN a.dob IS NOT NULL AND b.dob IS NOT NULL THEN
          CASE WHEN a.dob = b.dob THEN 10
               WHEN damerau_levenshtein(a.dob_s, b.dob_s) <= 1
@@ -207,13 +202,26 @@ SELECT p.l, p.r, len(a.toks) AS na, len(b.toks) AS nb, a.nk = b.nk AS same_name,
   (a.case_token = b.case_token OR a.identity_token = b.identity_token
    OR coalesce(a.prior_person_token = b.prior_person_token, false)) AS forced,
   a.tf_name AS tf_name, a.tf_dob AS tf_dob
-FROM @PAIRS@ p JOIN lk a ON a.rid = p.l JOIN lk b ON b.rid = p.r
-)
+FROM @PAIRS@ p JOIN lk a ON a.rid = p.l JOIN lk b ON b.rid = p.r;
+-- the name similarity, once per distinct pair of names (names repeat a lot)
+CREATE OR REPLACE TEMP TABLE @OUT@_names AS
+SELECT np.nka, np.nkb, @SIM@ AS sim
+FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
+JOIN lk_names a ON a.nk = np.nka JOIN lk_names b ON b.nk = np.nkb;
+CREATE OR REPLACE TEMP TABLE @OUT@ AS
+SELECT c.l, c.r,
+  CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
+       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
+  c.g_dob, c.g_sex, c.g_cit, c.g_doc, c.forced, c.tf_name, c.tf_dob
+FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
+DROP TABLE @OUT@_base;
+DROP TABLE @OUT@_names;
 """
 
 
-def _compare_sql(pairs_table: str) -> str:
-    return _COMPARE_SQL.replace("@SIM@", _SIM).replace("@PAIRS@", pairs_table)
+def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
+    """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``."""
+    con.execute(_BASE_SQL.replace("@SIM@", _SIM).replace("@PAIRS@", pairs_table).replace("@OUT@", out_table))
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -377,6 +385,7 @@ def link_persons(
     try:
         con.register("lk_src", feats)
         con.execute("CREATE OR REPLACE TEMP TABLE lk AS SELECT * FROM lk_src")
+        con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
         con.unregister("lk_src")
         t = time.perf_counter()
         con.execute(_BLOCKING_SQL)
@@ -385,25 +394,26 @@ def link_persons(
 
         t = time.perf_counter()
         rng = np.random.default_rng(seed)
-        k = min(u_sample_pairs, n * (n - 1) // 2)
+        k = min(u_sample_pairs, max(20_000, 20 * n), n * (n - 1) // 2)
         rand = pl.DataFrame(schema={c: pl.Int64 for c in COMPARISONS})
         if k > 0:
             a, b = rng.integers(0, n, size=k), rng.integers(0, n, size=k)
             ok = a != b
             con.register("lk_rnd", pl.DataFrame({"l": np.minimum(a, b)[ok], "r": np.maximum(a, b)[ok]}))
-            rand = con.sql(f"SELECT {', '.join(COMPARISONS)} FROM ({_compare_sql('lk_rnd')})").pl()
+            _compare(con, "lk_rnd", "lk_rnd_cmp")
+            rand = con.sql(f"SELECT {', '.join(COMPARISONS)} FROM lk_rnd_cmp").pl()
+            con.execute("DROP TABLE lk_rnd_cmp")
             con.unregister("lk_rnd")
         m = {c: dict(v) for c, v in M_PRIORS.items()}
         u = _u_probabilities(rand)
         seconds["estimation"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        scored = con.sql(
-            f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM ({_compare_sql('lk_pairs')})"
-        ).pl()
+        _compare(con, "lk_pairs", "lk_cmp")
+        scored = con.sql(f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM lk_cmp").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in ("lk", "lk_pk", "lk_sk", "lk_pairs"):
+        for tname in ("lk", "lk_names", "lk_pk", "lk_sk", "lk_pairs", "lk_cmp"):
             con.execute(f"DROP TABLE IF EXISTS {tname}")
         if own:
             con.close()

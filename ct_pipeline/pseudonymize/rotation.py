@@ -179,9 +179,9 @@ def rotate_key(
 
 
 def token_map(con: duckdb.DuckDBPyConnection, old_key_version: str | None = None) -> pl.DataFrame:
-    where = "" if old_key_version is None else "WHERE old_key_version = ?"
-    params = [] if old_key_version is None else [old_key_version]
-    return con.execute(f"SELECT * FROM {MAP_TABLE} {where} ORDER BY token_kind, old_token", params).pl()
+    ensure_vault_tables(con)
+    df = con.sql(f"SELECT * FROM {MAP_TABLE} ORDER BY token_kind, old_token").pl()
+    return df if old_key_version is None else df.filter(pl.col("old_key_version") == old_key_version)
 
 
 def apply_token_map(df: pl.DataFrame, mapping: pl.DataFrame, *, key_version: str | None = None) -> pl.DataFrame:

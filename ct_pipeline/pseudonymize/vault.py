@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 import polars as pl
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -234,7 +235,12 @@ def _decrypt_rows(rows: list[tuple], key: PseudonymKey) -> list[dict]:
             raise VaultError(
                 f"vault rows are sealed under key version {kv!r}, the key given is {key.version!r}"
             )
-        ident = unseal(aes, sealed, _aad(sf, sr, kv))
+        try:
+            ident = unseal(aes, sealed, _aad(sf, sr, kv))
+        except InvalidTag:
+            raise VaultError(
+                f"vault record {sf} row {sr} failed authentication: it was altered or moved, or the key is wrong"
+            ) from None
         out.append({
             "source_file": sf, "source_row": sr, "case_token": case_tok, "person_token": person_tok,
             "identity_token": ident_tok, "identity_basis": basis, "key_version": kv, **ident,

@@ -30,7 +30,7 @@ from ct_pipeline.metadata.registry import PROVENANCE, load_registry
 from ct_pipeline.metadata.schemas import validate
 from ct_pipeline.metadata.types import empty_frame, polars_schema
 from ct_pipeline.stage.parse import parse_frame
-from ct_pipeline.stage.rules import GAF_START, reason
+from ct_pipeline.stage.rules import GAF_START, MAX_VALUE_CHARS, reason
 
 TYPED = {"screening": "typed_screenings", "assistance": "typed_assistance"}
 RAW = {"screening": "raw_screenings", "assistance": "raw_assistance"}
@@ -202,7 +202,24 @@ def _prepare(raw: pl.DataFrame, form: str) -> pl.DataFrame:
     if missing:
         raise ValueError(f"{RAW[form]} frame lacks columns {missing}")
     raw = raw.select(list(expected)).sort(["source_file", "source_row"])
-    return _mark_duplicates(raw.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64)))
+    raw = _mark_duplicates(raw.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64)))
+    return _shorten_long_values(raw, [c for c in expected if c not in PROVENANCE])
+
+
+def _shorten_long_values(raw: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Values over MAX_VALUE_CHARS are flagged (_long__<col>) and cut to a short excerpt for the
+    rest of staging (and the quarantine's raw_value); the raw table keeps the whole value."""
+    exprs: list[pl.Expr] = []
+    for c in columns:
+        if raw.height == 0 or (raw.get_column(c).str.len_bytes().max() or 0) <= MAX_VALUE_CHARS:
+            continue
+        long = pl.col(c).str.len_bytes() > MAX_VALUE_CHARS
+        note = pl.format(
+            "{} … [cut: {} characters in all; the whole value is in the raw table]",
+            pl.col(c).str.slice(0, 1000), pl.col(c).str.len_chars(),
+        )
+        exprs += [long.fill_null(False).alias(f"_long__{c}"), pl.when(long).then(note).otherwise(pl.col(c)).alias(c)]
+    return raw.with_columns(exprs) if exprs else raw
 
 
 def stage(

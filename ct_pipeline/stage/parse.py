@@ -77,7 +77,10 @@ def parse_frame(
     df = df.with_columns(
         [present_text(n).alias(f"t__{n}") for n in fields]
         + [
-            pl.when(pl.col(n).str.len_bytes() > MAX_VALUE_CHARS).then(pl.lit("value_too_long"))
+            pl.when(
+                (pl.col(f"_long__{n}") if f"_long__{n}" in df.columns else pl.lit(False))
+                | (pl.col(n).str.len_bytes() > MAX_VALUE_CHARS)
+            ).then(pl.lit("value_too_long"))
             .when(pl.col(n).str.contains(CONTROL_CHARS)).then(pl.lit("control_character"))
             .alias(f"x__{n}")
             for n in fields

@@ -105,8 +105,15 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
             if "outside" in str(e):
                 raise
     out_dir.mkdir(parents=True, exist_ok=True)
+    timings = {}
     w = build_world(cfg, cases, seed, start_year, end_year)
+    timings["world"] = time.perf_counter() - t0
     tasks = _tasks(w, out_dir)
+    stats = dict(w.stats)
+    n_missions = int(len(np.unique(w.cases["mission"])))
+    del w  # the tasks hold what the workers need
+    timings["tasks"] = time.perf_counter() - t0 - timings["world"]
+    t1 = time.perf_counter()
     total = int(sum(len(t["rec"]["case"]) for t in tasks))
     workers = cfg.workers or min(2, os.cpu_count() or 1)
     results = []
@@ -127,6 +134,8 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
                 if progress:
                     progress(min(done, total), total)
     del tasks
+    timings["render"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
     results.sort(key=lambda t: (t[0], t[1]))
     files = {e: 0 for e in R.ERAS}
     records = {"screening": 0, "assistance": 0}
@@ -137,23 +146,28 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
     if truth is not None:
         truth.parent.mkdir(parents=True, exist_ok=True)
         frames = [t for _, _, t, _ in results if t.height]
-        df = pl.concat(frames) if frames else pl.DataFrame({c: [] for c in TRUTH_COLUMNS})
+        results = [(e, c, None, st) for e, c, _, st in results]
+        df = pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema={c: pl.Utf8 for c in TRUTH_COLUMNS})
+        del frames
         df = df.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
                                                                     return_dtype=pl.Int8), "source_row"])
+        df = df.with_columns(pl.col("defects", "defect_fields").replace("", None))
         df.select(TRUTH_COLUMNS).write_csv(truth, line_terminator="\n")
-        del df, frames
+        del df
+    timings["truth"] = time.perf_counter() - t1
     summary = {
-        "cases": w.stats["cases"],
-        "persons": w.stats["persons"],
-        "cases_1999_2007": w.stats["cases_1999_2007"],
-        "persons_by_2009": w.stats["persons_by_2009"],
-        "missions": int(len(np.unique(w.cases["mission"]))),
+        "cases": stats["cases"],
+        "persons": stats["persons"],
+        "cases_1999_2007": stats["cases_1999_2007"],
+        "persons_by_2009": stats["persons_by_2009"],
+        "missions": n_missions,
         "files": files,
         "records": records,
         "seed": seed,
         "period": [start_year, end_year],
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("canaries",)} | {"canaries": len(cfg.canaries)},
         "seconds": round(time.perf_counter() - t0, 2),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
     }
     summary["config"]["as_of"] = str(cfg.as_of)
     return summary

@@ -20,12 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ct_pipeline.analysis import build_marts
 from ct_pipeline.charts.figures import DONOR_CHARTS
-from ct_pipeline.disclosure import build_pub_tables
-from ct_pipeline.reports import build_donor_packs, load_donors, period_ranges
+from ct_pipeline.reports import build_donor_packs
 from ct_pipeline.settings import get_settings
-from tests.unit.analysis.star import make_star
+from tests.unit.analysis.star import built_warehouse_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None)
@@ -144,11 +142,9 @@ def _png_size_and_colours(data: bytes) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
+    shutil.copy(built_warehouse_file(), tmp / "build.duckdb")  # star schema, marts, pub tables (k = 11)
     con = duckdb.connect(str(tmp / "build.duckdb"))
-    make_star(con, n_cases=2500, seed=11)
-    build_marts(con)
     donors = ROOT / "donors.example.yaml"
-    build_pub_tables(con, 11, period_ranges=period_ranges(load_donors(donors)))
     settings = get_settings(warehouse_dir=tmp / "warehouse")
     packs = build_donor_packs(con, settings, donors, dt.date(2026, 11, 28), research_unit=False, png=False)
     con.close()

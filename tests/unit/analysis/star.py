@@ -182,3 +182,38 @@ def make_star(con: duckdb.DuckDBPyConnection, n_cases: int = 800, seed: int = 6,
         })
     _insert(con, "ref_ctdc_cases", ctdc)
     return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAR_TABLES}
+
+
+def build_warehouse(path, n_cases: int = 1500, seed: int = 6, k: int = 11,
+                    period_ranges: tuple[tuple[int, int], ...] = ((2001, 2026),)) -> None:
+    """A build database file with the synthetic star schema, the marts and the pub_* tables."""
+    from ct_pipeline.analysis import build_marts
+    from ct_pipeline.disclosure import build_pub_tables
+
+    con = duckdb.connect(str(path))
+    try:
+        make_star(con, n_cases=n_cases, seed=seed)
+        build_marts(con)
+        build_pub_tables(con, k, period_ranges=list(period_ranges))
+    finally:
+        con.close()
+
+
+_BUILT: dict[tuple, str] = {}
+
+
+def built_warehouse_file(n_cases: int = 1500, seed: int = 6, k: int = 11) -> str:
+    """One built database per test process and parameters (tests copy it before changing it)."""
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    key = (n_cases, seed, k)
+    if key not in _BUILT:
+        folder = tempfile.mkdtemp(prefix="ct_star_")
+        atexit.register(shutil.rmtree, folder, True)
+        path = Path(folder) / "build.duckdb"
+        build_warehouse(path, n_cases=n_cases, seed=seed, k=k)
+        _BUILT[key] = str(path)
+    return _BUILT[key]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from ct_pipeline.warehouse import assert_reconciled, load_core
 from ct_pipeline.warehouse.synthetic import (

@@ -12,7 +12,14 @@ import pytest
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.settings import get_settings
-from ct_pipeline.warehouse import QueryRefused, build_db_path, connect_build, load_core, publish, query
+from ct_pipeline.warehouse import (
+    QueryRefused,
+    build_db_path,
+    connect_build,
+    load_core,
+    publish,
+    query,
+)
 from ct_pipeline.warehouse.publish import VIEWS
 from ct_pipeline.warehouse.synthetic import insert_stg, synthetic_night, synthetic_stg
 from ct_pipeline.warehouse.tables import PARTITIONED_FACTS

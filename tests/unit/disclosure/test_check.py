@@ -1,0 +1,100 @@
+"""The blocking check of the public zone: passes on the built tables, fails on a deliberately small
+cell, on an undone secondary suppression, on a mismatched flag, on an unknown table."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from ct_pipeline.disclosure import (
+    PUB_TABLES,
+    PUBLICATIONS,
+    TOTAL,
+    build_pub_tables,
+    check_disclosure,
+)
+from ct_pipeline.metadata.registry import load_registry
+from tests.unit.analysis.star import make_star
+
+
+def rules(problems) -> set[tuple[str, str]]:
+    return {(p.table, p.rule) for p in problems}
+
+
+def test_the_built_tables_pass(built):
+    assert check_disclosure(built, 11) == []
+
+
+def test_every_pub_table_is_in_the_public_zone_of_the_registry(built):
+    reg = load_registry()
+    assert set(reg.tables_in(layer="public")) == set(PUB_TABLES)
+    for name in PUB_TABLES:
+        assert reg.table(name).zone == "public"
+        assert not [c.name for c in reg.columns(name) if c.field.pii in ("direct", "token")], name
+        assert built.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] > 0
+
+
+def test_a_deliberately_small_cell_fails_the_check(built):
+    built.execute("""UPDATE pub_cases__sex_age SET case_count = 3, is_suppressed = false
+                     WHERE rowid = (SELECT min(rowid) FROM pub_cases__sex_age WHERE NOT is_suppressed)""")
+    problems = check_disclosure(built, 11)
+    assert ("pub_cases__sex_age", "below_threshold") in rules(problems)
+    text = "\n".join(str(p) for p in problems)
+    assert "3" not in text.replace("k - 1", "").split("below_threshold")[0]  # counts of cells, never values
+
+
+def test_undoing_a_secondary_suppression_makes_a_cell_recoverable_and_fails(built):
+    # publish again a withheld cell that is >= k (withheld only to protect a smaller one)
+    cube = built.sql("SELECT * FROM pub_cases__type_yearly").pl()
+    secondary = cube.filter(pl.col("is_suppressed") & (pl.col("period") != TOTAL)).head(1).row(0, named=True)
+    built.execute("""UPDATE pub_cases__type_yearly SET case_count = 50, is_suppressed = false
+                     WHERE programme_region = ? AND programme = ? AND period = ? AND exploitation_type_code = ?""",
+                  [secondary["programme_region"], secondary["programme"], secondary["period"],
+                   secondary["exploitation_type_code"]])
+    found = rules(check_disclosure(built, 11))
+    assert found & {("pub_cases__type_yearly", "recoverable_from_total"),
+                    ("pub_cases__type_yearly", "small_withheld_total"),
+                    ("pub_cases__type_yearly", "linked_mismatch"),
+                    ("pub_cases__type_yearly", "total_mismatch")}
+
+
+def test_a_flag_that_disagrees_with_the_count_fails(built):
+    built.execute("UPDATE pub_assistance__type_yearly SET is_suppressed = NOT is_suppressed "
+                  "WHERE rowid = (SELECT min(rowid) FROM pub_assistance__type_yearly)")
+    assert ("pub_assistance__type_yearly", "flag_mismatch") in rules(check_disclosure(built, 11))
+
+
+def test_a_stricter_threshold_than_the_build_fails(built):
+    found = rules(check_disclosure(built, 20))
+    assert ("pub_release", "threshold_lower_than_required") in found
+    assert any(r == "below_threshold" for _, r in found)
+
+
+def test_quality_percentages_need_k_records(built):
+    built.execute("""UPDATE pub_quality__mission_year_field SET completeness_pct = 50, is_suppressed = false
+                     WHERE rowid = (SELECT min(rowid) FROM pub_quality__mission_year_field WHERE is_suppressed)""")
+    assert ("pub_quality__mission_year_field", "below_threshold") in rules(check_disclosure(built, 11))
+
+
+def test_an_unknown_pub_table_with_small_counts_fails(built):
+    built.execute("CREATE TABLE pub_extra (region VARCHAR, case_count BIGINT)")
+    built.execute("INSERT INTO pub_extra VALUES ('Asia', 4), ('Europe', 40)")
+    found = rules(check_disclosure(built, 11))
+    assert ("pub_extra", "below_threshold") in found and ("pub_extra", "no_suppression_flag") in found
+
+
+def test_pub_tables_count_only_consented_cases_and_k_is_configurable():
+    con = duckdb.connect()
+    make_star(con, n_cases=400, seed=9)
+    from ct_pipeline.analysis import build_marts
+
+    build_marts(con)
+    build_pub_tables(con, k=5)
+    consented = con.sql("SELECT count(*) FROM fct_cases WHERE has_research_consent").fetchall()[0][0]
+    total = con.sql(f"SELECT case_count FROM pub_cases__sex_age WHERE programme_region = '{TOTAL}' AND programme = '{TOTAL}' "
+                    f"AND period = '{TOTAL}' AND sex_code = '{TOTAL}' AND age_band_code = '{TOTAL}'").fetchall()[0][0]
+    assert total == consented
+    assert check_disclosure(con, 5) == []
+    assert con.sql("SELECT disclosure_k FROM pub_release").fetchall()[0][0] == 5
+    assert con.sql("SELECT min(case_count) FROM pub_cases__sex_age WHERE NOT is_suppressed").fetchall()[0][0] >= 5
+    assert set(PUBLICATIONS) < set(PUB_TABLES)
