@@ -100,3 +100,103 @@ def list_export_files(settings: Settings) -> dict[str, str]:
             st = p.stat()
             out[p.relative_to(root).as_posix()] = f"{st.st_size}:{st.st_mtime_ns}"
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# the steps
+# --------------------------------------------------------------------------------------------
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:
+    if df.height == 0:
+        return
+    con.register("_frame_in", df)
+    try:
+        cols = ", ".join(df.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame_in")
+    finally:
+        con.unregister("_frame_in")
+
+
+def ingest(
+    settings: Settings,
+    *,
+    missions: list[str] | None = None,
+    files: list[str] | None = None,
+    reload: bool = False,
+    log: Log = _quiet,
+) -> StepResult:
+    """Extract, stage, validate and pseudonymise the new export files; one transaction.
+
+    Raw rows, quarantine and the sealed identities stay in the restricted tables of the build
+    database; stg_* (pseudonymous) go on. Persons are linked against the identities already in the
+    vault, so a person's token stays stable across nights.
+    """
+    from ct_pipeline.ingest import run_ingestion
+    from ct_pipeline.pseudonymize import (
+        load_identities, load_key, pseudonymize, store_identities, update_person_tokens,
+    )
+
+    key = load_key(settings.key_file)  # refuses to run without a key
+    with build_connection(settings) as con, transaction(con):
+        ensure_tables(con, INGEST_TABLES)
+        res = run_ingestion(
+            settings, con, files=files, missions=missions, reload=reload, own_transaction=False, progress=log
+        )
+        loaded = [f.source_file for f in res.files if f.file_status == "loaded"]
+        if loaded:
+            # a reloaded file replaces its earlier staged rows
+            con.register("_loaded_files", __import__("polars").DataFrame({"source_file": loaded}))
+            for t in ("stg_screenings", "stg_assistance"):
+                con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
+            con.unregister("_loaded_files")
+        if res.typed_screenings.height or res.typed_assistance.height:
+            prior = None
+            n_vault = con.execute("select count(*) from duckdb_tables() where table_name = 'person_identities'").fetchall()[0][0]
+            if n_vault and con.execute("select count(*) from person_identities").fetchall()[0][0]:
+                prior = load_identities(con, key, reason="nightly record linkage", who="ct_pipeline")
+                if loaded:
+                    prior = prior.filter(~__import__("polars").col("source_file").is_in(loaded))
+            ps = pseudonymize(
+                res.typed_screenings, res.typed_assistance, key,
+                prior_identities=prior, restricted_dir=settings.restricted_dir,
+            )
+            store_identities(con, ps.identities, key)
+            _insert_frame(con, "stg_screenings", ps.stg_screenings)
+            _insert_frame(con, "stg_assistance", ps.stg_assistance)
+            if prior is not None and ps.relinked is not None and ps.relinked.height:
+                update_person_tokens(con, ps.relinked)
+                con.register("_relinked", ps.relinked.select("source_file", "source_row", "person_token"))
+                con.execute(
+                    "UPDATE stg_screenings s SET person_token = r.person_token FROM _relinked r "
+                    "WHERE s.source_file = r.source_file AND s.source_row = r.source_row "
+                    "AND s.person_token IS DISTINCT FROM r.person_token"
+                )
+                con.unregister("_relinked")
+        counts = row_counts(con, INGEST_TABLES)
+    st = res.by_status()
+    tot = res.totals()
+    log(
+        f"ingest: {len(res.files)} new files ({st['loaded']} loaded, {st['refused']} refused, "
+        f"{st['already_seen']} already seen); rows read {tot['rows_read']} = staged {tot['rows_staged']} "
+        f"+ quarantined {tot['rows_quarantined']} + duplicate {tot['rows_duplicate']}"
+    )
+    md = {
+        "ingestion_ledger": {
+            "new_files": len(res.files), "loaded_files": st["loaded"], "refused_files": st["refused"],
+            "already_seen_files": st["already_seen"], **tot,
+            "refused": "\n".join(f"{f.source_file}: {f.error_message}" for f in res.files if f.file_status == "refused")[:4000] or "none",
+        }
+    }
+    return StepResult(tables=counts, metadata=md, changed=res.changed)
+
+
+def load_reference(settings: Settings, *, log: Log = _quiet) -> StepResult:
+    """The public CTDC dataset as a reference source (its own lineage; never mixed into facts)."""
+    from ct_pipeline.ingest import ingest_reference
+
+    with build_connection(settings) as con:
+        res = ingest_reference(con)
+        counts = row_counts(con, ["ref_ctdc_cases"])
+    log(f"reference: {res.source_file} {res.file_status}, {res.rows_read} records")
+    return StepResult(tables=counts, metadata={"ref_ctdc_cases": {"records_read": res.rows_read}})

@@ -125,11 +125,13 @@ def routes_sankey(con: duckdb.DuckDBPyConnection, sl: Slice, rel: Release) -> Ch
                        & ~pl.col("is_suppressed") & (pl.col("value") > 0))
     nodes: list[str] = []
     colours: list[str] = []
+    column: list[int] = []
 
-    def node(label: str, colour: str) -> int:
+    def node(label: str, colour: str, col: int) -> int:
         if label not in nodes:
             nodes.append(label)
             colours.append(colour)
+            column.append(col)
         return nodes.index(label)
 
     def transit_label(t: str) -> str:
@@ -137,16 +139,19 @@ def routes_sankey(con: duckdb.DuckDBPyConnection, sl: Slice, rel: Release) -> Ch
 
     src, dst, val = [], [], []
     for o, t, v in first.select("origin_region", "transit_region", "value").iter_rows():
-        src.append(node(f"{o} (citizenship)", theme.PALETTE[0]))
-        dst.append(node(transit_label(t), theme.PALETTE[8]))
+        src.append(node(f"{o} (citizenship)", theme.PALETTE[0], 0))
+        dst.append(node(transit_label(t), theme.PALETTE[8], 1))
         val.append(v)
     for t, e, v in second.select("transit_region", "exploitation_region", "value").iter_rows():
-        src.append(node(transit_label(t), theme.PALETTE[8]))
-        dst.append(node(f"{e} (exploitation)", theme.PALETTE[3]))
+        src.append(node(transit_label(t), theme.PALETTE[8], 1))
+        dst.append(node(f"{e} (exploitation)", theme.PALETTE[3], 2))
         val.append(v)
+    # fixed columns (origin, transit, exploitation), even if a node has links on one side only
+    xs = [(0.001, 0.5, 0.999)[c] for c in column]
+    ys = [(sum(1 for d in column[:i] if d == c) + 0.5) / max(1, column.count(c)) for i, c in enumerate(column)]
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=nodes, color=colours, pad=18, thickness=16, line=dict(width=0)),
+        node=dict(label=nodes, color=colours, pad=18, thickness=16, line=dict(width=0), x=xs, y=ys),
         link=dict(source=src, target=dst, value=val, color="rgba(123,135,148,0.35)",
                   hovertemplate="%{source.label} → %{target.label}: %{value:,} cases<extra></extra>"),
     ))

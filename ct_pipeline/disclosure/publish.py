@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+from collections.abc import Iterable
 
 import duckdb
 import polars as pl
@@ -36,7 +37,8 @@ PUBLICATIONS: dict[str, CubeSpec] = {
                  ("programme_region", "programme", "period", "exploitation_type_code"),
                  non_additive=frozenset({"exploitation_type_code"})),
         CubeSpec("pub_cases__sex_age", "cases", "case_count",
-                 ("programme_region", "programme", "period", "sex_code", "age_band_code")),
+                 ("programme_region", "programme", "period", "sex_code", "age_band_code"),
+                 keep_parts=frozenset({"sex_code"})),
         CubeSpec("pub_routes__regions", "cases", "case_count",
                  ("programme_region", "programme", "period", "origin_region", "transit_region", "exploitation_region")),
         CubeSpec("pub_routes__countries", "cases", "case_count",
@@ -169,14 +171,39 @@ def data_vintage(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return con.sql("SELECT max(received_date) FROM fct_cases").fetchall()[0][0]
 
 
+def preferred_cells(spec: CubeSpec, audiences: Iterable, first: int | None, last: int | None) -> pl.Expr:
+    """Cells some audience's report reads: its programme regions, programme and years (each year,
+    and its span or the all-years total)."""
+    expr = pl.lit(False)
+    for a in audiences:
+        regions = list(a.regions) if getattr(a, "regions", None) else [TOTAL]
+        cond = pl.col("programme_region").is_in(regions) & (pl.col("programme") == (getattr(a, "programme", None) or TOTAL))
+        years = getattr(a, "years", None)
+        lo, hi = (years or (first, last))
+        if lo is None:
+            span = [TOTAL]
+        elif years is None or (first is not None and lo <= first and hi >= last):
+            span = [TOTAL]
+        else:
+            span = [range_label(max(lo, first or lo), min(hi, last or hi))]
+        year = pl.col("period").cast(pl.Int64, strict=False)
+        period = pl.col("period").is_in(span) | (year.is_between(lo, hi) if lo is not None else pl.lit(False))
+        expr = expr | (cond & period)
+    return expr
+
+
 def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
-                     period_ranges: list[tuple[int, int]] | tuple = (),
+                     audiences: Iterable = (), period_ranges: Iterable[tuple[int, int]] = (),
                      vintage: dt.date | None = None) -> dict[str, int]:
     """Build every pub_* table in one transaction; returns the rows of each and the withheld cells.
 
-    `period_ranges` are the year spans reports need as one figure (e.g. a donor's 2001-2026; see
-    `ct_pipeline.reports.period_ranges`): each is published as its own period value, protected like
-    the rest. Needs the star schema and mart_quality__mission_year_field (build_marts first)."""
+    `audiences` are the slices reports will read (objects with `regions`, `programme`, `years`, such
+    as `ct_pipeline.reports.audiences(load_donors(path))`): each span of years becomes one published
+    period (protected like the rest) and, where secondary suppression has a choice, the cells they
+    read are withheld last. `period_ranges` adds spans of years without an audience.
+    Needs the star schema and mart_quality__mission_year_field (build_marts first)."""
+    audiences = list(audiences)
+    period_ranges = [*period_ranges, *(a.years for a in audiences if getattr(a, "years", None))]
     require_sources(con)
     if "mart_quality__mission_year_field" not in table_columns(con):
         raise RuntimeError("mart_quality__mission_year_field is missing: build the marts before the pub_* tables")
@@ -188,6 +215,9 @@ def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
         and not (int(lo) <= years[0] and int(hi) >= years[1]) and int(lo) < int(hi)
     }))
     cubes = {name: cube(con, spec, ranges) for name, spec in PUBLICATIONS.items()}
+    if audiences:
+        cubes = {name: c.with_columns(preferred_cells(PUBLICATIONS[name], audiences, *years).alias("preferred"))
+                 for name, c in cubes.items()}
     published = suppress(cubes, PUBLICATIONS, k)
     quality = quality_table(con, k)
     release = pl.DataFrame({

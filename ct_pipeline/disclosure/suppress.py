@@ -18,7 +18,9 @@ line, and so do the regions plus the grand total.
    - when its total is published, its withheld cells together must hold 0 or at least k (else the
      subtraction reveals a group smaller than k; applied to unions too, where it is conservative);
    a line that breaks a rule gets its smallest published cell withheld as well (a part before the
-   total; ties broken by the cell's key, so the result is deterministic).
+   total - except along dimensions whose parts are the point, such as sex in the pyramid - and the
+   cells a donor's report reads (its regions, programme and years) last; ties broken by the cell's
+   key, so the result is deterministic).
    The year is a dimension like any other, with its ``total``: a withheld year cannot be recovered
    from the all-years total or from the other years. A range of years a donor asked for (e.g.
    2001-2026) is published as its own period value and protected on two more lines: its years
@@ -65,6 +67,9 @@ class CubeSpec:
     non_additive: frozenset[str] = frozenset()
     #: the dimension that may also hold year ranges (YYYY-YYYY), e.g. a donor's years
     ranged: str | None = "period"
+    #: dimensions whose parts matter more than their total (a pyramid's women and men): on their
+    #: lines the total is withheld before a part
+    keep_parts: frozenset[str] = frozenset()
 
     def additive(self, dim: str) -> bool:
         return dim not in self.non_additive
@@ -88,9 +93,10 @@ def is_range(col: str) -> pl.Expr:
     return pl.col(col).str.contains(RANGE_PATTERN)
 
 
-def _select_line(cells: pl.DataFrame, key: pl.Expr, is_total: pl.Expr, additive: bool, cell_col: str) -> pl.DataFrame:
+def _select_line(cells: pl.DataFrame, key: pl.Expr, is_total: pl.Expr, additive: bool, cell_col: str,
+                 total_first: bool = False) -> pl.DataFrame:
     return cells.select(key.alias("line"), pl.col(cell_col).alias("cell"), is_total.alias("is_total"),
-                        pl.lit(additive).alias("additive"))
+                        pl.lit(additive).alias("additive"), pl.lit(total_first).alias("total_first"))
 
 
 def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") -> pl.DataFrame:
@@ -107,7 +113,8 @@ def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") ->
                                  separator=_SEP)
 
         if d != spec.ranged:
-            frames.append(_select_line(cells, key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col))
+            frames.append(_select_line(cells, key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col,
+                                       d in spec.keep_parts))
             continue
         frames.append(_select_line(cells.filter(~is_range(d)), key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col))
         year = pl.col(d).cast(pl.Int64, strict=False)
@@ -132,7 +139,8 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
     """Apply primary and secondary suppression to linked cubes.
 
     `cubes[table]` has the spec's dimension columns (text, with ``total``) and a ``value`` column
-    (the true count). Returns, per table, the dimensions, the published count column (null when
+    (the true count); an optional boolean ``preferred`` column marks the cells reports read, withheld
+    last when a line leaves a choice (default: the spans of years). Returns, per table, the dimensions, the published count column (null when
     withheld) and ``is_suppressed``."""
     if k < 1:
         raise ValueError("the disclosure threshold k must be at least 1")
@@ -145,20 +153,27 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
             (pl.lit(spec.population + _SEP) + canonical_key(spec.dims)).alias("key"),
         )
         offset += cube.height
-        frames.append(c.select("cell", "key", pl.col("value").cast(pl.Int64)))
+        if "preferred" in c.columns:  # cells an audience reads, kept published when there is a choice
+            preferred = pl.col("preferred").fill_null(False)
+        else:
+            preferred = is_range(spec.ranged) if spec.ranged in spec.dims else pl.lit(False)
+        frames.append(c.select("cell", "key", pl.col("value").cast(pl.Int64), preferred.alias("preferred")))
         line_frames.append(line_members(c, spec))
     cells = pl.concat(frames)
     value = cells["value"].to_numpy()
     group = cells["key"].rank("dense").cast(pl.Int64).to_numpy() - 1  # linked cells share a group
     key_rank = cells["key"].rank("ordinal").cast(pl.Int64)
-    # members of every line, in the order a cell is chosen to be withheld next: parts before the
-    # total, smallest first, ties by the cell's key
+    preferred = cells["preferred"]
+    # members of every line, in the order a cell is chosen to be withheld next: cells a report asked
+    # for (a donor's span of years) last, then parts before the total, smallest first, ties by key
     lines = (
         pl.concat(line_frames)
         .with_columns(pl.col("line").rank("dense").cast(pl.Int64) - 1,
                       pl.col("cell").map_batches(lambda c: pl.Series(value).gather(c)).alias("value"),
-                      pl.col("cell").map_batches(lambda c: key_rank.gather(c)).alias("key_rank"))
-        .sort(["line", "is_total", "value", "key_rank"])
+                      pl.col("cell").map_batches(lambda c: key_rank.gather(c)).alias("key_rank"),
+                      pl.col("cell").map_batches(lambda c: preferred.gather(c)).alias("preferred"),
+                      (pl.col("is_total") != pl.col("total_first")).alias("order_class"))
+        .sort(["line", "preferred", "order_class", "value", "key_rank"])
     )
     line = lines["line"].to_numpy()
     member = lines["cell"].to_numpy()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -105,11 +106,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--sample-above", type=int, default=None)
     args = ap.parse_args(argv)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     from ct_pipeline.expectations.runner import _gx
 
     _gx()
-    t_import = time.perf_counter() - t0
+    t_import, c_import = time.perf_counter() - t0, time.process_time() - c0
 
     from ct_pipeline.expectations import load_tolerances, run_expectations
 
@@ -124,10 +125,10 @@ def main(argv: list[str] | None = None) -> dict:
         tol = tol.model_copy(update={"performance": tol.performance.model_copy(
             update={"max_rows_full": args.sample_above})})
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = run_expectations(con, ["fct_cases"], docs_dir=Path(tmp) / "data_docs",
                                today=dt.date(2026, 1, 31), tolerances=tol)
-        t_total = time.perf_counter() - t0
+        t_total, c_total = time.perf_counter() - t0, time.process_time() - c0
     r = res["fct_cases"]
     out = {
         "rows": args.rows,
@@ -136,11 +137,15 @@ def main(argv: list[str] | None = None) -> dict:
         "expectations": len(r.expectations),
         "failed": len(r.failed),
         "ge_import_s": round(t_import, 2),
+        "ge_import_cpu_s": round(c_import, 2),
         "build_table_s": round(t_build, 2),
         "duckdb_to_pandas_s": round(r.seconds_read, 2),
         "ge_validate_s": round(r.seconds - r.seconds_read, 2),
         "run_expectations_total_s": round(t_total, 2),
         "plan_context_docs_s": round(t_total - r.seconds, 2),
+        "run_expectations_cpu_s": round(c_total, 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "cpus": os.cpu_count(),
     }
     for k, v in out.items():
         print(f"{k:>26}: {v}")

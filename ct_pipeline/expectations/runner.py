@@ -42,6 +42,7 @@ from ct_pipeline.expectations.results import (
     scrub_exception_info,
 )
 from ct_pipeline.metadata.registry import Registry, load_registry
+from ct_pipeline.notify.sanitize import exception_class, sanitize_message
 
 log = logging.getLogger(__name__)
 
@@ -268,11 +269,19 @@ def run_expectations(
             results[plan.suite] = TableResult(plan.table, plan.suite, True, notes=[plan.skip], skipped=True)
             continue
         t0 = time.perf_counter()
-        frame = con.sql(plan.sql).df()
-        t_read = time.perf_counter() - t0
-        summaries = ctx.validate(plan, frame, gx_run_id)
-        rows_validated = len(frame)
-        del frame
+        try:
+            frame = con.sql(plan.sql).df()
+            t_read = time.perf_counter() - t0
+            summaries = ctx.validate(plan, frame, gx_run_id)
+            rows_validated = len(frame)
+            del frame
+        except Exception as exc:  # one broken suite must not hide the others' results
+            msg = f"the suite could not run: {exception_class(exc)}: {sanitize_message(str(exc), roots=[])}"
+            log.warning("expectations: %s: %s", plan.suite, msg)
+            results[plan.suite] = TableResult(plan.table, plan.suite, False, notes=[*plan.notes, msg],
+                                              rows_in_table=plan.rows_in_table,
+                                              seconds=time.perf_counter() - t0, details=plan.details)
+            continue
         for m in plan.missing_columns:
             summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
                                                 description=f"{m} is a column of {plan.table} in the registry."))

@@ -37,6 +37,9 @@ from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# A header row and no record is a valid, empty export (e.g. no assistance in the period): it is
+# loaded with 0 rows and this note in the ledger, not refused.
+EMPTY_NOTE = "The file has a header row but no records: nothing to load."
 CTDC_PATH = PACKAGE_ROOT / "reference" / "ctdc" / "ctdc_global_dataset_2020_subset.csv"
 
 
@@ -53,7 +56,7 @@ class Extracted:
     assistance: pl.DataFrame
     quarantine: pl.DataFrame
     reference: pl.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the ledger's error_message of a loaded file
 
     @property
     def rows_read(self) -> int:
@@ -124,15 +127,14 @@ def _extract_csv(path: Path, data: bytes, sha: str, where: ExportPath) -> Extrac
     except FileRefused as e:
         e.era = era
         raise
-    if parsed.rows_read == 0:
-        raise FileRefused("The file has a header row but no records.", era=era)
+    notes = [EMPTY_NOTE] if parsed.rows_read == 0 else []
     prov = Provenance(where.source_file, sha, era, where.mission_code, where.received_date)
     values = csv_export.mapped_columns(header, parsed, formats.column_map(era, form))
     frame = raw_frame(FORM_TABLE[form], values, parsed.data.get_column("source_row"), prov)
     quarantine = quarantine_frame(csv_export.bad_record_rows(parsed, form, where.source_file, where.mission_code, era))
     frames = {"screening": _empty("raw_screenings"), "assistance": _empty("raw_assistance"), form: frame}
     return Extracted(where.source_file, sha, era, where.mission_code, where.received_date,
-                     frames["screening"], frames["assistance"], quarantine)
+                     frames["screening"], frames["assistance"], quarantine, notes=notes)
 
 
 def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extracted:
@@ -145,8 +147,7 @@ def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extra
             wb.close()
         except Exception:  # noqa: BLE001
             pass
-    if sum(len(s.rows) for s in sheets.values()) == 0:
-        raise FileRefused("The workbook's sheets have a header row but no records.", era=era.name)
+    notes = [EMPTY_NOTE] if sum(len(s.rows) for s in sheets.values()) == 0 else []
     prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
     frames = {}
     for form, sheet in sheets.items():
@@ -156,7 +157,7 @@ def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extra
             values[fld] = xlsx_export.flags_to_multi(by_header, flags, len(sheet.rows))
         frames[form] = raw_frame(FORM_TABLE[form], values, pl.Series("source_row", sheet.rows, dtype=pl.Int64), prov)
     return Extracted(where.source_file, sha, era.name, where.mission_code, where.received_date,
-                     frames["screening"], frames["assistance"], _empty("quarantine"))
+                     frames["screening"], frames["assistance"], _empty("quarantine"), notes=notes)
 
 
 def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:

@@ -16,9 +16,10 @@
    DuckDB connection (the restricted database), in one transaction unless the caller holds one;
 7. returns the typed records of the new files (for pseudonymisation) and the per-file accounting.
 
-Ledger statuses: ``loaded`` (read; its records staged, quarantined or counted as duplicates),
-``refused`` (error_message says why; all counts 0), ``already_seen`` (same content as a loaded file;
-all counts 0). `reload=True` re-ingests the selected files even if seen before: their earlier raw
+Ledger statuses: ``loaded`` (read; its records staged, quarantined or counted as duplicates; a
+header-only file is loaded with 0 rows and a note in error_message), ``refused`` (error_message says
+why; all counts 0), ``already_seen`` (same content as a loaded file, named in error_message; all
+counts 0: the rows were accounted under that file). `reload=True` re-ingests the selected files even if seen before: their earlier raw
 rows, quarantine rows and ledger row are replaced.
 
 Log lines and messages carry paths, statuses, counts, field names and rule ids, never values.
@@ -295,7 +296,8 @@ def run_ingestion(
             continue
         extracted[rel] = ex
         loaded_sha.setdefault(sha, rel)
-        results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era))
+        results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era,
+                                  error_message=" ".join(ex.notes) or None))
     raw_s = [e.screenings for e in extracted.values()]
     raw_a = [e.assistance for e in extracted.values()]
     staged = stage(

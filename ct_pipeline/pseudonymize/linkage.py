@@ -66,6 +66,7 @@ M_PRIORS: dict[str, dict[int, float]] = {
 SITUATIONS = {"g_dob": [(10, 11, 12, 13), (20, 21, 22)]}
 NO_POSITIVE_EVIDENCE = ("g_sex", "g_cit")
 TF_LEVELS = {"g_name": 4, "g_dob": 10}
+DEFAULT_THRESHOLD = 0.5  # link when more likely than not (posterior); see the module docstring
 
 
 @dataclass
@@ -241,6 +242,28 @@ def _u_probabilities(rand: pl.DataFrame) -> dict[str, dict[int, float]]:
     return u
 
 
+ANCHORED = ("g_sex", "g_cit", "g_doc")
+ANCHOR_PRIOR_WEIGHT = 20.0
+
+
+def _m_probabilities(anchors: pl.DataFrame) -> dict[str, dict[int, float]]:
+    """m-probabilities: the priors, updated for sex, citizenship and document from "anchor" pairs
+    (different cases with the same exact name and the same date of birth: nearly all the same
+    person) — e.g. whether a person keeps the same document number from one case to the next is
+    learnt from the data, with the prior worth ``ANCHOR_PRIOR_WEIGHT`` pairs."""
+    m = {c: dict(v) for c, v in M_PRIORS.items()}
+    for k in ANCHORED:
+        if k not in anchors.columns or anchors.height == 0:
+            continue
+        g = anchors[k].to_numpy()
+        known = {lvl: float((g == lvl).sum()) for lvl in m[k]}
+        total = sum(known.values())
+        for lvl in m[k]:
+            p = (known[lvl] + ANCHOR_PRIOR_WEIGHT * M_PRIORS[k][lvl]) / (total + ANCHOR_PRIOR_WEIGHT)
+            m[k][lvl] = float(np.clip(p, 1e-4, 1 - 1e-4))
+    return m
+
+
 def _weight_sql(m: dict, u: dict, n: int) -> str:
     """SQL expression of a pair's match weight (log2 Bayes factor) from its levels."""
     parts = []
@@ -342,7 +365,7 @@ def link_persons(
     identities: pl.DataFrame,
     *,
     prior: pl.DataFrame | None = None,
-    threshold: float = 0.9,
+    threshold: float | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     restricted_dir: str | Path | None = None,
     u_sample_pairs: int = 500_000,
@@ -363,6 +386,7 @@ def link_persons(
     missing = [c for c in REQUIRED if c not in identities.columns]
     if missing:
         raise ValueError(f"identities: missing columns {missing}")
+    threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     t0 = time.perf_counter()
     keep = list(REQUIRED)
     new = identities.select(keep).with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
@@ -404,12 +428,15 @@ def link_persons(
             rand = con.sql(f"SELECT {', '.join(COMPARISONS)} FROM lk_rnd_cmp").pl()
             con.execute("DROP TABLE lk_rnd_cmp")
             con.unregister("lk_rnd")
-        m = {c: dict(v) for c, v in M_PRIORS.items()}
         u = _u_probabilities(rand)
         seconds["estimation"] = time.perf_counter() - t
 
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
+        anchors = con.sql(
+            f"SELECT {', '.join(ANCHORED)} FROM lk_cmp WHERE NOT forced AND g_name = 4 AND g_dob = 10"
+        ).pl()
+        m = _m_probabilities(anchors)
         scored = con.sql(f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM lk_cmp").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:

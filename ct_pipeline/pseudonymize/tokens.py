@@ -194,6 +194,9 @@ class Pseudonymized:
     stg_assistance: pl.DataFrame  # analyst zone
     identities: pl.DataFrame  # restricted zone: one row per screening record, table person_identities
     report: dict[str, int] = field(default_factory=dict)  # counts only, safe to log
+    # restricted zone: person_token of every linked record, this batch's and the prior ones; a prior
+    # record's token changes only when new evidence merged two earlier persons (report: relinked)
+    person_links: pl.DataFrame | None = None
 
 
 SCREENING_INPUT = (
@@ -241,8 +244,15 @@ def pseudonymize(
 
     identities = identities_frame(typed_screenings, key)
     report: dict[str, int] = {}
+    links = None
     if link and identities.height:
         links = link_persons(identities, prior=prior_identities, restricted_dir=restricted_dir)
+        if prior_identities is not None and prior_identities.height:
+            moved = prior_identities.select("source_file", "source_row", "person_token").join(
+                links.select("source_file", "source_row", pl.col("person_token").alias("_new")),
+                on=["source_file", "source_row"],
+            )
+            report["relinked"] = moved.filter(pl.col("person_token") != pl.col("_new")).height
         identities = identities.drop("person_token").join(
             links.select("source_file", "source_row", "person_token"),
             on=["source_file", "source_row"], how="left", maintain_order="left",
@@ -263,7 +273,7 @@ def pseudonymize(
 
     report.update(screenings=stg_s.height, assistance=stg_a.height, identities=identities.height)
     log.info("pseudonymised %d screening and %d assistance records", stg_s.height, stg_a.height)
-    return Pseudonymized(stg_s, stg_a, identities, report)
+    return Pseudonymized(stg_s, stg_a, identities, report, links)
 
 
 def _conform(df: pl.DataFrame, reg, table: str) -> pl.DataFrame:

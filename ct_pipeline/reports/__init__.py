@@ -4,6 +4,7 @@ from ct_pipeline.reports.csvsafe import safe_text, write_csv
 from ct_pipeline.reports.donors import (
     Donor,
     DonorFilters,
+    audiences,
     default_donors_file,
     load_donors,
     period_ranges,
@@ -11,6 +12,6 @@ from ct_pipeline.reports.donors import (
 from ct_pipeline.reports.packs import RESEARCH_UNIT, build_donor_packs, build_research_pack
 
 __all__ = [
-    "RESEARCH_UNIT", "Donor", "DonorFilters", "build_donor_packs", "build_research_pack", "default_donors_file",
-    "load_donors", "period_ranges", "safe_text", "write_csv",
+    "RESEARCH_UNIT", "Donor", "DonorFilters", "audiences", "build_donor_packs", "build_research_pack",
+    "default_donors_file", "load_donors", "period_ranges", "safe_text", "write_csv",
 ]

@@ -66,6 +66,12 @@ def period_ranges(donors: list[Donor]) -> list[tuple[int, int]]:
     return sorted({d.filters.years for d in donors if d.filters.years})
 
 
+def audiences(donors: list[Donor]) -> list[Slice]:
+    """The donors' slices, for build_pub_tables(audiences=…): their spans of years are published as
+    one period each, and secondary suppression keeps the cells they read where it has a choice."""
+    return [d.filters.slice() for d in donors]
+
+
 def default_donors_file() -> Path:
     """$CT_DONORS_FILE, else donors.yaml at the project root, else the shipped donors.example.yaml."""
     env = os.environ.get("CT_DONORS_FILE")

@@ -276,22 +276,37 @@ def _join_sep(cols: list[pl.Series], sep_idx: np.ndarray | None, sep: str | None
 
 def multi_text(list_name: str, mask: np.ndarray, *, tl: np.ndarray | None = None, sep_idx=None,
                sep: str | None = None) -> pl.Series:
-    nc = len(R.codes(list_name))
-    cols = []
-    for j in range(nc):
-        on = ((mask >> j) & 1) == 1
-        if tl is None:
-            cols.append(code_text(list_name, "label", np.where(on, j, -1)))
-        else:
-            cols.append(legacy_code_text(list_name, tl, np.where(on, j, -1)))
-    return _join_sep(cols, sep_idx, sep)
+    """Several codes in one cell: MiMOSA labels joined by `sep`, or legacy terms in the mission's
+    language joined by its separator. Built once per distinct (codes, language, separator)."""
+    n = len(mask)
+    m = mask.astype(np.int64)
+    tlv = np.zeros(n, np.int64) if tl is None else tl.astype(np.int64)
+    sv = np.zeros(n, np.int64) if sep_idx is None else sep_idx.astype(np.int64)
+    key = (m << 8) | (tlv << 4) | sv
+    u, inv = np.unique(key, return_inverse=True)
+    if tl is None:
+        terms = [R.terms(list_name, "label")]
+    else:
+        terms = [R.terms(list_name, t) for t in TLANGS]
+    out = []
+    for k in u.tolist():
+        mm, t, si = k >> 8, (k >> 4) & 15, k & 15
+        if mm == 0:
+            out.append(None)
+            continue
+        words = [terms[t][j] for j in range(len(terms[t])) if (mm >> j) & 1]
+        out.append((sep if tl is None else SEPS[si]).join(words))
+    return pl.Series(out, dtype=pl.Utf8).gather(inv.ravel())
 
 
 def multi_list(list_name: str, mask: np.ndarray) -> pl.Series:
-    ts = R.codes(list_name)
-    df = pl.DataFrame({"m": mask.astype(np.int64)})
-    parts = [pl.when((pl.col("m") & (1 << j)) != 0).then(pl.lit(t)) for j, t in enumerate(ts)]
-    return df.select(pl.when(pl.col("m") != 0).then(pl.concat_list(parts).list.drop_nulls())).to_series()
+    """JSON array text of the codes of each row's mask ("null" when none)."""
+    u, inv = np.unique(mask.astype(np.int64), return_inverse=True)
+    codes = R.codes(list_name)
+    out = []
+    for mm in u.tolist():
+        out.append("null" if mm == 0 else "[" + ",".join(f'"{c}"' for j, c in enumerate(codes) if (mm >> j) & 1) + "]")
+    return pl.Series(out, dtype=pl.Utf8).gather(inv.ravel())
 
 
 def days_to_date(x: np.ndarray) -> pl.Series:
@@ -1120,30 +1135,38 @@ def _uuid(hi: np.ndarray, lo: np.ndarray) -> pl.Series:
                                     pl.lit("-"), s.str.slice(16, 4), pl.lit("-"), s.str.slice(20, 12)])).to_series()
 
 
-_ASTRUCT = pl.Struct({k: pl.Utf8 for k in ("type", "start_date", "end_date", "provider", "funding", "outcome",
-                                           "return_country")})
-_LEG = pl.Struct({"stage": pl.Utf8, "country": pl.Utf8, "date": pl.Utf8})
+def _jq(c: str) -> pl.Expr:
+    """JSON text of a value that needs no escaping (codes, dates): "value" or null."""
+    return pl.when(pl.col(c).is_null()).then(pl.lit("null")).otherwise(pl.concat_str([pl.lit('"'), pl.col(c),
+                                                                                     pl.lit('"')]))
 
 
 def _leg(stage: str, c: str, d: str | None) -> pl.Expr:
     cond = pl.col(c).is_not_null() if d is None else (pl.col(c).is_not_null() | pl.col(d).is_not_null())
-    return pl.when(cond).then(pl.struct(pl.lit(stage).alias("stage"), pl.col(c).alias("country"),
-                                        (pl.col(d) if d else pl.lit(None, pl.Utf8)).alias("date")))
+    return pl.when(cond).then(pl.concat_str([pl.lit(f'{{"stage":"{stage}","country":'), _jq(c), pl.lit(',"date":'),
+                                             _jq(d) if d else pl.lit("null"), pl.lit("}")]))
 
 
-_JSON_EXPR = pl.struct(
-    pl.col("case_id"), pl.col("submission_uuid"), pl.col("registered_on"), pl.col("identified_on"),
+_HEAD = pl.struct("case_id", "submission_uuid", "registered_on", "identified_on").struct.json_encode()
+_JSON_EXPR = pl.concat_str([
+    _HEAD.str.head(-1),
+    pl.lit(',"person":'),
     pl.struct("given_name", "family_name", "birth_date", "age", "sex", "citizenship", "document_number", "phone",
-              "address").alias("person"),
+              "address").struct.json_encode(),
+    pl.lit(',"screening":'),
     pl.struct("narrative", "interviewer", "identifying_agency", "victim_status", "eligible_for_assistance",
-              "research_consent").alias("screening"),
-    pl.struct("types", "sectors", "means_of_control", "recruiter_relationship", "start_date", "end_date")
-    .alias("exploitation"),
-    pl.concat_list([_leg("recruitment", "rc", "rd"), _leg("transit", "t1", None), _leg("transit", "t2", None),
-                    _leg("transit", "t3", None), _leg("exploitation", "ec", "start_date")])
-    .list.drop_nulls().cast(pl.List(_LEG)).alias("route"),
-    pl.col("assistance").fill_null(pl.lit([], dtype=pl.List(_ASTRUCT))).alias("assistance"),
-).struct.json_encode().alias("j")
+              "research_consent").struct.json_encode(),
+    pl.lit(',"exploitation":{"types":'), pl.col("types"), pl.lit(',"sectors":'), pl.col("sectors"),
+    pl.lit(',"means_of_control":'), pl.col("means_of_control"), pl.lit(',"recruiter_relationship":'),
+    _jq("recruiter_relationship"), pl.lit(',"start_date":'), _jq("start_date"), pl.lit(',"end_date":'), _jq("end_date"),
+    pl.lit('},"route":['),
+    pl.concat_str([_leg("recruitment", "rc", "rd"), _leg("transit", "t1", None), _leg("transit", "t2", None),
+                   _leg("transit", "t3", None), _leg("exploitation", "ec", "start_date")], separator=",",
+                  ignore_nulls=True),
+    pl.lit('],"assistance":['), pl.col("assistance").fill_null(""), pl.lit("]}"),
+]).alias("j")
+_EPISODE = pl.struct("type", "start_date", "end_date", "provider", "funding", "outcome", "return_country"
+                     ).struct.json_encode().alias("e")
 
 
 def _render_api(ctx: Ctx, r: dict, a: dict):
@@ -1197,8 +1220,8 @@ def _render_api(ctx: Ctx, r: dict, a: dict):
         "outcome": code_text("reintegration_outcome", "code", av["outcome"]),
         "return_country": code_country(av["ret"], "alpha3"),
     })
-    agg = adf.group_by("rec", maintain_order=True).agg(
-        pl.struct("type", "start_date", "end_date", "provider", "funding", "outcome", "return_country").alias("assistance"))
+    agg = adf.select("rec", _EPISODE).group_by("rec", maintain_order=True).agg(
+        pl.col("e").str.join(",").alias("assistance"))
     df = df.join(agg, on="rec", how="left", maintain_order="left")
     json = df.select(_JSON_EXPR).to_series()
     case_aD = np.zeros(n, np.int64)

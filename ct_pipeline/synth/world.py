@@ -513,15 +513,22 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     # --- export schedule --------------------------------------------------------------------------
     ex_m, ex_cut, ex_rec, ex_date = [], [], [], []
     y_start = int(ymd(np.array([start]))[0][0])
+    # a mission exports yearly when it registers few cases, twice a year when some, else quarterly
+    # (monthly from December 2018, the case API)
+    ry = ymd(reg.astype(np.int64))[0]
+    per_my = np.bincount(mission.astype(np.int64) * 300 + (ry - 1900), minlength=T.nm * 300)
     for m in range(T.nm):
         fy = max(int(T.mission_start[m]), y_start)
         months = np.arange(np.datetime64(f"{fy}-01"), np.datetime64(int(ymd(np.array([end]))[0][0]) - 1970 + 1, "Y")
                            .astype("datetime64[M]"))
         cuts = ((months + 1).astype("datetime64[D]") - 1 - np.datetime64("1970-01-01", "D")).astype(np.int64)
         mnum = months.astype(np.int64) % 12 + 1
-        keep = (cuts >= MONTHLY_FROM) | np.isin(mnum, [3, 6, 9, 12])
-        cuts = cuts[keep]
-        monthly = cuts >= MONTHLY_FROM
+        myear = months.astype("datetime64[Y]").astype(np.int64) + 1970
+        cnt = per_my[m * 300 + (myear - 1900)]
+        keep = np.where(cnt < 12, mnum == 12, np.where(cnt < 24, np.isin(mnum, [6, 12]),
+                        (cuts >= MONTHLY_FROM) | np.isin(mnum, [3, 6, 9, 12])))
+        monthly = (cuts >= MONTHLY_FROM) & (cnt >= 24)
+        cuts, monthly = cuts[keep], monthly[keep]
         lag = np.where(monthly, r_exp.integers(5, 26, len(cuts)), r_exp.integers(7, 46, len(cuts)))
         recv = cuts + lag
         ok = recv < end
@@ -619,6 +626,9 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     ep_oos = oos[ep_case]
     ep_start = shift_years(ep_start, ep_oos, k_years[ep_case])
     ep_end = shift_years(ep_end, ep_oos, k_years[ep_case])
+    # the fund did not exist yet: a shifted episode is paid by the mission's project
+    funding = np.where((funding == fs.index("gaf")) & (ep_start < GAF_START), fs.index("mission_project"),
+                       funding).astype(np.int8)
 
     smin = int(ep_start.min()) if len(ep_start) else 0
     order_e = np.argsort((ep_case << 24) | ((ep_start.astype(np.int64) - smin) << 4) | ep_type, kind="stable")

@@ -97,7 +97,7 @@ def _phase_full(workdir: str) -> dict:
 
     con = connect_build(_settings(workdir))
     r = load_core(con)
-    con.close()
+    con.close()  # includes the final checkpoint
     return {"mode": r.mode, "rows": r.row_counts}
 
 
@@ -121,9 +121,9 @@ def _phase_night(workdir: str) -> dict:
                pl.read_parquet(Path(workdir) / "night_assistance.parquet"))
     con.execute("CHECKPOINT")
 
-    with _Clock() as clock:
+    with _Clock() as clock:  # the load and the checkpoint at close, as in the full phase
         r = load_core(con)
-    con.close()
+        con.close()
     return clock.report({"mode": r.mode, "files_changed": r.files_changed, "cases_rebuilt": r.cases_rebuilt})
 
 

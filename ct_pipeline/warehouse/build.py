@@ -27,6 +27,7 @@ def connect_build(settings: Settings, *, read_only: bool = False) -> duckdb.Duck
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
     con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs and Dagster output
     if not read_only:
         os.chmod(path, 0o600)
     return con

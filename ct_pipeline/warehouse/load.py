@@ -157,15 +157,26 @@ def _sync_missions(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # --- versions ------------------------------------------------------------------------------------
-def _versions_sql(src: str, table: str, key: str, extra: str, scope_join: str, status_first: str) -> str:
+def _versions_sql(src: str, table: str, key: str, scope_join: str, status_first: str) -> str:
     """Classify every staged row of `src`: version number, status, superseding and duplicated rows.
-    Key columns may be NULL (an undated assistance episode): joined with IS NOT DISTINCT FROM."""
-    join = " AND ".join(f"n.{k} IS NOT DISTINCT FROM h.{k}" for k in [*key.split(", "), "version_number"])
+
+    Most keys have a single staged row: those are classified from one GROUP BY (no window, no
+    content hash); only keys with several rows go through the ordered windows. Key columns may be
+    NULL (an undated assistance episode): grouped and joined as values (IS NOT DISTINCT FROM)."""
+    keys = key.split(", ")
+    on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM m.{k}" for k in keys)
+    join = " AND ".join(f"n.{k} IS NOT DISTINCT FROM h.{k}" for k in [*keys, "version_number"])
+    reg = "registration_date" if table == "stg_screenings" else "NULL::DATE"
     return f"""
-    WITH r AS (
-        SELECT {key}, source_file, source_row, era, received_date, mission_code{extra},
-               {_content_hash(table)} AS h
-        FROM {src}
+    WITH k AS (
+        SELECT {key}, count(*) AS c, min(source_file) AS source_file, min(source_row) AS source_row,
+               min(era) AS era, min(received_date) AS received_date, min(mission_code) AS mission_code,
+               min({reg}) AS registration_or_null
+        FROM {src} GROUP BY ALL
+    ), r AS (
+        SELECT s.{key.replace(", ", ", s.")}, s.source_file, s.source_row, s.era, s.received_date, s.mission_code,
+               {reg if reg.startswith("NULL") else "s." + reg} AS registration_or_null, {_content_hash(table, "s.")} AS h
+        FROM {src} s SEMI JOIN (SELECT {key} FROM k WHERE c > 1) m ON {on}
     ), o AS (
         SELECT *, coalesce(h <> lag(h) OVER w, true) AS starts_version
         FROM r WINDOW w AS (PARTITION BY {key} ORDER BY {ARRIVAL})
@@ -175,7 +186,7 @@ def _versions_sql(src: str, table: str, key: str, extra: str, scope_join: str, s
                last_value(registration_or_null) OVER (
                       PARTITION BY {key} ORDER BY {ARRIVAL}
                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS current_registration_date
-        FROM (SELECT *, {"registration_date" if table == "stg_screenings" else "NULL::DATE"} AS registration_or_null FROM o)
+        FROM o
     ), h AS (
         SELECT {key}, version_number, source_file AS head_file, source_row AS head_row,
                lead(source_file) OVER v AS next_file, lead(source_row) OVER v AS next_row,
@@ -183,17 +194,29 @@ def _versions_sql(src: str, table: str, key: str, extra: str, scope_join: str, s
                count(*) OVER (PARTITION BY {key}) AS version_count
         FROM n WHERE starts_version
         WINDOW v AS (PARTITION BY {key} ORDER BY version_number)
+    ), v AS (
+        SELECT {key}, 1 AS version_number, 1 AS version_count, true AS starts_version,
+               registration_or_null AS current_registration_date, mission_code, source_file, source_row, era,
+               received_date, NULL::VARCHAR AS next_file, NULL::BIGINT AS next_row, NULL::DATE AS next_received,
+               source_file AS head_file, source_row AS head_row
+        FROM k WHERE c = 1
+        UNION ALL
+        SELECT n.{key.replace(", ", ", n.")}, n.version_number, h.version_count, n.starts_version,
+               n.current_registration_date, n.mission_code, n.source_file, n.source_row, n.era, n.received_date,
+               h.next_file, h.next_row, h.next_received, h.head_file, h.head_row
+        FROM n JOIN h ON {join}
     )
-    SELECT n.*, h.version_count,
+    SELECT v.{key.replace(", ", ", v.")}, v.version_number, v.version_count,
            CASE {status_first}
-                WHEN NOT n.starts_version THEN 'duplicate'
-                WHEN n.version_number < h.version_count THEN 'superseded'
+                WHEN NOT v.starts_version THEN 'duplicate'
+                WHEN v.version_number < v.version_count THEN 'superseded'
                 ELSE 'current' END AS record_status,
-           h.next_file AS superseded_by_source_file, h.next_row AS superseded_by_source_row,
-           h.next_received AS superseded_by_received_date,
-           CASE WHEN NOT n.starts_version THEN h.head_file END AS duplicate_of_source_file,
-           CASE WHEN NOT n.starts_version THEN h.head_row END AS duplicate_of_source_row
-    FROM n JOIN h ON {join} {scope_join}
+           v.mission_code, v.source_file, v.source_row, v.era, v.received_date,
+           v.next_file AS superseded_by_source_file, v.next_row AS superseded_by_source_row,
+           v.next_received AS superseded_by_received_date,
+           CASE WHEN NOT v.starts_version THEN v.head_file END AS duplicate_of_source_file,
+           CASE WHEN NOT v.starts_version THEN v.head_row END AS duplicate_of_source_row
+    FROM v {scope_join}
     """
 
 
@@ -201,8 +224,8 @@ def _build_screenings(con: duckdb.DuckDBPyConnection, src: str) -> None:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _sv AS "
         + _versions_sql(
-            src, "stg_screenings", "case_token", ", registration_date", "",
-            f"WHEN n.current_registration_date < DATE '{SCOPE_START}' THEN 'out_of_scope'",
+            src, "stg_screenings", "case_token", "",
+            f"WHEN v.current_registration_date < DATE '{SCOPE_START}' THEN 'out_of_scope'",
         )
     )
     pause_point("core:versions")
@@ -264,11 +287,11 @@ def _build_screenings(con: duckdb.DuckDBPyConnection, src: str) -> None:
 def _build_assistance(con: duckdb.DuckDBPyConnection, src: str) -> None:
     key = "case_token, assistance_type, assistance_start_date"
     scope = """LEFT JOIN (SELECT case_token, bool_or(record_status = 'current') AS in_facts
-                          FROM _sv GROUP BY case_token) cs ON cs.case_token = n.case_token"""
+                          FROM _sv GROUP BY case_token) cs ON cs.case_token = v.case_token"""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _av AS "
         + _versions_sql(
-            src, "stg_assistance", key, "", scope,
+            src, "stg_assistance", key, scope,
             "WHEN cs.case_token IS NULL THEN 'unmatched' WHEN NOT cs.in_facts THEN 'out_of_scope'",
         )
     )
@@ -305,14 +328,14 @@ def _build_persons(con: duckdb.DuckDBPyConnection, only_touched: bool) -> None:
     where = "AND person_token IN (SELECT person_token FROM _tp)" if only_touched else ""
     if only_touched:
         con.execute("DELETE FROM dim_persons WHERE person_token IN (SELECT person_token FROM _tp)")
-    latest = "ORDER BY registration_date DESC, case_token DESC"
+    latest = "(registration_date, case_token)"  # the most recently registered case (ties: larger token)
     statuses = ", ".join(f"'{s}'" for s in CASE_STATUSES)
     con.execute(
         f"""INSERT INTO dim_persons ({col_list('dim_persons')})
             SELECT person_token,
-                   first(sex {latest}) FILTER (WHERE sex IS NOT NULL),
-                   first(birth_year {latest}) FILTER (WHERE birth_year IS NOT NULL),
-                   first(citizenship {latest}) FILTER (WHERE citizenship IS NOT NULL),
+                   arg_max(sex, {latest}) FILTER (WHERE sex IS NOT NULL),
+                   arg_max(birth_year, {latest}) FILTER (WHERE birth_year IS NOT NULL),
+                   arg_max(citizenship, {latest}) FILTER (WHERE citizenship IS NOT NULL),
                    min(registration_year), count(*),
                    count(*) FILTER (WHERE victim_status IN ({statuses})),
                    count(DISTINCT mission_code)

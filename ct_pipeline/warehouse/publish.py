@@ -177,11 +177,11 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str
         if t in PARTITIONED_FACTS:
             con.execute(
                 f"COPY (SELECT {cols} FROM {src_db}.main.{t}) TO {_q(str(target / t))} "
-                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (registration_year))"
+                "(FORMAT parquet, PARTITION_BY (registration_year))"
             )
         else:
             con.execute(f"COPY (SELECT {cols} FROM {src_db}.main.{t}) TO {_q(str(target / (t + '.parquet')))} "
-                        "(FORMAT parquet, COMPRESSION zstd)")
+                        "(FORMAT parquet)")
 
 
 def _swap_parquet(settings: Settings, new_generation: Path) -> None:

@@ -32,10 +32,11 @@ def col_list(table: str, prefix: str = "") -> str:
     return ", ".join(prefix + c for c in columns(table))
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def existing_tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> set[str]:
+    """Tables of the main schema of `database` (default: the connection's current database)."""
+    where = "database_name = current_database()" if database is None else f"database_name = '{database}'"
     rows = con.sql(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND NOT temporary"
+        f"SELECT table_name FROM duckdb_tables() WHERE {where} AND schema_name = 'main' AND NOT temporary"
     ).fetchall()
     return {r[0] for r in rows}
 

@@ -184,17 +184,22 @@ def make_star(con: duckdb.DuckDBPyConnection, n_cases: int = 800, seed: int = 6,
     return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAR_TABLES}
 
 
-def build_warehouse(path, n_cases: int = 1500, seed: int = 6, k: int = 11,
-                    period_ranges: tuple[tuple[int, int], ...] = ((2001, 2026),)) -> None:
-    """A build database file with the synthetic star schema, the marts and the pub_* tables."""
+def build_warehouse(path, n_cases: int = 1500, seed: int = 6, k: int = 11) -> None:
+    """A build database file with the synthetic star schema, the marts and the pub_* tables
+    (for the audiences of donors.example.yaml)."""
+    from pathlib import Path
+
     from ct_pipeline.analysis import build_marts
     from ct_pipeline.disclosure import build_pub_tables
+    from ct_pipeline.reports import audiences, load_donors
+
+    donors = load_donors(Path(__file__).resolve().parents[3] / "donors.example.yaml")
 
     con = duckdb.connect(str(path))
     try:
         make_star(con, n_cases=n_cases, seed=seed)
         build_marts(con)
-        build_pub_tables(con, k, period_ranges=list(period_ranges))
+        build_pub_tables(con, k, audiences=audiences(donors))
     finally:
         con.close()
 

@@ -183,10 +183,33 @@ def test_run_without_docs_stays_in_memory(tmp_path):
 def test_a_failed_result_explains_itself_without_values(run):
     from ct_pipeline.notify import failure_summary
 
-    text = failure_summary(run["results"]["fct_cases"].run_info(blocking=True))
+    # in production the docs live under the warehouse folder of the settings; here, under tmp
+    text = failure_summary({**run["results"]["fct_cases"].run_info(blocking=True), "warehouse_dir": run["tmp"]})
     assert "expect_column_values_to_be_unique on case_token: 2 rows" in text
     assert "data_docs/index.html" in text
     for v in PLANTED:
         assert v not in text
     stale = failure_summary(run["results"][FRESHNESS_SUITE].run_info(check="freshness", blocking=False))
     assert "B: newest loaded export 275 days old" in stale
+
+
+def test_a_suite_that_cannot_run_fails_alone(monkeypatch):
+    from ct_pipeline.expectations import runner
+
+    con = duckdb.connect()
+    create_table(con, "fct_cases", constraints=False)
+    fill_fct_cases(con, 20)
+    create_table(con, "dim_countries")
+    con.execute("INSERT INTO dim_countries VALUES ('NA', 'NAM', '516', 'Namibia', 'Africa', 'Sub-Saharan Africa', false)")
+    real = runner._Context.validate
+
+    def broken(self, plan, frame, run_id):
+        if plan.suite == "fct_cases":
+            raise ValueError(f"cannot validate '{DUP_TOKEN}'")
+        return real(self, plan, frame, run_id)
+
+    monkeypatch.setattr(runner._Context, "validate", broken)
+    res = run_expectations(con, ["fct_cases", "dim_countries"], docs_dir=None, today=TODAY)
+    assert not res["fct_cases"].success and "could not run: ValueError" in res["fct_cases"].notes[-1]
+    assert DUP_TOKEN not in res["fct_cases"].notes[-1]
+    assert res["dim_countries"].success, res["dim_countries"].summary_line()
