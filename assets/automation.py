@@ -8,7 +8,6 @@ import os
 
 import dagster as dg
 
-from assets.layers import ALL_ASSETS
 from ct_pipeline import pipeline
 from ct_pipeline.settings import get_settings
 
@@ -16,16 +15,12 @@ from ct_pipeline.settings import get_settings
 @dg.failure_hook(name="explain_failure")
 def explain_failure(context: dg.HookContext) -> None:
     """Write a readable summary of the failed step (and email it when SMTP is configured)."""
-    from ct_pipeline.notify import failure_report
-
-    error = context.op_exception
-    path = failure_report(
+    pipeline.report_failure(
         get_settings(),
-        step=context.op.name,
-        run_id=context.run_id,
-        error=error,
+        {"run_id": context.run_id, "job": context.job_name, "step": context.op.name,
+         "error": context.op_exception, "kind": "step_error"},
+        log=context.log.error,
     )
-    context.log.error(f"Failure summary written to {path}")
 
 
 nightly_job = dg.define_asset_job(

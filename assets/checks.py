@@ -3,7 +3,6 @@ names — never values. Blocking checks stop downstream assets in the run and un
 
 from __future__ import annotations
 
-
 import dagster as dg
 
 from assets.resources import PipelineSettings
@@ -23,8 +22,16 @@ def _result(outcome: lib.CheckOutcome, **key) -> dg.AssetCheckResult:
 
 def _check(asset: str, name: str, fn, *, blocking: bool, description: str, **kwargs):
     @dg.asset_check(asset=asset, name=name, blocking=blocking, description=description)
-    def _run(settings: PipelineSettings) -> dg.AssetCheckResult:
-        return _result(fn(settings.get(), **kwargs))
+    def _run(context: dg.AssetCheckExecutionContext, settings: PipelineSettings) -> dg.AssetCheckResult:
+        outcome = fn(settings.get(), **kwargs)
+        if not outcome.passed and blocking:
+            pipeline.report_failure(
+                settings.get(),
+                {"run_id": context.run.run_id, "kind": "check_failed", "check": name, "table": asset,
+                 "blocking": True, "error_message": outcome.summary},
+                log=context.log.error,
+            )
+        return _result(outcome)
 
     return _run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.automation import nightly_job, nightly_schedule, new_exports
+from assets.automation import new_exports, nightly_job, nightly_schedule
 from assets.checks import ALL_CHECKS
 from assets.layers import ALL_ASSETS
 from assets.resources import PipelineSettings

@@ -5,9 +5,8 @@ An outcome carries counts, table, column and rule names — never a value from t
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ct_pipeline.metadata import load_registry
@@ -59,26 +58,26 @@ def row_accounting(settings: Settings) -> CheckOutcome:
 
 
 def freshness(settings: Settings, today: date | None = None) -> CheckOutcome:
-    """The newest export of each active mission is at most CT_FRESHNESS_DAYS old (default 45);
-    a mission is active if it sent anything in the last CT_ACTIVE_MISSION_DAYS (default 365)."""
-    today = today or date.today()
-    max_age = int(os.environ.get("CT_FRESHNESS_DAYS", "45"))
-    active = int(os.environ.get("CT_ACTIVE_MISSION_DAYS", "365"))
+    """The newest export of each active mission is recent enough (tolerances.yaml: freshness)."""
+    from ct_pipeline.expectations import FRESHNESS_SUITE, run_expectations
+
     with _con(settings) as con:
         if not _exists(con, "ingestion_ledger"):
             return CheckOutcome(True, "No ledger yet.", blocking=False)
-        rows = con.execute(
-            "select mission_code, max(received_date) from ingestion_ledger group by 1 "
-            "having max(received_date) >= ?::date - ?::integer",
-            [today, active],
-        ).fetchall()
-    stale = sorted(m for m, last in rows if last < today - timedelta(days=max_age))
-    return CheckOutcome(
-        not stale,
-        f"{len(rows)} active missions; stale (> {max_age} days): {', '.join(stale) or 'none'}",
-        blocking=False,
-        metadata={"active_missions": len(rows), "stale_missions": len(stale)},
-    )
+        results = run_expectations(
+            con, ["ingestion_ledger"], docs_dir=_docs_dir(settings), store_dir=_gx_store(settings),
+            today=today or date.today(),
+        )
+    r = results[FRESHNESS_SUITE]
+    return CheckOutcome(r.success, r.summary_line(), blocking=False, metadata=r.to_metadata())
+
+
+def _docs_dir(settings: Settings):
+    return settings.reports_dir / "research_unit" / "data_docs"
+
+
+def _gx_store(settings: Settings):
+    return settings.restricted_dir / "gx_store"
 
 
 def pandera_check(settings: Settings, table: str) -> CheckOutcome:
@@ -138,18 +137,25 @@ def reconciliation(settings: Settings) -> CheckOutcome:
 
 
 def expectations(settings: Settings, layer: str) -> CheckOutcome:
+    """Great Expectations suites of a layer's tables; Data Docs written for the research unit."""
     from ct_pipeline.expectations import run_expectations
 
-    tables = load_registry().tables_in(layer=layer)
-    docs = settings.reports_dir / "research_unit" / "data_docs"
+    reg = load_registry()
+    tables = [t for t in reg.tables_in(layer=layer) if reg.tables[t].zone != "restricted"]
     with _con(settings) as con:
-        results = run_expectations(con, tables, docs_dir=docs, today=date.today())
-    failed = sorted(t for t, r in results.items() if not r.success)
+        results = run_expectations(
+            con, tables, docs_dir=_docs_dir(settings), store_dir=_gx_store(settings), today=date.today()
+        )
+    failed = [r for r in results.values() if not r.success]
+    md: dict[str, Any] = {"suites": len(results), "failed_suites": len(failed),
+                          "data_docs": str(_docs_dir(settings) / "index.html")}
+    for name, r in results.items():
+        md[f"suite {name}"] = r.summary_line()
     return CheckOutcome(
         not failed,
-        f"{len(results)} suites; failed: {', '.join(failed) or 'none'}. Data Docs: {docs}",
+        f"{len(results)} suites, {len(failed)} failed. " + " | ".join(r.summary_line() for r in failed)[:2000],
         blocking=layer == "core",
-        metadata={"suites": len(results), "failed_suites": len(failed), "data_docs": str(docs / "index.html")},
+        metadata=md,
     )
 
 

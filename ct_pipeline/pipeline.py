@@ -25,11 +25,15 @@ from ct_pipeline.settings import Settings
 
 Log = Callable[[str], None]
 
-INGEST_TABLES = ["ingestion_ledger", "raw_screenings", "raw_assistance", "quarantine", "stg_screenings", "stg_assistance"]
+INGEST_TABLES = [
+    "ingestion_ledger", "raw_screenings", "raw_assistance", "quarantine", "identity_vault",
+    "stg_screenings", "stg_assistance",
+]  # fmt: skip
 
 
 def _layer(layer: str) -> list[str]:
-    return [t for t in load_registry().tables_in(layer=layer)]
+    reg = load_registry()
+    return [t for t in reg.tables_in(layer=layer) if t not in INGEST_TABLES and reg.tables[t].zone != "restricted"]
 
 
 CORE_TABLES = _layer("core")
@@ -48,7 +52,9 @@ class StepResult:
 
 
 def build_path(settings: Settings) -> Path:
-    return settings.restricted_dir / "build.duckdb"
+    from ct_pipeline.warehouse import build_db_path
+
+    return build_db_path(settings)
 
 
 def _quiet(_: str) -> None:
@@ -58,9 +64,9 @@ def _quiet(_: str) -> None:
 @contextmanager
 def build_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """The build database, with DuckDB's temp/spill files kept inside the restricted zone."""
-    from ct_pipeline.pseudonymize.restricted import restricted_connection
+    from ct_pipeline.warehouse import connect_build
 
-    con = restricted_connection(build_path(settings))
+    con = connect_build(settings)
     try:
         yield con
     finally:
@@ -134,7 +140,11 @@ def ingest(
     """
     from ct_pipeline.ingest import run_ingestion
     from ct_pipeline.pseudonymize import (
-        load_identities, load_key, pseudonymize, store_identities, update_person_tokens,
+        load_identities,
+        load_key,
+        pseudonymize,
+        store_identities,
+        update_person_tokens,
     )
 
     key = load_key(settings.key_file)  # refuses to run without a key
@@ -200,3 +210,147 @@ def load_reference(settings: Settings, *, log: Log = _quiet) -> StepResult:
         counts = row_counts(con, ["ref_ctdc_cases"])
     log(f"reference: {res.source_file} {res.file_status}, {res.rows_read} records")
     return StepResult(tables=counts, metadata={"ref_ctdc_cases": {"records_read": res.rows_read}})
+
+
+def report_failure(settings: Settings, info: dict[str, Any], *, log: Log = _quiet) -> Path:
+    """Explain a failure in plain text for the research unit (file, check, what to do), keep it
+    under reports/research_unit/failures/, and email it when CT_SMTP_HOST is configured."""
+    from ct_pipeline.notify import failure_summary, send_email, subject_for, write_summary
+
+    info = {"exports_dir": settings.raw_exports_dir, "warehouse_dir": settings.warehouse_dir, **info}
+    summary = failure_summary(info)
+    path = write_summary(summary, settings.reports_dir / "research_unit" / "failures")
+    outcome = send_email(summary, subject_for(info))
+    log(f"failure summary written to {path}; email: {outcome.detail}")
+    return path
+
+
+def build_core(settings: Settings, *, full: bool = False, log: Log = _quiet) -> StepResult:
+    """dim_* and fct_* from stg_*: latest export wins, earlier versions kept; incremental."""
+    from ct_pipeline.warehouse import load_core, reconcile, summary
+
+    with build_connection(settings) as con:
+        res = load_core(con, full=full)
+        counts = row_counts(con, CORE_TABLES)
+        rec = reconcile(con)
+    log(f"core: {summary(rec)}")
+    return StepResult(
+        tables=counts,
+        metadata={"fct_cases": {"reconciliation": summary(rec)}},
+        changed=res.mode != "noop",
+    )
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """What the analyst file would contain, cheaply: every analyst/public table's row count and the
+    ledger's newest entry. Equal fingerprints mean there is nothing new to publish."""
+    import hashlib
+
+    reg = load_registry()
+    tables = sorted(t for t, spec in reg.tables.items() if spec.zone != "restricted")
+    parts = [f"{t}={n}" for t, n in sorted(row_counts(con, tables).items())]
+    if "ingestion_ledger" in row_counts(con, ["ingestion_ledger"]):
+        parts.append(str(con.execute("select max(ingested_at), count(*) from ingestion_ledger").fetchall()[0]))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _memo_path(settings: Settings) -> Path:
+    return settings.restricted_dir / "step_inputs.json"
+
+
+def _unchanged(settings: Settings, step: str, fp: str) -> bool:
+    import json
+
+    p = _memo_path(settings)
+    return p.exists() and json.loads(p.read_text()).get(step) == fp
+
+
+def _remember(settings: Settings, step: str, fp: str) -> None:
+    import json
+
+    p = _memo_path(settings)
+    memo = json.loads(p.read_text()) if p.exists() else {}
+    memo[step] = fp
+    p.write_text(json.dumps(memo, indent=1, sort_keys=True))
+
+
+def publish(settings: Settings, *, force: bool = False, log: Log = _quiet) -> StepResult:
+    """Publish warehouse/ct.duckdb (analyst and public tables only) and Parquet, atomically.
+    Skipped when nothing changed since the last publish (the nightly no-op run rewrites nothing)."""
+    from ct_pipeline.warehouse import publish as _publish
+
+    with build_connection(settings) as con:
+        fp = _fingerprint(con)
+        if not force and settings.analyst_db.exists() and _unchanged(settings, "publish", fp):
+            log("publish: nothing changed since the last publish; ct.duckdb left as it is")
+            return StepResult(metadata={"ct_duckdb": {"path": str(settings.analyst_db), "skipped": True}},
+                              changed=False)
+        res = _publish(settings, con)
+    _remember(settings, "publish", fp)
+    log(f"published {res.path} ({len(res.tables)} tables, {res.seconds:.1f} s)")
+    return StepResult(
+        tables=res.tables,
+        metadata={"ct_duckdb": {"path": str(res.path), "tables": len(res.tables),
+                                "rows": sum(res.tables.values()), "seconds": round(res.seconds, 2),
+                                "parquet": str(res.parquet_dir)}},
+    )
+
+
+def build_marts(settings: Settings, *, log: Log = _quiet) -> StepResult:
+    """Trend, route, assistance, re-victimisation, data-quality and CTDC-comparison marts."""
+    from ct_pipeline.analysis import build_marts as _build
+
+    with build_connection(settings) as con:
+        fp = _fingerprint(con)
+        if _unchanged(settings, "marts", fp):
+            log("marts: inputs unchanged; nothing rebuilt")
+            return StepResult(tables=row_counts(con, MART_TABLES), changed=False)
+        counts = _build(con)
+        _remember(settings, "marts", _fingerprint(con))
+    log(f"marts: {len(counts)} tables, {sum(counts.values())} rows")
+    return StepResult(tables=counts)
+
+
+def build_public(settings: Settings, *, log: Log = _quiet) -> StepResult:
+    """pub_* tables: small-cell (k) and secondary suppression for the donors' audiences."""
+    from ct_pipeline.disclosure import build_pub_tables, threshold
+    from ct_pipeline.reports import audiences, default_donors_file, load_donors
+
+    with build_connection(settings) as con:
+        k = threshold()
+        fp = _fingerprint(con) + f"k={k}"
+        if _unchanged(settings, "public", fp):
+            log("public: inputs unchanged; nothing rebuilt")
+            return StepResult(tables=row_counts(con, PUBLIC_TABLES), changed=False)
+        build_pub_tables(con, k, audiences=audiences(load_donors(default_donors_file())))
+        counts = row_counts(con, PUBLIC_TABLES)
+        _remember(settings, "public", _fingerprint(con) + f"k={k}")
+    log(f"public: {len(counts)} tables at k = {k}")
+    return StepResult(tables=counts, metadata={t: {"k": k} for t in counts})
+
+
+def build_reports(settings: Settings, *, run_date: date | None = None, png: bool | None = None, log: Log = _quiet) -> StepResult:
+    """Donor packs and the research unit's pack (charts), plus each mission's data-quality report.
+    PNGs need Debian's chromium; CT_CHARTS_PNG=0 skips them (the HTML is always written)."""
+    if png is None:
+        png = os.environ.get("CT_CHARTS_PNG", "1") != "0"
+    from ct_pipeline.quality import write_quality_reports
+    from ct_pipeline.reports import build_donor_packs, default_donors_file
+
+    run_date = run_date or date.today()
+    with build_connection(settings) as con:
+        fp = _fingerprint(con) + run_date.isoformat()
+        if _unchanged(settings, "reports", fp):
+            log("reports: inputs unchanged; nothing rewritten")
+            return StepResult(metadata={"reports": {"skipped": True}}, changed=False)
+        packs = build_donor_packs(con, settings, default_donors_file(), run_date, png=png)
+        quality = write_quality_reports(con, settings.reports_dir / "missions")
+    _remember(settings, "reports", fp)
+    log(f"reports: {len(packs)} packs, {len(quality)} mission data-quality files")
+    return StepResult(
+        metadata={"reports": {
+            "packs": "\n".join(str(p) for p in packs),
+            "mission_quality_reports": str(settings.reports_dir / "missions"),
+            "data_docs": str(settings.reports_dir / "research_unit" / "data_docs" / "index.html"),
+        }}
+    )

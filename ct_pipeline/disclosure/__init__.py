@@ -4,7 +4,7 @@ See `ct_pipeline.disclosure.suppress` for the method (primary and secondary supp
 tables), `publish.build_pub_tables` for the tables, `check.check_disclosure` for the proof.
 """
 
-from ct_pipeline.disclosure.check import DisclosureProblem, check_disclosure, pub_tables
+from ct_pipeline.disclosure.check import DisclosureProblem, check_disclosure, pub_tables, threshold
 from ct_pipeline.disclosure.publish import METHOD, PUB_TABLES, PUBLICATIONS, build_pub_tables
 from ct_pipeline.disclosure.suppress import DEFAULT_K, NOT_RECORDED, TOTAL, CubeSpec, suppress
 
@@ -20,4 +20,5 @@ class DisclosureError(RuntimeError):
 __all__ = [
     "DEFAULT_K", "METHOD", "NOT_RECORDED", "PUBLICATIONS", "PUB_TABLES", "TOTAL", "CubeSpec",
     "DisclosureError", "DisclosureProblem", "build_pub_tables", "check_disclosure", "pub_tables", "suppress",
+    "threshold",
 ]

@@ -5,6 +5,7 @@ Problems name the table, the rule and how many cells or lines break it - never a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -101,14 +102,16 @@ def _linked(frames: dict[str, tuple[CubeSpec, pl.DataFrame]]) -> list[Disclosure
     bad = (
         allc.group_by("population", "key")
         .agg(pl.col("is_suppressed").n_unique().alias("flags"), pl.col("value").drop_nulls().n_unique().alias("values"),
-             pl.col("table").first().alias("table"))
-        .filter((pl.col("flags") > 1) | (pl.col("values") > 1))
+             pl.col("table").n_unique().alias("tables"))
+        .filter((pl.col("tables") > 1) & ((pl.col("flags") > 1) | (pl.col("values") > 1)))
+        .select("population", "key")
     )
+    per_table = allc.join(bad, on=["population", "key"], how="semi").group_by("table").len().sort("table")
     return [
         DisclosureProblem(t, "linked_mismatch", n,
                           "cells shared with another published table of the same population are withheld in one and "
                           "published in the other (or differ)")
-        for t, n in bad.group_by("table").len().iter_rows()
+        for t, n in per_table.iter_rows()
     ]
 
 
@@ -127,8 +130,26 @@ def _quality(con, k: int, cols: list[str]) -> list[DisclosureProblem]:
                               f"completeness published for fewer than {k} records")] if n else []
 
 
-def check_disclosure(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K) -> list[DisclosureProblem]:
-    """Every problem of every pub_* table in the database (an empty list: the public zone is safe)."""
+def check_disclosure(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K,
+                     tables: list[str] | None = None) -> list[DisclosureProblem]:
+    """Every problem of every pub_* table in the database (an empty list: the public zone is safe).
+    With `tables`, only their problems are returned (all tables are still read: links between
+    tables are part of the proof)."""
+    problems = _check_all(con, k)
+    return problems if tables is None else [p for p in problems if p.table in tables]
+
+
+def threshold() -> int:
+    """The disclosure threshold k: $CT_DISCLOSURE_K, else 11 (CTDC's)."""
+    raw = os.environ.get("CT_DISCLOSURE_K", "").strip()
+    if not raw:
+        return DEFAULT_K
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CT_DISCLOSURE_K must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _check_all(con: duckdb.DuckDBPyConnection, k: int) -> list[DisclosureProblem]:
     problems: list[DisclosureProblem] = []
     tables = pub_tables(con)
     if not tables:

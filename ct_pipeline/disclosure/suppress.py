@@ -109,8 +109,9 @@ def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") ->
         others = [c for c in spec.dims if c != d]
 
         def key(tag: str, d=d, others=others) -> pl.Expr:
+            # a 64-bit hash names the line (its text would cost memory on large cubes)
             return pl.concat_str([pl.lit(f"{spec.table}{_SEP}{d}{_SEP}{tag}"), *[pl.col(o) for o in others]],
-                                 separator=_SEP)
+                                 separator=_SEP).hash(seed=20001)
 
         if d != spec.ranged:
             frames.append(_select_line(cells, key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col,

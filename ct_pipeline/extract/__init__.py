@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -78,6 +79,7 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@cache
 def _empty(table: str) -> pl.DataFrame:
     return empty_frame(load_registry(), table)
 
@@ -106,6 +108,10 @@ def extract_file(
     path = Path(path)
     where: ExportPath = parse_export_path(path, exports_root, today=today)
     data = path.read_bytes() if data is None else data
+    return _extract_one(path, where, data)
+
+
+def _extract_one(path: Path, where: ExportPath, data: bytes) -> Extracted:
     if not data:
         raise FileRefused("The file is empty (0 bytes).")
     kind, _ = _kind_of(path)
@@ -151,25 +157,93 @@ def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extra
     prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
     frames = {}
     for form, sheet in sheets.items():
-        by_header = dict(zip(sheet.header, sheet.columns))
-        values = {f: pl.Series(f, by_header[h], dtype=pl.String) for f, h in formats.column_map(era.name, form).items()}
+        values = {f: pl.Series(f, sheet.text(h), dtype=pl.String) for f, h in formats.column_map(era.name, form).items()}
         for fld, flags in formats.flag_map(era.name, form).items():
-            values[fld] = xlsx_export.flags_to_multi(by_header, flags, len(sheet.rows))
+            values[fld] = xlsx_export.flags_to_multi(sheet, flags)
         frames[form] = raw_frame(FORM_TABLE[form], values, pl.Series("source_row", sheet.rows, dtype=pl.Int64), prov)
     return Extracted(where.source_file, sha, era.name, where.mission_code, where.received_date,
                      frames["screening"], frames["assistance"], _empty("quarantine"), notes=notes)
 
 
-def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:
-    era = next(e for e in formats.load_eras().values() if e.file_kind == "jsonl")
-    scr_vals, scr_rows, ast_vals, ast_rows, bad = jsonl_export.read_jsonl(data, era.name, where.source_file, where.mission_code)
-    prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
+def _jsonl_extracted(where: ExportPath, sha: str, parsed: jsonl_export.Parsed) -> Extracted:
+    prov = Provenance(where.source_file, sha, jsonl_export.ERA, where.mission_code, where.received_date)
     return Extracted(
-        where.source_file, sha, era.name, where.mission_code, where.received_date,
-        raw_frame("raw_screenings", scr_vals, scr_rows, prov),
-        raw_frame("raw_assistance", ast_vals, ast_rows, prov),
-        quarantine_frame(bad),
+        where.source_file, sha, jsonl_export.ERA, where.mission_code, where.received_date,
+        raw_frame("raw_screenings", parsed.screening, parsed.screening_rows, prov),
+        raw_frame("raw_assistance", parsed.assistance, parsed.assistance_rows, prov),
+        quarantine_frame(parsed.quarantine),
     )
+
+
+def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:
+    lines = jsonl_export.decode_lines(data)
+    out = jsonl_export.parse_batch({where.source_file: lines}, {where.source_file: where.mission_code})
+    res = out[where.source_file]
+    if isinstance(res, FileRefused):
+        raise res
+    return _jsonl_extracted(where, sha, res)
+
+
+JSONL_BATCH_BYTES = 256 * 1024 * 1024
+
+
+def extract_files(
+    paths: list[Path],
+    exports_root: Path,
+    *,
+    today: dt.date | None = None,
+    data: dict[Path, bytes] | None = None,
+) -> list[Extracted | FileRefused | Exception]:
+    """`extract_file` for many files, in order: per file an Extracted, a FileRefused, or (a bug)
+    another exception. JSON Lines files are parsed together, in batches, in one DuckDB query each;
+    a failure of a batch falls back to one file at a time, so one file never stops the others."""
+    results: list[Extracted | FileRefused | Exception | None] = [None] * len(paths)
+    pending: dict[str, tuple[int, ExportPath, str, object]] = {}
+    pending_bytes = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_bytes
+        if not pending:
+            return
+        batch = {k: v[3] for k, v in pending.items()}
+        try:
+            out = jsonl_export.parse_batch(batch, {k: v[1].mission_code for k, v in pending.items()})
+        except Exception:  # noqa: BLE001 - retry one by one so that only the culprit fails
+            out = {}
+            for k, lines in batch.items():
+                try:
+                    out[k] = jsonl_export.parse_batch({k: lines}, {k: pending[k][1].mission_code})[k]
+                except Exception as e:  # noqa: BLE001
+                    out[k] = e
+        for k, (i, where, sha, _) in pending.items():
+            res = out[k]
+            try:
+                results[i] = res if isinstance(res, Exception) else _jsonl_extracted(where, sha, res)
+            except Exception as e:  # noqa: BLE001
+                results[i] = e
+        pending, pending_bytes = {}, 0
+
+    for i, path in enumerate(paths):
+        path = Path(path)
+        try:
+            raw = data.get(path) if data else None
+            where = parse_export_path(path, exports_root, today=today)
+            raw = path.read_bytes() if raw is None else raw
+            if not raw:
+                raise FileRefused("The file is empty (0 bytes).")
+            kind, _ = _kind_of(path)
+            if kind != "jsonl":
+                results[i] = _extract_one(path, where, raw)
+                continue
+            lines = jsonl_export.decode_lines(raw)
+            pending[where.source_file] = (i, where, sha256_of(raw), lines)
+            pending_bytes += len(raw)
+            if pending_bytes >= JSONL_BATCH_BYTES:
+                flush()
+        except Exception as e:  # noqa: BLE001 - FileRefused, or a bug confined to this file
+            results[i] = e
+    flush()
+    return results  # type: ignore[return-value]
 
 
 def reference_name(path: Path) -> str:
@@ -208,6 +282,7 @@ __all__ = [
     "Extracted",
     "FileRefused",
     "extract_file",
+    "extract_files",
     "extract_reference",
     "parse_export_path",
     "reference_name",

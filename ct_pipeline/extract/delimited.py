@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -64,48 +66,69 @@ def _columns(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 
 
-def _verify(text: str, sep: str, n_cols: int, polars_rows: int) -> pl.Series | None:
-    """Blank-record mask (one entry per data record) if the structure is sound, else None."""
+_QUOTED = r'"[^"]*(?:""[^"]*)*"'
+_QUOTED_RE = re.compile(_QUOTED)
+
+
+@cache
+def _record_pattern(sep: str) -> re.Pattern:
+    s = re.escape(sep)
+    value = rf'(?:{_QUOTED}|[^"{s}\n]*)'
+    return re.compile(rf"{value}(?:{s}{value})*")
+
+
+def _verify(text: str, sep: str, n_cols: int, polars_rows: int) -> list[bool] | None:
+    """Blank-record flags (one per data record) if the structure is sound, else None.
+
+    Plain Python string methods (C speed) rather than a dataframe: files are many and mostly small.
+    """
     if text.count(QUOTE) % 2:
         return None
     body = text.split("\n", 1)[1] if "\n" in text else ""
     if body.endswith("\n"):
         body = body[:-1]
     if not body:
-        return pl.Series([], dtype=pl.Boolean) if polars_rows == 0 else None
-    lines = pl.DataFrame({"line": pl.Series("line", body.split("\n"), dtype=pl.String)})
+        return [] if polars_rows == 0 else None
+    lines = body.split("\n")
+    want = n_cols - 1
+    blank: list[bool] = []
     if QUOTE not in body:
-        recs = lines.select(
-            text=pl.col("line"),
-            n_sep=pl.col("line").str.count_matches(sep, literal=True),
-            ok=pl.lit(True),
-        )
-    else:
-        q = pl.col("line").str.count_matches(QUOTE, literal=True)
-        recs = (
-            lines.with_columns(q=q)
-            .with_columns(start=((pl.col("q").cum_sum() - pl.col("q")) % 2 == 0))
-            .with_columns(rec=pl.col("start").cum_sum())
-            .group_by("rec", maintain_order=True)
-            .agg(text=pl.col("line").str.join("\n"))
-        )
-        s = "\\" + sep if sep in r"\.+*?()|[]{}^$" else sep
-        quoted = r'"(?:[^"]|"")*"'
-        value = rf'(?:{quoted}|[^"{s}\n]*)'
-        recs = recs.with_columns(
-            n_sep=pl.col("text").str.replace_all(quoted, "").str.count_matches(sep, literal=True),
-            has_quote=pl.col("text").str.contains(QUOTE, literal=True),
-        ).with_row_index("_r")
-        # only records holding a quote need the (slower) well-formedness pattern
-        quoted_ok = recs.filter(pl.col("has_quote")).select(
-            "_r", ok=pl.col("text").str.strip_suffix("\r").str.contains(rf"^{value}(?:{s}{value})*\r?$")
-        )
-        recs = recs.join(quoted_ok, on="_r", how="left").sort("_r").with_columns(pl.col("ok").fill_null(True))
-    blank = recs.get_column("text").str.strip_suffix("\r") == ""
-    if recs.height != polars_rows:
+        if len(lines) != polars_rows:
+            return None
+        for line in lines:
+            if line == "" or line == "\r":
+                blank.append(True)
+            elif line.count(sep) != want:
+                return None
+            else:
+                blank.append(False)
+        return blank
+    records: list[str] = []
+    current: list[str] = []
+    inside = False
+    for line in lines:
+        current.append(line)
+        if line.count(QUOTE) % 2:
+            inside = not inside
+        if not inside:
+            records.append(current[0] if len(current) == 1 else "\n".join(current))
+            current = []
+    if inside or len(records) != polars_rows:
         return None
-    good = (blank | (recs.get_column("ok") & (recs.get_column("n_sep") == n_cols - 1))).all()
-    return blank if good else None
+    pattern = _record_pattern(sep)
+    for rec in records:
+        if rec == "" or rec == "\r":
+            blank.append(True)
+            continue
+        if QUOTE in rec:
+            if pattern.fullmatch(rec[:-1] if rec.endswith("\r") else rec) is None:
+                return None
+            if _QUOTED_RE.sub("", rec).count(sep) != want:
+                return None
+        elif rec.count(sep) != want:
+            return None
+        blank.append(False)
+    return blank
 
 
 def _fallback(text: str, sep: str, n_cols: int) -> tuple[pl.DataFrame, list[BadRecord]]:
@@ -142,7 +165,7 @@ def _fallback(text: str, sep: str, n_cols: int) -> tuple[pl.DataFrame, list[BadR
             continue
         rows.append(row)
         for i, v in enumerate(rec):
-            columns[i].append(v)
+            columns[i].append(v or None)
     data = pl.DataFrame(
         {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(_columns(n_cols), columns)}
         | {"source_row": pl.Series("source_row", rows, dtype=pl.Int64)}
@@ -162,17 +185,16 @@ def read_delimited(text: str, utf8: bytes, sep: str, n_cols: int) -> Delimited:
             has_header=True,
             new_columns=_columns(n_cols),
             infer_schema=False,
-            empty_string_is_null=False,
+            empty_string_is_null=True,  # an empty cell is no value: null in the raw table
             truncate_ragged_lines=False,
             raise_if_empty=False,
         )
         if df.width == n_cols:
             blank = _verify(text, sep, n_cols, df.height)
             if blank is not None:
-                data = (
-                    df.with_columns(source_row=pl.int_range(1, df.height + 1, dtype=pl.Int64))
-                    .filter(~blank)
-                )
+                data = df.with_columns(source_row=pl.int_range(1, df.height + 1, dtype=pl.Int64))
+                if any(blank):
+                    data = data.filter(~pl.Series(blank, dtype=pl.Boolean))
     except Exception:  # noqa: BLE001 - polars objects to the structure: the slow path will say where
         data = None
     if data is not None:

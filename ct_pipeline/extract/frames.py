@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 
@@ -23,28 +24,44 @@ class Provenance:
     received_date: dt.date
 
 
+def _constant(name: str, value, dtype: pl.DataType, n: int) -> pl.Series:
+    return pl.Series(name, [value], dtype=dtype).new_from_index(0, n)
+
+
 def raw_frame(table: str, values: dict[str, pl.Series], source_row: pl.Series, prov: Provenance) -> pl.DataFrame:
-    """Build a raw table: mapped fields as text (empty text -> null), unmapped fields null."""
-    reg = load_registry()
-    schema = polars_schema(reg, table)
-    base = pl.DataFrame({"source_row": source_row.cast(pl.Int64)} | {k: v.cast(pl.String) for k, v in values.items()})
-    exprs: list[pl.Expr] = []
+    """Build a raw table: mapped fields as text, unmapped fields null, provenance typed.
+
+    Readers hand over empty cells as null already. Built from Series directly (no query): files are
+    many and often small, so per-file overhead matters.
+    """
+    schema = _schema(table)
+    n = len(source_row)
+    cols = []
     for name, dtype in schema.items():
         if name == "source_row":
-            e = pl.col("source_row")
+            s = source_row.cast(pl.Int64).alias(name)
         elif name in ("source_file", "source_sha256", "era", "mission_code", "received_date"):
-            e = pl.lit(getattr(prov, name), dtype=dtype)
+            s = _constant(name, getattr(prov, name), dtype, n)
         elif name in values:
-            e = pl.when(pl.col(name) != "").then(pl.col(name))
+            s = values[name].cast(pl.String).alias(name)
         else:
-            e = pl.lit(None, dtype=dtype)
-        exprs.append(e.alias(name))
-    return base.select(exprs)
+            s = _constant(name, None, dtype, n)
+        cols.append(s)
+    return pl.DataFrame(cols)
+
+
+@cache
+def _schema(table: str) -> pl.Schema:
+    return polars_schema(load_registry(), table)
+
+
+@cache
+def _empty_quarantine() -> pl.DataFrame:
+    return empty_frame(load_registry(), "quarantine")
 
 
 def quarantine_frame(rows: list[dict]) -> pl.DataFrame:
     """Quarantine rows (dicts with the quarantine table's columns)."""
-    reg = load_registry()
     if not rows:
-        return empty_frame(reg, "quarantine")
-    return pl.DataFrame(rows, schema=polars_schema(reg, "quarantine"))
+        return _empty_quarantine()
+    return pl.DataFrame(rows, schema=_schema("quarantine"))

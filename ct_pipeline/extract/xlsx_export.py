@@ -26,6 +26,7 @@ in row 1); empty rows are skipped but keep their number.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import polars as pl
 
@@ -66,8 +67,21 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
+@lru_cache(maxsize=65536)
+def _float_text(v: float) -> str:
+    return str(int(v)) if v.is_integer() and -1e15 < v < 1e15 else repr(v)
+
+
 def _column_text(cells: tuple) -> list[str | None]:
-    return [c if c.__class__ is str else _cell_text(c) for c in cells]
+    """Cells as text; an empty cell (calamine gives "") is null. Fast paths for the usual columns."""
+    kinds = set(map(type, cells))
+    if kinds <= {str}:
+        return [c or None for c in cells]
+    if kinds <= {str, float}:
+        return [(c or None) if c.__class__ is str else _float_text(c) for c in cells]
+    if kinds <= {str, dt.date}:
+        return [(c or None) if c.__class__ is str else c.isoformat() for c in cells]
+    return [(c or None) if c.__class__ is str else _cell_text(c) for c in cells]
 
 
 def open_workbook(path, data: bytes):
@@ -89,10 +103,23 @@ def open_workbook(path, data: bytes):
 
 
 class Sheet:
-    def __init__(self, header: list[str], columns: list[list[str | None]], rows: list[int]):
+    """A sheet's header and its raw cell columns; text is made on demand (flag columns never need it)."""
+
+    def __init__(self, header: list[str], cells: list[tuple], rows: list[int]):
         self.header = header
-        self.columns = columns
+        self.cells = cells  # one tuple of raw calamine cells per header column
         self.rows = rows
+        self._index = {h: j for j, h in enumerate(header)}
+
+    def raw(self, header: str) -> tuple:
+        return self.cells[self._index[header]]
+
+    def text(self, header: str) -> list[str | None]:
+        return _column_text(self.raw(header))
+
+
+def _is_empty_row(r: list) -> bool:
+    return r.count("") + r.count(None) == len(r)
 
 
 def read_sheet(wb, sheet_name: str) -> Sheet:
@@ -108,24 +135,20 @@ def read_sheet(wb, sheet_name: str) -> Sheet:
     header = [h.strip() for h in header_cells]
     width = len(header)
     body = grid[1:]
-    # empty rows keep their number but are not records
-    keep = [i for i, r in enumerate(body) if r.count("") + r.count(None) != len(r)]
+    # empty rows keep their number but are not records (any() is a fast first test: 0.0 is falsy)
+    keep = [i for i, r in enumerate(body) if any(r) or not _is_empty_row(r)]
     # a value in a column without a header is an unexpected column
     for i in keep if len(grid[0]) > width else ():
-        r = body[i]
-        extra = r[width:]
-        if extra and extra.count("") + extra.count(None) != len(extra):
+        extra = body[i][width:]
+        if extra and not _is_empty_row(extra):
             raise FileRefused(
                 f"The sheet '{sheet_name}' has values in a column without a header (right of column {width})."
             )
     rows = [i + 1 for i in keep]
-    if len(keep) == len(body):
-        cols = list(zip(*body)) if body else [() for _ in range(width)]
-    else:
-        kept = [body[i] for i in keep]
-        cols = list(zip(*kept)) if kept else [() for _ in range(width)]
-    columns = [_column_text(cols[j]) if j < len(cols) else [None] * len(rows) for j in range(width)]
-    return Sheet(header, columns, rows)
+    kept = body if len(keep) == len(body) else [body[i] for i in keep]
+    cols = list(zip(*kept)) if kept else []
+    cells = [cols[j] if j < len(cols) else (None,) * len(rows) for j in range(width)]
+    return Sheet(header, cells, rows)
 
 
 def check_sheets(wb, era: formats.Era) -> dict[str, Sheet]:
@@ -158,18 +181,34 @@ def check_sheets(wb, era: formats.Era) -> dict[str, Sheet]:
     return sheets
 
 
-def flags_to_multi(columns: dict[str, list[str | None]], flags: dict[str, str], n: int) -> pl.Series:
+_FLAG_FLOATS = {1.0: True, 0.0: False, -99.0: None}
+
+
+def flags_to_multi(sheet: Sheet, flags: dict[str, str]) -> pl.Series:
     """One multi-valued text from 0/1/-99 flag columns (see module docstring)."""
-    df = pl.DataFrame({code: pl.Series(columns[header], dtype=pl.String) for code, header in flags.items()}, height=n)
-    parts = []
-    for code in flags:
-        v = pl.col(code).str.strip_chars()
-        is_true = v.is_in(list(TRUE_FLAGS))
-        is_false = v.is_in(list(FALSE_FLAGS))
-        is_nr = v.is_null() | (v == "") | v.str.to_lowercase().is_in(list(formats.not_recorded())) | (v == "-99.0")
-        parts.append(
-            pl.when(is_true).then(pl.lit(code))
-            .when(is_false | is_nr).then(pl.lit(None, dtype=pl.String))
-            .otherwise(pl.lit(code + "=") + v)
-        )
-    return df.select(pl.concat_list(parts).list.drop_nulls().list.join(",").alias("multi")).to_series()
+    codes = list(flags)
+    not_recorded = formats.not_recorded() | {"-99.0"}
+    out: list[str | None] = []
+    if not codes:
+        return pl.Series("multi", [None] * len(sheet.rows), dtype=pl.String)
+    for values in zip(*(sheet.raw(flags[c]) for c in codes)):
+        parts = []
+        for code, v in zip(codes, values):
+            if v.__class__ is float and v in _FLAG_FLOATS:
+                if _FLAG_FLOATS[v]:
+                    parts.append(code)
+                continue
+            if v is None or v is False or v == "":
+                continue
+            if v is True:
+                parts.append(code)
+                continue
+            t = (v if v.__class__ is str else _cell_text(v) or "").strip()
+            if t in TRUE_FLAGS:
+                parts.append(code)
+            elif t in FALSE_FLAGS or t.lower() in not_recorded:
+                continue
+            else:
+                parts.append(f"{code}={t}")
+        out.append(",".join(parts) if parts else None)
+    return pl.Series("multi", out, dtype=pl.String)

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ct_pipeline.extract import CTDC_PATH, Extracted, FileRefused, extract_file, extract_reference
+from ct_pipeline.extract import CTDC_PATH, Extracted, FileRefused, extract_files, extract_reference
 from ct_pipeline.extract.paths import parse_export_path, relative_name
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
@@ -251,6 +251,9 @@ def run_ingestion(
     skipped: list[str] = []
     warnings: list[str] = []
     reloaded: list[str] = []
+    to_extract: list[tuple] = []
+    run_sha: dict[str, str] = {}  # content -> first file of this run with it
+    copies: list[tuple] = []  # later files of this run with the same content
     if reload:
         reloaded = [relative_name(p, root) for p in candidates if relative_name(p, root) in by_path]
         loaded_sha = {s: p for s, p in loaded_sha.items() if p not in reloaded}
@@ -280,24 +283,37 @@ def run_ingestion(
                                       error_message=f"Same content as {loaded_sha[sha]}, already ingested."))
             say(f"already seen {rel} (same content as {loaded_sha[sha]})")
             continue
-        try:
-            ex = extract_file(path, root, today=today, data=data)
-        except FileRefused as e:
-            results.append(_refused(rel, sha, e.reason, where, e.era))
-            say(f"refused {rel}")
+        if sha in run_sha:  # the same content earlier in this run: only the first is extracted
+            copies.append((rel, sha, where, run_sha[sha]))
             continue
-        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
-            log.error("extraction of %s failed with %s", rel, type(e).__name__)
+        run_sha[sha] = rel
+        to_extract.append((path, rel, sha, where))
+        del data  # extraction reads the file again (page cache): bytes are not held for the whole run
+    outcomes = extract_files([t[0] for t in to_extract], root, today=today)
+    for (path, rel, sha, where), ex in zip(to_extract, outcomes):
+        if isinstance(ex, FileRefused):
+            results.append(_refused(rel, sha, ex.reason, where, ex.era))
+            say(f"refused {rel}")
+        elif isinstance(ex, Exception):  # one bad file never stops the others
+            log.error("extraction of %s failed with %s", rel, type(ex).__name__)
             results.append(_refused(
                 rel, sha,
-                f"The file could not be read (internal error {type(e).__name__}); the research unit has been told.",
+                f"The file could not be read (internal error {type(ex).__name__}); the research unit has been told.",
                 where,
             ))
-            continue
-        extracted[rel] = ex
-        loaded_sha.setdefault(sha, rel)
-        results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era,
-                                  error_message=" ".join(ex.notes) or None))
+        else:
+            extracted[rel] = ex
+            loaded_sha.setdefault(sha, rel)
+            results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era,
+                                      error_message=" ".join(ex.notes) or None))
+    by_rel = {r.source_file: r for r in results}
+    for rel, sha, where, first in copies:
+        if by_rel[first].file_status == LOADED:
+            results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
+                                      error_message=f"Same content as {first}, already ingested."))
+        else:  # the first copy was refused: so is this one, for the same reason
+            results.append(_refused(rel, sha, by_rel[first].error_message or "", where, by_rel[first].era))
+    results.sort(key=lambda r: r.source_file)
     raw_s = [e.screenings for e in extracted.values()]
     raw_a = [e.assistance for e in extracted.values()]
     staged = stage(

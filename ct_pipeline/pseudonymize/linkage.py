@@ -2,32 +2,41 @@
 
 Method: a Fellegi–Sunter model run on DuckDB — the model Splink implements, written here with
 DuckDB's built-in ``jaro_winkler_similarity`` and ``damerau_levenshtein`` so it runs air-gapped on
-DuckDB 2.0 with no extra dependency.
+DuckDB 2.0 with no extra dependency (Splink 5 would add sqlglot, altair, igraph … and its DuckDB 2.0
+support is unproven here).
 
 1. **Features** per screening record: normalised name parts (`normalise.py`) with their phonetic
-   skeletons, date of birth, birth year (from the date of birth, or estimated from a reported age),
-   sex, citizenship, normalised document number.
+   skeletons; date of birth, or the birth interval implied by a reported age on the identification
+   (else registration) date; sex; citizenship; normalised document number; and facts of the
+   trafficking episode (identification, recruitment and exploitation dates, recruitment and
+   exploitation countries) — the same episode registered by two missions shares them.
 2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth · same
-   pair of name skeletons with birth years within ±2 (or one unknown) · same single name skeleton
-   + birth year + sex + citizenship · same document number · same case (mission + case number) ·
+   pair of name skeletons with birth years within ±2 (or one unknown) · same single name skeleton +
+   birth year + sex + citizenship · same document number · same case (mission + case number) ·
    same exact identity token · same prior person token.
 3. **Comparisons**, each with a "missing" level that carries no evidence:
    - names: order-free token-set Jaro–Winkler (a phonetic-skeleton match counts 0.9):
      exact / ≥ 0.95 / ≥ 0.88 / ≥ 0.78 / else;
-   - date of birth, when both are known: exact / one edit or day–month swap / same ±1 year, other
-     date / else; when one is estimated from an age: birth years within 1 / 2 / further;
+   - date of birth, both known: exact / one edit or day–month swap / within a year / else;
+     one or both from an age: birth intervals overlap / birth years within 1 / 2 / further;
+   - episode: two or more / one / none of the episode dates equal;
+   - route: recruitment and exploitation countries agree / disagree;
    - sex, citizenship, document number: agree / disagree.
-4. **Weights** ``log2(m/u)``: u-probabilities measured on random record pairs (conditional on the
-   date-of-birth situation), term-frequency adjusted for exact names and exact dates of birth (an
-   exact "Maria Popescu" or 1 January is weaker evidence than a rare one); m-probabilities are
-   documented priors (`M_PRIORS`). Agreement on sex or citizenship adds no evidence (similar names
-   already imply it — counting it twice inflates namesakes); disagreement subtracts.
-   The prior match probability of a random pair is estimated as a fixed point (expected matches
-   among candidate pairs / all pairs).
-5. **Decision**: a pair links when its posterior match probability ≥ ``threshold``; same case,
-   same exact identity token or same prior person token always link.
-6. **Clustering**: links are merged strongest first (union–find) and a merge is refused when the
-   two clusters hold known dates of birth that are incompatible (neither equal, one edit apart nor
+4. **Weights** ``log2(m/u)``: u-probabilities measured on random record pairs (the route's given
+   the same citizenship), term-frequency adjusted for exact names and exact dates of birth (an exact
+   "Maria Popescu" or a 1 January is weaker evidence than a rare one). m-probabilities start from
+   documented priors (`M_PRIORS`) and are re-estimated from **anchor pairs** — pairs of different
+   cases that agree strongly on *other* fields (e.g. exact name and date of birth for document,
+   episode and route; exact name and two shared episode dates or the document for the date of birth) — so
+   the data says, for instance, whether a person keeps the same document from one case to the next.
+   Agreement on sex or citizenship adds no evidence (similar names already imply it); disagreement
+   subtracts. The prior probability that two random records are the same person is estimated as a
+   fixed point (expected matches among the candidate pairs not linked by rule / all such pairs).
+5. **Decision**: a pair links when its posterior match probability ≥ ``threshold`` (default 0.5:
+   more likely than not); same case, same exact identity token or same prior person token always
+   link.
+6. **Clustering**: links are merged strongest first (union–find); a merge is refused when the two
+   clusters hold known dates of birth that are incompatible (neither equal, one edit apart nor
    day–month swapped): an age-only record cannot chain two different "Maria Popescu" together.
 7. **Stable person_token**: a cluster keeps the prior person_token of its earliest previously
    tokenised record (tokens do not change when new records arrive); a new cluster takes the
@@ -54,19 +63,40 @@ from ct_pipeline.pseudonymize.tokens import map_unique, person_name_key
 
 log = logging.getLogger(__name__)
 
-COMPARISONS = ("g_name", "g_dob", "g_sex", "g_cit", "g_doc")
+COMPARISONS = ("g_name", "g_dob", "g_episode", "g_route", "g_sex", "g_cit", "g_doc")
 # m-probabilities P(level | same person), within each situation (group of levels) of a comparison.
 M_PRIORS: dict[str, dict[int, float]] = {
     "g_name": {4: 0.60, 3: 0.18, 2: 0.12, 1: 0.06, 0: 0.04},
-    "g_dob": {10: 0.86, 11: 0.07, 12: 0.03, 13: 0.04, 20: 0.80, 21: 0.12, 22: 0.08},
+    "g_dob": {10: 0.86, 11: 0.07, 12: 0.03, 13: 0.04, 23: 0.55, 20: 0.30, 21: 0.09, 22: 0.06},
+    "g_episode": {2: 0.25, 1: 0.10, 0: 0.65},
+    "g_route": {1: 0.60, 0: 0.40},
     "g_sex": {1: 0.97, 0: 0.03},
     "g_cit": {1: 0.94, 0: 0.06},
-    "g_doc": {1: 0.90, 0: 0.10},
+    "g_doc": {1: 0.80, 0: 0.20},
 }
-SITUATIONS = {"g_dob": [(10, 11, 12, 13), (20, 21, 22)]}
+SITUATIONS = {"g_dob": [(10, 11, 12, 13), (23, 20, 21, 22)]}
 NO_POSITIVE_EVIDENCE = ("g_sex", "g_cit")
 TF_LEVELS = {"g_name": 4, "g_dob": 10}
 DEFAULT_THRESHOLD = 0.5  # link when more likely than not (posterior); see the module docstring
+# anchor pairs (different cases) that train the m-probabilities of each comparison
+ANCHORS = {
+    "g_sex": "g_name = 4 AND g_dob = 10",
+    "g_cit": "g_name = 4 AND g_dob = 10",
+    "g_doc": "g_name = 4 AND g_dob = 10",
+    "g_episode": "g_name = 4 AND g_dob = 10",
+    "g_route": "g_name = 4 AND g_dob = 10",
+    "g_dob": "g_name = 4 AND (g_episode = 2 OR g_doc = 1)",
+}
+# Names keep their priors: the anchors that could train them (same date of birth and episode) are
+# mostly the same episode registered by another mission, where spelling differs far more often than
+# between a person's cases in general — trained on them, a near-miss would outweigh an exact name.
+ORDERED = {
+    "g_name": [(0, 1, 2, 3, 4)],
+    "g_dob": [(13, 12, 11, 10), (22, 21, 20, 23)],
+    "g_episode": [(0, 1, 2)],
+}
+ANCHOR_PRIOR_WEIGHT = 20.0
+EPISODE_DATES = ("identification_date", "exploitation_start_date", "exploitation_end_date", "recruitment_date")
 
 
 @dataclass
@@ -81,10 +111,11 @@ class LinkageModel:
     linked_pairs: int = 0
     refused_merges: int = 0
     persons: int = 0
+    anchors: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def match_weights(self) -> dict[str, dict[int, float]]:
-        return {k: {lvl: round(float(np.log2(self.m[k][lvl] / self.u[k][lvl])), 2) for lvl in self.m[k]} for k in self.m}
+        return {k: {lvl: round(v, 2) for lvl, v in wk.items()} for k, wk in level_weights(self.m, self.u).items()}
 
 
 # --- features ----------------------------------------------------------------------------------
@@ -110,16 +141,26 @@ _NAME_DTYPE = pl.Struct(
 )
 
 
+def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    return pl.col(name) if name in df.columns else pl.lit(None, dtype=dtype).alias(name)
+
+
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """Comparison features of identity records (restricted: holds normalised names)."""
     df = records.with_columns(
-        nk=map_unique(records, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String)
+        nk=map_unique(records, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String),
+        *[_col(records, c, pl.Date) for c in EPISODE_DATES[1:]],
+        *[_col(records, c, pl.String) for c in ("recruitment_country", "exploitation_country")],
     )
     nf = map_unique(df, ["nk"], _name_features, "nf", _NAME_DTYPE)
     ref = pl.coalesce(pl.col("identification_date"), pl.col("registration_date"))
-    byear = pl.coalesce(
-        pl.col("date_of_birth").dt.year().cast(pl.Int64),
-        ref.dt.year().cast(pl.Int64) - pl.col("age_reported").cast(pl.Int64),
+    age = pl.col("age_reported").cast(pl.Int64)
+    dob = pl.col("date_of_birth")
+    byear = pl.coalesce(dob.dt.year().cast(pl.Int64), ref.dt.year().cast(pl.Int64) - age)
+    # birth interval: [dob, dob], or born after ref − (age+1) years and on or before ref − age years
+    hi = pl.when(dob.is_not_null()).then(dob).otherwise(ref.dt.offset_by(pl.format("-{}y", age)))
+    lo = pl.when(dob.is_not_null()).then(dob).otherwise(
+        ref.dt.offset_by(pl.format("-{}y", age + 1)).dt.offset_by("1d")
     )
     doc = map_unique(df, ["document_number"], normalise_document, "doc", pl.String)
     n = max(df.height, 1)
@@ -130,17 +171,25 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("toks"),
         pl.col("skels"),
         pl.col("pair_keys"),
-        pl.col("date_of_birth").alias("dob"),
-        pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("dob_s"),
+        dob.alias("dob"),
+        dob.dt.strftime("%Y%m%d").alias("dob_s"),
         byear.alias("byear"),
+        lo.alias("blo"),
+        hi.alias("bhi"),
         pl.col("sex"),
         pl.col("citizenship").alias("cit"),
         pl.when(pl.col("doc") != "").then(pl.col("doc")).alias("doc"),
+        pl.col("identification_date").alias("e1"),
+        pl.col("exploitation_start_date").alias("e2"),
+        pl.col("exploitation_end_date").alias("e3"),
+        pl.col("recruitment_date").alias("e4"),
+        pl.col("recruitment_country").alias("rc"),
+        pl.col("exploitation_country").alias("ec"),
         pl.col("case_token"),
         pl.col("identity_token"),
         pl.col("prior_person_token"),
         pl.when(named).then(pl.len().over("nk") / n).alias("tf_name"),
-        pl.when(pl.col("date_of_birth").is_not_null()).then(pl.len().over("date_of_birth") / n).alias("tf_dob"),
+        pl.when(dob.is_not_null()).then(pl.len().over("date_of_birth") / n).alias("tf_dob"),
     )
 
 
@@ -183,6 +232,8 @@ _SIM = (
     "(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {s}))))"
     " + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {s}))))) / 2"
 ).format(s=_TOKEN_SIM)
+_EQ = " + ".join(f"coalesce((a.{e} = b.{e})::INT, 0)" for e in ("e1", "e2", "e3", "e4"))
+_CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e1", "e2", "e3", "e4"))
 
 _BASE_SQL = """
 CREATE OR REPLACE TEMP TABLE @OUT@_base AS
@@ -194,12 +245,17 @@ SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS
               WHEN abs(a.byear - b.byear) <= 1 THEN 12
               ELSE 13 END
        WHEN a.byear IS NULL OR b.byear IS NULL THEN -1
+       WHEN a.blo <= b.bhi AND b.blo <= a.bhi THEN 23
        WHEN abs(a.byear - b.byear) <= 1 THEN 20
        WHEN abs(a.byear - b.byear) = 2 THEN 21
        ELSE 22 END AS g_dob,
+  CASE WHEN (@CMP@) = 0 THEN -1 WHEN (@EQ@) >= 2 THEN 2 WHEN (@EQ@) = 1 THEN 1 ELSE 0 END AS g_episode,
+  CASE WHEN (a.rc IS NULL OR b.rc IS NULL) AND (a.ec IS NULL OR b.ec IS NULL) THEN -1
+       WHEN coalesce(a.rc = b.rc, true) AND coalesce(a.ec = b.ec, true) THEN 1 ELSE 0 END AS g_route,
   CASE WHEN a.sex IS NULL OR b.sex IS NULL THEN -1 WHEN a.sex = b.sex THEN 1 ELSE 0 END AS g_sex,
   CASE WHEN a.cit IS NULL OR b.cit IS NULL THEN -1 WHEN a.cit = b.cit THEN 1 ELSE 0 END AS g_cit,
   CASE WHEN a.doc IS NULL OR b.doc IS NULL THEN -1 WHEN a.doc = b.doc THEN 1 ELSE 0 END AS g_doc,
+  a.case_token = b.case_token AS same_case,
   (a.case_token = b.case_token OR a.identity_token = b.identity_token
    OR coalesce(a.prior_person_token = b.prior_person_token, false)) AS forced,
   a.tf_name AS tf_name, a.tf_dob AS tf_dob
@@ -213,7 +269,7 @@ CREATE OR REPLACE TEMP TABLE @OUT@ AS
 SELECT c.l, c.r,
   CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
        WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
-  c.g_dob, c.g_sex, c.g_cit, c.g_doc, c.forced, c.tf_name, c.tf_dob
+  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.same_case, c.forced, c.tf_name, c.tf_dob
 FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_base;
 DROP TABLE @OUT@_names;
@@ -222,71 +278,94 @@ DROP TABLE @OUT@_names;
 
 def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
     """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``."""
-    con.execute(_BASE_SQL.replace("@SIM@", _SIM).replace("@PAIRS@", pairs_table).replace("@OUT@", out_table))
+    sql = _BASE_SQL.replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
+    con.execute(sql.replace("@PAIRS@", pairs_table).replace("@OUT@", out_table))
 
 
 # --- parameters --------------------------------------------------------------------------------
 
 
 def _u_probabilities(rand: pl.DataFrame) -> dict[str, dict[int, float]]:
-    """u = P(level | different persons), from random pairs, within each situation, +1 smoothing."""
+    """u = P(level | different persons), from random pairs, within each situation, +1 smoothing.
+    The route's u is taken among pairs of the same citizenship (routes follow origins)."""
     u: dict[str, dict[int, float]] = {}
     for k, levels in M_PRIORS.items():
-        counts = dict(zip(*np.unique(rand[k].to_numpy(), return_counts=True), strict=True)) if rand.height else {}
+        sample = rand.filter(pl.col("g_cit") == 1) if k == "g_route" and rand.height else rand
+        g = sample[k].to_numpy() if sample.height else np.zeros(0)
         groups = SITUATIONS.get(k, [tuple(levels)])
         u[k] = {}
         for grp in groups:
-            total = sum(counts.get(lvl, 0) + 1 for lvl in grp)
+            counts = {lvl: float((g == lvl).sum()) + 1.0 for lvl in grp}
+            total = sum(counts.values())
             for lvl in grp:
-                u[k][lvl] = float(np.clip((counts.get(lvl, 0) + 1) / total, 1e-6, 1 - 1e-6))
+                u[k][lvl] = float(np.clip(counts[lvl] / total, 1e-6, 1 - 1e-6))
     return u
 
 
-ANCHORED = ("g_sex", "g_cit", "g_doc")
-ANCHOR_PRIOR_WEIGHT = 20.0
-
-
-def _m_probabilities(anchors: pl.DataFrame) -> dict[str, dict[int, float]]:
-    """m-probabilities: the priors, updated for sex, citizenship and document from "anchor" pairs
-    (different cases with the same exact name and the same date of birth: nearly all the same
-    person) — e.g. whether a person keeps the same document number from one case to the next is
-    learnt from the data, with the prior worth ``ANCHOR_PRIOR_WEIGHT`` pairs."""
+def _m_probabilities(con: duckdb.DuckDBPyConnection, cmp_table: str) -> tuple[dict, dict[str, int]]:
+    """m-probabilities: the priors updated from anchor pairs of different cases (see ANCHORS), the
+    prior worth ``ANCHOR_PRIOR_WEIGHT`` pairs."""
     m = {c: dict(v) for c, v in M_PRIORS.items()}
-    for k in ANCHORED:
-        if k not in anchors.columns or anchors.height == 0:
-            continue
-        g = anchors[k].to_numpy()
-        known = {lvl: float((g == lvl).sum()) for lvl in m[k]}
-        total = sum(known.values())
-        for lvl in m[k]:
-            p = (known[lvl] + ANCHOR_PRIOR_WEIGHT * M_PRIORS[k][lvl]) / (total + ANCHOR_PRIOR_WEIGHT)
-            m[k][lvl] = float(np.clip(p, 1e-4, 1 - 1e-4))
-    return m
+    sizes: dict[str, int] = {}
+    for k, where in ANCHORS.items():
+        counts = dict(
+            con.sql(f"SELECT {k}, count(*) FROM {cmp_table} WHERE NOT same_case AND {where} GROUP BY ALL").fetchall()
+        )
+        for grp in SITUATIONS.get(k, [tuple(m[k])]):
+            total = sum(counts.get(lvl, 0) for lvl in grp)
+            prior_total = sum(M_PRIORS[k][lvl] for lvl in grp)
+            for lvl in grp:
+                prior = M_PRIORS[k][lvl] / prior_total
+                p = (counts.get(lvl, 0) + ANCHOR_PRIOR_WEIGHT * prior) / (total + ANCHOR_PRIOR_WEIGHT)
+                m[k][lvl] = float(np.clip(p * prior_total, 1e-4, 1 - 1e-4))
+        sizes[k] = int(sum(v for lvl, v in counts.items() if lvl is not None and lvl >= 0))
+    return m, sizes
+
+
+def level_weights(m: dict, u: dict) -> dict[str, dict[int, float]]:
+    """log2(m/u) per level, made monotone along each ordered comparison (a closer agreement is never
+    weaker evidence than a looser one), agreement on sex/citizenship capped at 0."""
+    w = {k: {lvl: float(np.log2(m[k][lvl] / u[k][lvl])) for lvl in m[k]} for k in m}
+    for k, chains in ORDERED.items():
+        for chain in chains:  # from the loosest to the closest level
+            for lo, hi in itertools.pairwise(reversed(chain)):
+                w[k][hi] = min(w[k][hi], w[k][lo])
+    for k in NO_POSITIVE_EVIDENCE:
+        w[k] = {lvl: min(v, 0.0) for lvl, v in w[k].items()}
+    return w
 
 
 def _weight_sql(m: dict, u: dict, n: int) -> str:
-    """SQL expression of a pair's match weight (log2 Bayes factor) from its levels."""
-    parts = []
+    """SQL expression of a pair's match weight (log2 Bayes factor) from its levels.
+
+    Exact names and dates of birth are term-frequency adjusted (u = the value's frequency); a merely
+    similar name never weighs more than an exact match of that name would."""
+    w = level_weights(m, u)
     floor = 1.0 / max(n, 1)
+    tf_name = f"log2({m['g_name'][4]!r} / greatest(coalesce(tf_name, {u['g_name'][4]!r}), {floor!r}))"
+    tf_dob = f"log2({m['g_dob'][10]!r} / greatest(coalesce(tf_dob, {u['g_dob'][10]!r}), {floor!r}))"
+    parts = []
     for k in COMPARISONS:
         cases = []
-        for lvl in m[k]:
-            w = float(np.log2(m[k][lvl] / u[k][lvl]))
-            if k in NO_POSITIVE_EVIDENCE:
-                w = min(w, 0.0)
-            if TF_LEVELS.get(k) == lvl:
-                tf = "tf_name" if k == "g_name" else "tf_dob"
-                expr = f"log2({m[k][lvl]!r} / greatest(coalesce({tf}, {u[k][lvl]!r}), {floor!r}))"
-                cases.append(f"WHEN {lvl} THEN {expr}")
+        for lvl, wk in w[k].items():
+            if k == "g_name" and lvl == 4:
+                expr = tf_name
+            elif k == "g_name" and lvl in (1, 2, 3):
+                expr = f"least({wk!r}, {tf_name})"
+            elif k == "g_dob" and lvl == 10:
+                expr = tf_dob
             else:
-                cases.append(f"WHEN {lvl} THEN {w!r}")
+                expr = repr(wk)
+            cases.append(f"WHEN {lvl} THEN {expr}")
         parts.append(f"(CASE {k} {' '.join(cases)} ELSE 0 END)")
     return " + ".join(parts)
 
 
-def _prior_match_probability(weights: np.ndarray, n: int) -> float:
-    """Fixed point: prior = expected matching pairs among candidates / all pairs."""
-    total = n * (n - 1) / 2
+def _prior_match_probability(weights: np.ndarray, n: int, n_forced: int = 0) -> float:
+    """Fixed point: prior = expected matching pairs among the candidate pairs the model decides /
+    all such pairs (pairs linked by rule — same case, same exact token — are left out: they would
+    inflate the prior of the pairs that must earn their link)."""
+    total = n * (n - 1) / 2 - n_forced
     if total <= 0 or len(weights) == 0:
         return 1e-6
     lam = min(max(n / total, 1e-9), 0.5)
@@ -359,6 +438,16 @@ REQUIRED = (
     "age_reported", "sex", "citizenship", "document_number", "registration_date",
     "identification_date", "case_token", "identity_token",
 )  # fmt: skip
+OPTIONAL = ("exploitation_start_date", "exploitation_end_date", "recruitment_date", "recruitment_country",
+            "exploitation_country")  # fmt: skip
+
+
+def _linkage_input(df: pl.DataFrame) -> pl.DataFrame:
+    opt = [
+        pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.String if c.endswith("country") else pl.Date).alias(c)
+        for c in OPTIONAL
+    ]
+    return df.select(*REQUIRED, *opt)
 
 
 def link_persons(
@@ -388,11 +477,10 @@ def link_persons(
         raise ValueError(f"identities: missing columns {missing}")
     threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     t0 = time.perf_counter()
-    keep = list(REQUIRED)
-    new = identities.select(keep).with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
+    new = _linkage_input(identities).with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
     if prior is not None and prior.height:
         prior_tokens = prior.select("source_file", "source_row", pl.col("person_token").alias("prior_person_token"))
-        old_only = prior.join(new, on=["source_file", "source_row"], how="anti").select(keep)
+        old_only = _linkage_input(prior.join(new, on=["source_file", "source_row"], how="anti"))
         records = pl.concat([new.drop("prior_person_token"), old_only], how="vertical_relaxed").join(
             prior_tokens, on=["source_file", "source_row"], how="left", maintain_order="left"
         )
@@ -433,10 +521,7 @@ def link_persons(
 
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
-        anchors = con.sql(
-            f"SELECT {', '.join(ANCHORED)} FROM lk_cmp WHERE NOT forced AND g_name = 4 AND g_dob = 10"
-        ).pl()
-        m = _m_probabilities(anchors)
+        m, anchor_sizes = _m_probabilities(con, "lk_cmp")
         scored = con.sql(f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM lk_cmp").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
@@ -447,10 +532,10 @@ def link_persons(
 
     t = time.perf_counter()
     w = scored["w"].to_numpy()
-    lam = _prior_match_probability(w, n)
+    forced = scored["forced"].fill_null(False).to_numpy()
+    lam = _prior_match_probability(w[~forced], n, int(forced.sum()))
     logit = np.log2(lam / (1 - lam)) + w
     prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
-    forced = scored["forced"].fill_null(False).to_numpy()
     keep_edge = forced | (prob >= threshold)
     edges = scored.filter(pl.Series(keep_edge)).with_columns(
         pl.Series("p", np.where(forced, 2.0, prob)[keep_edge])
@@ -462,7 +547,7 @@ def link_persons(
     out = _assign_tokens(records.with_columns(cluster=pl.Series(labels)))
     seconds["clustering"] = time.perf_counter() - t
     model = LinkageModel(
-        lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), seconds
+        lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), anchor_sizes, seconds
     )
     log.info(
         "linkage: %d records, %d candidate pairs, %d links (%d merges refused), %d persons in %.1fs",

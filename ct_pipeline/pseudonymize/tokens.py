@@ -57,6 +57,12 @@ IDENTITY_FIELDS = (
     "date_of_birth", "age_reported", "sex", "citizenship", "document_number", "phone", "address",
     "registration_date", "identification_date",
 )  # fmt: skip
+# Facts of the trafficking episode, not identifiers: kept with the identity because the same episode
+# registered by two missions (identified abroad, assisted at home) shares them — linkage evidence.
+EPISODE_FIELDS = (
+    "exploitation_start_date", "exploitation_end_date", "recruitment_date", "recruitment_country",
+    "exploitation_country",
+)  # fmt: skip
 TOKEN_FIELDS = ("case_token", "identity_token", "identity_basis", "person_token", "key_version")
 
 
@@ -210,9 +216,12 @@ ASSISTANCE_INPUT = ("source_file", "source_row", "mission_code", "case_ref")
 def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
     """The restricted identities behind each screening record, with exact tokens (no linkage yet)."""
     df = add_identity_tokens(add_case_tokens(typed_screenings, key), key)
-    cols = ["source_file", "source_row", *IDENTITY_FIELDS]
+    from ct_pipeline.metadata.types import polars_schema
+
+    schema = polars_schema(load_registry(), "person_identities")
+    cols = ["source_file", "source_row", *IDENTITY_FIELDS, *EPISODE_FIELDS]
     ident = df.select(
-        *[pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.String).alias(c) for c in cols],
+        *[pl.col(c) if c in df.columns else pl.lit(None, dtype=schema[c]).alias(c) for c in cols],
         "case_token", "identity_token", "identity_basis",
         pl.col("identity_token").alias("person_token"),
         pl.lit(key.version).alias("key_version"),

@@ -47,14 +47,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.normalise import name_tokens, normalise_case_ref, normalise_document
-from ct_pipeline.pseudonymize.tokens import IDENTITY_FIELDS
+from ct_pipeline.pseudonymize.tokens import EPISODE_FIELDS, IDENTITY_FIELDS
 
 log = logging.getLogger(__name__)
 
 VAULT_TABLE = "identity_vault"
 AUDIT_TABLE = "vault_audit_log"
 NONCE_BYTES = 12
-_DATE_FIELDS = ("date_of_birth", "registration_date", "identification_date")
+_DATE_FIELDS = (
+    "date_of_birth", "registration_date", "identification_date", "exploitation_start_date",
+    "exploitation_end_date", "recruitment_date",
+)  # fmt: skip
 MIN_REASON_CHARS = 8
 
 
@@ -107,7 +110,7 @@ def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, k
     if identities.height == 0:
         return 0
     aes = AESGCM(vault_key(key))
-    cols = [c for c in IDENTITY_FIELDS if c in identities.columns]
+    cols = [c for c in (*IDENTITY_FIELDS, *EPISODE_FIELDS) if c in identities.columns]
     sealed = [
         seal(aes, {c: row[c] for c in cols}, _aad(row["source_file"], row["source_row"], key.version))
         for row in identities.select("source_file", "source_row", *cols).iter_rows(named=True)

@@ -26,7 +26,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import yaml
 
@@ -37,12 +37,19 @@ _FOLD_EXTRA = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø
                              "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ı": "i", "ß": "ss"})
 _NON_WORD = re.compile(r"[\W_]+")
 _INT_FLOAT = re.compile(r"^[+-]?\d+\.0*$")
+MAX_JOINED_PARTS = 4  # a value may hold up to 3 separators of its own ("debt bondage/earnings")
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+@lru_cache(maxsize=1 << 18)
 def fold(text: str) -> str:
     """Comparison key: NFKD, no diacritics, case-folded, punctuation/whitespace runs -> one space."""
+    if text.isascii():
+        return _NON_WORD.sub(" ", text.lower()).strip()
     s = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = _COMBINING.sub("", s).casefold()
     return _NON_WORD.sub(" ", s).strip()
 
 
@@ -90,7 +97,8 @@ def codelist_lookup(name: str) -> Lookup:
     return Lookup(name, keys)
 
 
-def code_value(text: str, codelist: str) -> str | None:  # noqa: D401
+@lru_cache(maxsize=1 << 16)
+def code_value(text: str, codelist: str) -> str | None:
     """Canonical code of a single-valued answer (None: unknown). Not-recorded is checked by callers."""
     return codelist_lookup(codelist).match(text)
 
@@ -124,6 +132,7 @@ def country_table() -> CountryTable:
     return CountryTable(alpha2, alpha3, names)
 
 
+@lru_cache(maxsize=1 << 16)
 def country_code(text: str) -> str | None:
     """ISO alpha-2 code of a country given as alpha-2, alpha-3, name or known variant (None: unknown).
 
@@ -201,7 +210,7 @@ def split_multi(text: str, separators: list[str], match, *, unique: bool = True)
     n = len(parts)
     while i < n:
         found = None
-        for j in range(n, i, -1):
+        for j in range(min(n, i + MAX_JOINED_PARTS), i, -1):
             candidate = parts[i]
             for k in range(i + 1, j):
                 candidate += seps[k - 1] + parts[k]

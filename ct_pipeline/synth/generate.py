@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import resource
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 from ct_pipeline.synth import reference as R
 from ct_pipeline.synth.config import SynthConfig
@@ -31,7 +33,7 @@ REC_CASE_FIELDS = (
 )
 
 
-def _tasks(w: World, out_dir: Path) -> list[dict]:
+def _tasks(w: World, out_dir: Path, truth_dir: Path | None) -> list[dict]:
     """One task per (era, mission group): the missions of an era are split into NCHUNK fixed groups
     (mission index % NCHUNK), so the partition, and so the output, never depends on the workers."""
     rec = w.records
@@ -73,6 +75,7 @@ def _tasks(w: World, out_dir: Path) -> list[dict]:
         }
         tasks.append({
             "era": t // NCHUNK, "chunk": t % NCHUNK, "seed": w.seed, "out_dir": str(out_dir), "rates": rates,
+            "truth_dir": str(truth_dir) if truth_dir else None,
             "canaries": list(w.cfg.canaries), "compresslevel": w.cfg.xlsx_compresslevel,
             "ex_mission": ex["mission"][ex_ids], "ex_received": ex["received"][ex_ids], "ex_date": ex["date"][ex_ids],
             "rec": r, "arec": a, "size": len(idx) + len(aidx) // 2,
@@ -81,8 +84,12 @@ def _tasks(w: World, out_dir: Path) -> list[dict]:
 
 
 def _run(task: dict):
-    truth, stats = render_task(task)
-    return task["era"], task["chunk"], truth, stats
+    stats = render_task(task)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    stats["pid"] = os.getpid()
+    stats["cpu"] = ru.ru_utime + ru.ru_stime
+    stats["maxrss_mb"] = ru.ru_maxrss / 1024
+    return task["era"], task["chunk"], stats
 
 
 def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year: int = 1999, end_year: int = 2026,
@@ -98,70 +105,51 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
     out_dir = Path(out_dir)
     if truth is not None:
         truth = Path(truth)
-        try:
-            truth.resolve().relative_to(out_dir.resolve())
+        if truth.resolve().is_relative_to(out_dir.resolve()):
             raise ValueError("the truth file must be written outside the exports folder")
-        except ValueError as e:
-            if "outside" in str(e):
-                raise
+        truth.parent.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    timings = {}
+    timings: dict[str, float] = {}
     w = build_world(cfg, cases, seed, start_year, end_year)
     timings["world"] = time.perf_counter() - t0
-    tasks = _tasks(w, out_dir)
+    rss = {"world": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     stats = dict(w.stats)
     n_missions = int(len(np.unique(w.cases["mission"])))
-    del w  # the tasks hold what the workers need
-    timings["tasks"] = time.perf_counter() - t0 - timings["world"]
-    t1 = time.perf_counter()
-    total = int(sum(len(t["rec"]["case"]) for t in tasks))
-    # small jobs run in-process: starting worker processes costs more than it saves
-    workers = cfg.workers or (min(2, os.cpu_count() or 1) if total > 40_000 else 1)
-    results = []
-    done = 0
-    order = sorted(range(len(tasks)), key=lambda i: -tasks[i]["size"])
-    if workers <= 1 or len(tasks) <= 1:
-        for i in order:
-            results.append(_run(tasks[i]))
-            done += len(tasks[i]["rec"]["case"])
-            if progress:
-                progress(done, total)
-    else:
-        # forkserver: one fresh interpreter imports the renderer once, workers fork from it (no
-        # inherited polars threads, and much faster to start than spawn)
-        if "forkserver" in mp.get_all_start_methods():
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["ct_pipeline.synth.render"])
-        else:
-            ctx = mp.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for res in pool.imap_unordered(_run, [tasks[i] for i in order], chunksize=1):
-                results.append(res)
-                done += int(res[3]["screening"])
-                if progress:
-                    progress(min(done, total), total)
-    del tasks
-    timings["render"] = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    results.sort(key=lambda t: (t[0], t[1]))
+    truth_dir = Path(tempfile.mkdtemp(prefix=f".{truth.name}.parts-", dir=truth.parent)) if truth else None
+    try:
+        tasks = _tasks(w, out_dir, truth_dir)
+        del w  # the tasks hold what the workers need
+        timings["tasks"] = time.perf_counter() - t0 - timings["world"]
+        rss["tasks"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t1 = time.perf_counter()
+        results = _render_all(tasks, cfg, progress)
+        timings["render"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        if truth is not None:
+            # each part holds one (mission, era): mission then era order is source_file order
+            parts = sorted(truth_dir.glob("*.csv"), key=lambda p: (p.name.rsplit(".", 2)[0],
+                                                                   int(p.name.rsplit(".", 2)[1])))
+            with truth.open("wb") as fh:
+                fh.write((",".join(TRUTH_COLUMNS) + "\n").encode())
+                for p in parts:
+                    with p.open("rb") as src:
+                        shutil.copyfileobj(src, fh, 1 << 20)
+        timings["truth"] = time.perf_counter() - t1
+    finally:
+        if truth_dir is not None:
+            shutil.rmtree(truth_dir, ignore_errors=True)
     files = {e: 0 for e in R.ERAS}
     records = {"screening": 0, "assistance": 0}
-    for e, _chunk, _, st in results:
+    # worker processes fork from a fork server, so they are not in this process's RUSAGE_CHILDREN
+    per_pid: dict[int, tuple[float, float]] = {}
+    for e, _chunk, st in results:
         files[R.ERAS[e]] += st["files"]
         records["screening"] += st["screening"]
         records["assistance"] += st["assistance"]
-    if truth is not None:
-        truth.parent.mkdir(parents=True, exist_ok=True)
-        frames = [t for _, _, t, _ in results if t.height]
-        results = [(e, c, None, st) for e, c, _, st in results]
-        df = pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema={c: pl.Utf8 for c in TRUTH_COLUMNS})
-        del frames
-        df = df.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
-                                                                    return_dtype=pl.Int8), "source_row"])
-        df = df.with_columns(pl.col("defects", "defect_fields").replace("", None))
-        df.select(TRUTH_COLUMNS).write_csv(truth, line_terminator="\n")
-        del df
-    timings["truth"] = time.perf_counter() - t1
+        if st["pid"] != os.getpid():
+            c, m = per_pid.get(st["pid"], (0.0, 0.0))
+            per_pid[st["pid"]] = (max(c, st["cpu"]), max(m, st["maxrss_mb"]))
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     summary = {
         "cases": stats["cases"],
         "persons": stats["persons"],
@@ -175,6 +163,48 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("canaries",)} | {"canaries": len(cfg.canaries)},
         "seconds": round(time.perf_counter() - t0, 2),
         "timings": {k: round(v, 2) for k, v in timings.items()},
+        "processes": {
+            "workers": len(per_pid) or 1,
+            "cpu_seconds_main": round(ru.ru_utime + ru.ru_stime, 1),
+            "cpu_seconds_workers": round(sum(c for c, _ in per_pid.values()), 1),
+            "peak_rss_mb_main": round(ru.ru_maxrss / 1024),
+            "peak_rss_mb_workers": round(max((m for _, m in per_pid.values()), default=0)),
+            "peak_rss_mb_main_by_phase": {k: round(v) for k, v in rss.items()},
+        },
     }
     summary["config"]["as_of"] = str(cfg.as_of)
     return summary
+
+
+def _render_all(tasks: list[dict], cfg: SynthConfig, progress) -> list:
+    total = int(sum(len(t["rec"]["case"]) for t in tasks))
+    n_rec = {(t["era"], t["chunk"]): len(t["rec"]["case"]) for t in tasks}
+    # small jobs run in-process: starting worker processes costs more than it saves
+    workers = cfg.workers or (min(2, os.cpu_count() or 1) if total > 40_000 else 1)
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i]["size"])
+    results = []
+    done = 0
+    if workers <= 1 or len(tasks) <= 1:
+        for i in order:
+            res = _run(tasks[i])
+            tasks[i] = None  # free as we go
+            results.append(res)
+            done += n_rec[(res[0], res[1])]
+            if progress:
+                progress(done, total)
+    else:
+        # forkserver: one fresh interpreter imports the renderer once and the workers fork from it
+        # (no inherited polars threads; much faster to start than spawn)
+        if "forkserver" in mp.get_all_start_methods():
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(["ct_pipeline.synth.render"])
+        else:
+            ctx = mp.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for res in pool.imap_unordered(_run, [tasks[i] for i in order], chunksize=1):
+                results.append(res)
+                done += n_rec[(res[0], res[1])]
+                if progress:
+                    progress(done, total)
+    results.sort(key=lambda t: (t[0], t[1]))
+    return results

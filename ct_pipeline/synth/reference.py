@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from ct_pipeline.formats.eras import column_map, flag_map
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CODELIST_DIR = Path(__file__).resolve().parents[1] / "metadata" / "codelists"
 
@@ -371,7 +371,7 @@ ASSIST_TIMING = {
 # Year -> cases registered in the calibrated default (1999-2007: 12,600; ~15,000 persons by 2009).
 YEAR_WEIGHTS = {
     1999: 200, 2000: 500, 2001: 900, 2002: 1200, 2003: 1500, 2004: 1800, 2005: 2000, 2006: 2200, 2007: 2300,
-    2008: 1450, 2009: 1500, 2010: 2000, 2011: 2400, 2012: 2800, 2013: 3200, 2014: 3600, 2015: 4000,
+    2008: 1380, 2009: 1430, 2010: 2000, 2011: 2400, 2012: 2800, 2013: 3200, 2014: 3600, 2015: 4000,
     2016: 4400, 2017: 4800, 2018: 5200, 2019: 5600, 2020: 4200, 2021: 5400, 2022: 6200, 2023: 6600,
     2024: 7000, 2025: 7300, 2026: 7500,
 }
@@ -551,7 +551,7 @@ def layout(era: str, form: str) -> tuple[tuple[str, str], ...]:
     """(canonical field, header) in column-map order; MiMOSA flag columns appended as
     ('flag:<code>', header)."""
     cols = [(f, h) for f, h in column_map(era, form).items()]
-    for field, flags in flag_map(era, form).items():
+    for _field, flags in flag_map(era, form).items():
         for code, header in flags.items():
             cols.append((f"flag:{code}", header))
     return tuple(cols)

@@ -417,7 +417,7 @@ _EPOCH_ORD = date(1970, 1, 1).toordinal()
 # content: apply the case's content defects and missing values, compute defect bits
 # ----------------------------------------------------------------------------------------------
 def screening_content(ctx: Ctx, r: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    n = len(r["case"])
+    len(r["case"])
     v = {k: r[k].copy() for k in ("reg", "ident", "dob", "age", "sex", "citizenship", "agency", "status", "eligible",
                                   "types", "sectors", "means", "recruiter", "rec_c", "t1", "t2", "t3", "expl_c",
                                   "rec_date", "expl_start", "expl_end", "consent", "interviewer", "has_doc",
@@ -562,7 +562,7 @@ def _nar_country() -> pl.Series:
 
 
 def identity_text(ctx: Ctx, r: dict[str, np.ndarray], v: dict[str, np.ndarray], enc: str) -> dict[str, pl.Series]:
-    n = len(r["case"])
+    len(r["case"])
     MT = missions_table()
     mi = r["mission"].astype(np.int64)
     lang = MT["lang"][mi]
@@ -796,16 +796,28 @@ def _mission_codes(mi: np.ndarray) -> pl.Series:
 
 
 # ----------------------------------------------------------------------------------------------
-def render_task(task: dict) -> tuple[pl.DataFrame, dict]:
+def render_task(task: dict) -> dict:
+    """Write the task's export files and, when task["truth_dir"] is set, its ground-truth rows as
+    headerless CSV parts `<truth_dir>/<MISSION>.<era>.csv`, each sorted by source_file, form
+    (screening first) and source_row. Returns counts."""
     ctx = Ctx(task)
     r, a = task["rec"], task["arec"]
     if len(r["case"]) == 0:
-        return pl.DataFrame(schema={c: pl.Utf8 for c in TRUTH_COLUMNS}), {"files": 0, "screening": 0, "assistance": 0}
+        return {"files": 0, "screening": 0, "assistance": 0}
     if ctx.era == R.LEGACY:
-        return _render_legacy(ctx, r, a)
-    if ctx.era == R.MIMOSA:
-        return _render_mimosa(ctx, r, a)
-    return _render_api(ctx, r, a)
+        truth, stats = _render_legacy(ctx, r, a)
+    elif ctx.era == R.MIMOSA:
+        truth, stats = _render_mimosa(ctx, r, a)
+    else:
+        truth, stats = _render_api(ctx, r, a)
+    if task.get("truth_dir"):
+        truth = truth.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
+                                                                         return_dtype=pl.Int8), "source_row"])
+        truth = truth.with_columns(pl.col("defects", "defect_fields").replace("", None))
+        for (code,), part in truth.partition_by("mission_code", as_dict=True, maintain_order=True).items():
+            part.select(TRUTH_COLUMNS).write_csv(Path(task["truth_dir"]) / f"{code}.{ctx.era}.csv",
+                                                 include_header=False, line_terminator="\n")
+    return stats
 
 
 # ----------------------------------------------------------------------------------------------

@@ -254,6 +254,31 @@ def _draw_base(rng, T: _Tables, n: int, targets: dict[int, float], start: int, e
     return np.concatenate(mis), np.concatenate(reg), np.concatenate(cor)
 
 
+def _base_targets(rng, targets: dict[int, float], n_cross: int, n_ret: int, start: int, end: int,
+                  total: int) -> dict[int, float]:
+    """Year weights for the base cases: each year's target minus the links expected to land in it
+    (estimated by simulating the link delays)."""
+    years = np.array(sorted(targets))
+    w = np.array([targets[y] for y in years])
+    if n_cross + n_ret == 0 or w.sum() <= 0:
+        return targets
+    k = 20 * (n_cross + n_ret) + 1000
+    src_year = rng.choice(years, size=k, p=w / w.sum())
+    src_day = np.array([to_days(date(int(y), 1, 1)) for y in src_year]) + rng.integers(0, 365, k)
+    src_day = np.clip(src_day, start, end)
+    cross = rng.random(k) < n_cross / (n_cross + n_ret)
+    same_ep = cross & (rng.random(k) < 0.6)
+    delay = np.where(same_ep, rng.integers(20, 201, k), rng.integers(365, 1826, k))
+    landed = ymd(np.minimum(src_day + delay, end))[0]
+    ok = src_day <= np.where(cross, end - 20, end - 365)
+    hist = {int(y): 0.0 for y in years}
+    for y, c in zip(*np.unique(landed[ok], return_counts=True), strict=True):
+        hist[int(y)] = float(c)
+    scale = (n_cross + n_ret) / max(ok.sum(), 1)
+    exp_total = w / w.sum() * total
+    return {int(y): max(float(exp_total[i] - hist[int(y)] * scale), 0.0) for i, y in enumerate(years)}
+
+
 def _draw_persons(rng, T: _Tables, cor: np.ndarray, reg: np.ndarray):
     """Persons for new cases: sex, age at identification, citizenship, name entries."""
     n = len(cor)
@@ -337,7 +362,9 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     n_ret = int(round(total * r_ret))
     n_base = total - n_cross - n_ret
 
-    mis, reg, cor = _draw_base(r_base, T, n_base, targets, start, end)
+    # links land in later years than their source: give the base the remainder of each year's target
+    base_targets = _base_targets(r_misc, targets, n_cross, n_ret, start, end, total)
+    mis, reg, cor = _draw_base(r_base, T, n_base, base_targets, start, end)
     pers = _draw_persons(r_pers, T, cor, reg)
 
     # identification: at or shortly before registration, never before 1999
@@ -360,7 +387,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     src_r = pick(reg <= end - 365, n_ret, r_link)
     shortfall = (n_cross - len(src_c)) + (n_ret - len(src_r))
     if shortfall > 0:
-        m2, g2, c2 = _draw_base(r_base, T, shortfall, targets, start, end)
+        m2, g2, c2 = _draw_base(r_base, T, shortfall, base_targets, start, end)
         p2 = _draw_persons(r_pers, T, c2, g2)
         i2 = ident_of(g2, r_base)
         d2 = (i2 - (p2["age"] * 365.25 + r_pers.random(len(g2)) * 364).astype(np.int64)).astype(np.int32)
@@ -621,7 +648,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     oos = legacy_case & (ymd(reg_anchor.astype(np.int64))[0] == 1999) & ~linked & (
         r_def.random(n) < cfg.rate("registration_before_1999"))
     k_years = r_def.integers(1, 3, n)
-    for name_, arr in (("reg", reg), ("ident", ident), ("rec", rec_date), ("es", expl_start), ("ee", expl_end)):
+    for arr in (reg, ident, rec_date, expl_start, expl_end):
         arr[:] = shift_years(arr, oos, k_years)
     ep_oos = oos[ep_case]
     ep_start = shift_years(ep_start, ep_oos, k_years[ep_case])

@@ -7,7 +7,7 @@
     query(settings, "select …", fmt="csv")   # read-only, against the published file
 """
 
-from ct_pipeline.warehouse.build import build_db_path, connect_build
+from ct_pipeline.warehouse.build import build_db_path, connect_build, open_build
 from ct_pipeline.warehouse.load import LoadResult, load_core
 from ct_pipeline.warehouse.publish import (
     PublishResult,
@@ -18,7 +18,13 @@ from ct_pipeline.warehouse.publish import (
     query,
     query_frame,
 )
-from ct_pipeline.warehouse.reconcile import ReconciliationError, assert_reconciled, reconcile
+from ct_pipeline.warehouse.reconcile import (
+    ReconciliationError,
+    assert_reconciled,
+    flatten,
+    reconcile,
+    summary,
+)
 
 __all__ = [
     "LoadResult",
@@ -28,11 +34,14 @@ __all__ = [
     "assert_reconciled",
     "build_db_path",
     "connect_build",
+    "flatten",
     "load_core",
+    "open_build",
     "open_published",
     "publish",
     "published_tables",
     "query",
     "query_frame",
     "reconcile",
+    "summary",
 ]

@@ -5,7 +5,6 @@ databases in one transaction). Analysts never open it: they get the published co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -19,15 +18,18 @@ def build_db_path(settings: Settings) -> Path:
     return settings.restricted_dir / BUILD_DB_NAME
 
 
-def connect_build(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the build database. The restricted folder is created owner-only;
-    DuckDB's spill files go to <build>.tmp inside it, so nothing leaves the restricted zone."""
-    path = build_db_path(settings)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-    con = duckdb.connect(str(path), read_only=read_only)
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs and Dagster output
-    if not read_only:
-        os.chmod(path, 0o600)
+def open_build(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a build database file: owner-only files, DuckDB spill files inside the restricted zone
+    (restricted_connection), no progress bars in logs."""
+    # imported here: ct_pipeline.pseudonymize's package imports pandera/pandas (~3 s), which
+    # the read-only side (query, the CLI) never needs
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    con = restricted_connection(Path(path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
     return con
+
+
+def connect_build(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the build database of `settings`."""
+    return open_build(build_db_path(settings), read_only=read_only)

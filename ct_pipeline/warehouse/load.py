@@ -160,23 +160,24 @@ def _sync_missions(con: duckdb.DuckDBPyConnection) -> None:
 def _versions_sql(src: str, table: str, key: str, scope_join: str, status_first: str) -> str:
     """Classify every staged row of `src`: version number, status, superseding and duplicated rows.
 
-    Most keys have a single staged row: those are classified from one GROUP BY (no window, no
-    content hash); only keys with several rows go through the ordered windows. Key columns may be
+    Most keys have a single staged row: those are current (or out of scope) without a window or a
+    content hash; only keys with several rows go through the ordered windows. Key columns may be
     NULL (an undated assistance episode): grouped and joined as values (IS NOT DISTINCT FROM)."""
     keys = key.split(", ")
     on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM m.{k}" for k in keys)
     join = " AND ".join(f"n.{k} IS NOT DISTINCT FROM h.{k}" for k in [*keys, "version_number"])
-    reg = "registration_date" if table == "stg_screenings" else "NULL::DATE"
+    sreg = "s.registration_date" if table == "stg_screenings" else "NULL::DATE"
     return f"""
-    WITH k AS (
-        SELECT {key}, count(*) AS c, min(source_file) AS source_file, min(source_row) AS source_row,
-               min(era) AS era, min(received_date) AS received_date, min(mission_code) AS mission_code,
-               min({reg}) AS registration_or_null
-        FROM {src} GROUP BY ALL
+    WITH k AS (  -- keys with several staged rows
+        SELECT {key} FROM {src} GROUP BY ALL HAVING count(*) > 1
+    ), single AS (
+        SELECT s.{key.replace(", ", ", s.")}, s.source_file, s.source_row, s.era, s.received_date, s.mission_code,
+               {sreg} AS registration_or_null
+        FROM {src} s ANTI JOIN k m ON {on}
     ), r AS (
         SELECT s.{key.replace(", ", ", s.")}, s.source_file, s.source_row, s.era, s.received_date, s.mission_code,
-               {reg if reg.startswith("NULL") else "s." + reg} AS registration_or_null, {_content_hash(table, "s.")} AS h
-        FROM {src} s SEMI JOIN (SELECT {key} FROM k WHERE c > 1) m ON {on}
+               {sreg} AS registration_or_null, {_content_hash(table, "s.")} AS h
+        FROM {src} s SEMI JOIN k m ON {on}
     ), o AS (
         SELECT *, coalesce(h <> lag(h) OVER w, true) AS starts_version
         FROM r WINDOW w AS (PARTITION BY {key} ORDER BY {ARRIVAL})
@@ -199,7 +200,7 @@ def _versions_sql(src: str, table: str, key: str, scope_join: str, status_first:
                registration_or_null AS current_registration_date, mission_code, source_file, source_row, era,
                received_date, NULL::VARCHAR AS next_file, NULL::BIGINT AS next_row, NULL::DATE AS next_received,
                source_file AS head_file, source_row AS head_row
-        FROM k WHERE c = 1
+        FROM single
         UNION ALL
         SELECT n.{key.replace(", ", ", n.")}, n.version_number, h.version_count, n.starts_version,
                n.current_registration_date, n.mission_code, n.source_file, n.source_row, n.era, n.received_date,
@@ -265,22 +266,23 @@ def _build_screenings(con: duckdb.DuckDBPyConnection, src: str) -> None:
             SELECT {select} FROM _cur c LEFT JOIN dim_countries k ON k.country_code = {mc}
             WHERE c.victim_status IN ({statuses})"""
     )
+    # leg_order by arithmetic (no window): recruitment first, then the recorded transits in order
+    # (NULL elements dropped), then exploitation; unrecorded stages take no number
     con.execute(
         f"""INSERT INTO fct_route_legs ({col_list('fct_route_legs')})
-            SELECT case_token, row_number() OVER (PARTITION BY case_token ORDER BY stage_order, pos) AS leg_order,
-                   route_stage, country_code, registration_year
-            FROM (
-                SELECT case_token, registration_year, 1 AS stage_order, 0 AS pos, 'recruitment' AS route_stage,
-                       recruitment_country AS country_code FROM _cur WHERE victim_status IN ({statuses})
-                UNION ALL
-                SELECT case_token, registration_year, 2, pos, 'transit', country_code FROM (
-                    SELECT case_token, registration_year, unnest(transit_countries) AS country_code,
-                           unnest(range(1, len(transit_countries) + 1)) AS pos
-                    FROM _cur WHERE victim_status IN ({statuses}) AND len(transit_countries) > 0)
-                UNION ALL
-                SELECT case_token, registration_year, 3, 0, 'exploitation', exploitation_country
+            WITH c AS (
+                SELECT case_token, registration_year, recruitment_country AS r, exploitation_country AS e,
+                       list_filter(transit_countries, lambda x: x IS NOT NULL) AS t
                 FROM _cur WHERE victim_status IN ({statuses})
-            ) WHERE country_code IS NOT NULL"""
+            )
+            SELECT case_token, 1, 'recruitment', r, registration_year FROM c WHERE r IS NOT NULL
+            UNION ALL
+            SELECT case_token, (r IS NOT NULL)::BIGINT + pos, 'transit', country_code, registration_year FROM (
+                SELECT case_token, registration_year, r, unnest(t) AS country_code, unnest(range(1, len(t) + 1)) AS pos
+                FROM c WHERE len(t) > 0)
+            UNION ALL
+            SELECT case_token, (r IS NOT NULL)::BIGINT + coalesce(len(t), 0) + 1, 'exploitation', e, registration_year
+            FROM c WHERE e IS NOT NULL"""
     )
 
 
@@ -345,19 +347,27 @@ def _build_persons(con: duckdb.DuckDBPyConnection, only_touched: bool) -> None:
 
 
 # --- the load ------------------------------------------------------------------------------------
-_FILES_SQL = """
+def _files_sql(form: str, table: str) -> str:
+    """Per staged file: what warehouse_ledger records, with a fingerprint of all its rows' values
+    (content hash, row number, key version; the other lineage columns are per-file constants)."""
+    row_hash = _content_hash(table)[:-1] + ", source_row, key_version)"
+    return f"""
     SELECT source_file, '{form}' AS form, min(mission_code) AS mission_code, min(received_date) AS received_date,
-           min(era) AS era, min(source_sha256) AS source_sha256, count(*) AS rows_staged
+           min(era) AS era, min(source_sha256) AS source_sha256, count(*) AS rows_staged,
+           (sum({row_hash}::HUGEINT) % {_FINGERPRINT_MODULUS})::BIGINT AS content_fingerprint
     FROM {table} GROUP BY source_file
-"""
+    """
+
+
+_FINGERPRINT_MODULUS = 9223372036854775783  # the largest prime below 2**63: the sum fits a BIGINT
 
 
 def _file_delta(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _files AS "
-        + _FILES_SQL.format(form="screening", table="stg_screenings")
+        + _files_sql("screening", "stg_screenings")
         + " UNION ALL "
-        + _FILES_SQL.format(form="assistance", table="stg_assistance")
+        + _files_sql("assistance", "stg_assistance")
     )
     cols = col_list("warehouse_ledger")
     con.execute(
@@ -412,11 +422,17 @@ def _load(con: duckdb.DuckDBPyConnection, full: bool, today: dt.date) -> LoadRes
         cases = scalar(con, "SELECT count(DISTINCT case_token) FROM stg_screenings")
     else:
         cases = _touched_cases(con)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _tp AS SELECT DISTINCT person_token FROM fct_screenings "
-            "WHERE person_token IS NOT NULL AND case_token IN (SELECT case_token FROM _touched)"
-        )
-        con.execute(";\n".join(f"DELETE FROM {t} WHERE case_token IN (SELECT case_token FROM _touched)" for t in FACTS))
+        # the persons of the deleted screenings (their dim_persons rows are recomputed below)
+        old_persons = con.execute(
+            "DELETE FROM fct_screenings WHERE case_token IN (SELECT case_token FROM _touched) RETURNING person_token"
+        ).fetchall()
+        con.register("_old_persons", pl.DataFrame({"person_token": [p for (p,) in old_persons]},
+                                                  schema={"person_token": pl.String}))
+        con.execute("CREATE OR REPLACE TEMP TABLE _tp AS SELECT DISTINCT person_token FROM _old_persons "
+                    "WHERE person_token IS NOT NULL")
+        con.unregister("_old_persons")
+        con.execute(";\n".join(f"DELETE FROM {t} WHERE case_token IN (SELECT case_token FROM _touched)"
+                               for t in FACTS if t != "fct_screenings"))
         pause_point("core:deleted")
         con.execute("CREATE OR REPLACE TEMP TABLE _src_s AS SELECT * FROM stg_screenings "
                     "WHERE case_token IN (SELECT case_token FROM _touched)")

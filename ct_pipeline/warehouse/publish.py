@@ -33,6 +33,7 @@ import polars as pl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import duckdb_type
 from ct_pipeline.settings import Settings
+from ct_pipeline.warehouse.build import open_build
 from ct_pipeline.warehouse.faults import pause_point
 from ct_pipeline.warehouse.tables import PARTITIONED_FACTS, col_list, existing_tables, warehouse_ddl
 
@@ -211,7 +212,7 @@ def publish(
     """Build a new analyst file from the build database and rename it over settings.analyst_db."""
     started = time.perf_counter()
     own = not isinstance(con_or_build_path, duckdb.DuckDBPyConnection)
-    con = duckdb.connect(str(con_or_build_path)) if own else con_or_build_path
+    con = open_build(con_or_build_path) if own else con_or_build_path
     target = settings.analyst_db
     target.parent.mkdir(parents=True, exist_ok=True)
     _cleanup_stale(target.parent, target.name)

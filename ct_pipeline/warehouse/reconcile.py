@@ -150,3 +150,34 @@ def assert_reconciled(con: duckdb.DuckDBPyConnection) -> dict:
             failed["missing_tables"] = result["missing_tables"]
         raise ReconciliationError(f"core row accounting does not hold: {failed}")
     return result
+
+
+def flatten(result: dict) -> dict[str, int | bool]:
+    """The nested result as flat "section.count" numbers (for Dagster metadata / check results)."""
+    out: dict[str, int | bool] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, bool | int):
+            out[prefix] = value
+
+    walk("", result)
+    return out
+
+
+def summary(result: dict) -> str:
+    """One line: the two accountings and the verdict of every section (counts only)."""
+    if "missing_tables" in result:
+        return f"missing tables: {', '.join(result['missing_tables'])}"
+    s, a = result["screenings"], result["assistance"]
+    parts = [
+        f"screenings staged {s['staged']} = current {s['current']} + superseded {s['superseded']} + duplicate "
+        f"{s['duplicate']} + out of scope {s['out_of_scope']}",
+        f"assistance staged {a['staged']} = current {a['current']} + superseded {a['superseded']} + duplicate "
+        f"{a['duplicate']} + out of scope {a['out_of_scope']} + unmatched {a['unmatched']}",
+    ]
+    failed = [k for k, v in result.items() if isinstance(v, dict) and not v.get("ok", True)]
+    parts.append("all checks pass" if result["ok"] else f"FAILED: {', '.join(failed)}")
+    return "; ".join(parts)

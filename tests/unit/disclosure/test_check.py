@@ -98,3 +98,21 @@ def test_pub_tables_count_only_consented_cases_and_k_is_configurable():
     assert con.sql("SELECT disclosure_k FROM pub_release").fetchall()[0][0] == 5
     assert con.sql("SELECT min(case_count) FROM pub_cases__sex_age WHERE NOT is_suppressed").fetchall()[0][0] >= 5
     assert set(PUBLICATIONS) < set(PUB_TABLES)
+
+
+def test_problems_can_be_asked_for_one_table_and_k_comes_from_the_environment(built, monkeypatch):
+    from ct_pipeline.disclosure import threshold
+
+    built.execute("UPDATE pub_cases__sex_age SET case_count = 3, is_suppressed = false "
+                  "WHERE rowid = (SELECT min(rowid) FROM pub_cases__sex_age WHERE NOT is_suppressed)")
+    assert check_disclosure(built, 11, tables=["pub_cases__type_yearly"]) == []
+    assert check_disclosure(built, 11, tables=["pub_cases__sex_age"])
+    monkeypatch.delenv("CT_DISCLOSURE_K", raising=False)
+    assert threshold() == 11
+    monkeypatch.setenv("CT_DISCLOSURE_K", "15")
+    assert threshold() == 15
+    monkeypatch.setenv("CT_DISCLOSURE_K", "0")
+    import pytest
+
+    with pytest.raises(ValueError):
+        threshold()

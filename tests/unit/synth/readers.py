@@ -15,7 +15,7 @@ from ct_pipeline.formats.eras import column_map, flag_map
 
 def _inverse(era: str, form: str) -> dict[str, str]:
     inv = {h: f for f, h in column_map(era, form).items()}
-    for field, flags in flag_map(era, form).items():
+    for _field, flags in flag_map(era, form).items():
         for code, h in flags.items():
             inv[h] = f"flag:{code}"
     return inv

@@ -247,3 +247,15 @@ def test_load_inside_the_callers_transaction(con):
     con.rollback()  # staging and core go back together
     load_core(con)
     assert rows(con, "SELECT case_token FROM fct_screenings") == [("c1",)]
+
+
+def test_summary_and_flat_metadata_hold_counts_only(con):
+    from ct_pipeline.warehouse import flatten, summary
+
+    stage(con, [screening_row("c1", F1, 1), screening_row("c1", F2, 1)], [assistance_row("c9", F1, 1)])
+    load_core(con)
+    r = reconcile(con)
+    assert summary(r).startswith("screenings staged 2 = current 1 + superseded 0 + duplicate 1 + out of scope 0")
+    flat = flatten(r)
+    assert flat["screenings.staged"] == 2 and flat["assistance.unmatched"] == 1 and flat["ok"] is True
+    assert all(isinstance(v, int) for v in flat.values())
