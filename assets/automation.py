@@ -1,6 +1,5 @@
 """The nightly job, its 02:00 schedule, the drop-folder sensor and the failure hook."""
 
-from __future__ import annotations
 
 import hashlib
 import json

@@ -1,7 +1,6 @@
 """Asset checks: thin wrappers over ct_pipeline.checks. Results carry counts, table, column and rule
 names — never values. Blocking checks stop downstream assets in the run and under automation."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Dagster definitions: `dagster dev -m assets.definitions` (make dev) and `ct-pipeline run`."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -4,7 +4,6 @@ Each step runs in one DuckDB transaction in the build database, so a step's tabl
 materialised together; checks (checks.py) gate what flows on.
 """
 
-from __future__ import annotations
 
 from datetime import date
 

@@ -1,6 +1,5 @@
 """The one resource: where the pipeline's folders and key are (env vars honoured, as everywhere)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """AssetSpecs generated from the registry: description, grain, column docs, zone."""
 
-from __future__ import annotations
 
 from collections.abc import Iterable
 

@@ -127,13 +127,11 @@ def pii_gate(settings: Settings) -> CheckOutcome:
 
 
 def reconciliation(settings: Settings) -> CheckOutcome:
-    from ct_pipeline.warehouse import reconcile
+    from ct_pipeline.warehouse import flatten, reconcile, summary
 
     with _con(settings) as con:
         r = reconcile(con)
-    ok = bool(r.get("ok", False))
-    summary = ", ".join(f"{k}={v}" for k, v in r.items() if k != "ok")
-    return CheckOutcome(ok, summary, metadata={k: v for k, v in r.items() if isinstance(v, int | float)})
+    return CheckOutcome(bool(r.get("ok", False)), summary(r), metadata=flatten(r))
 
 
 def expectations(settings: Settings, layer: str) -> CheckOutcome:

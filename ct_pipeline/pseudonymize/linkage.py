@@ -148,9 +148,9 @@ def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """Comparison features of identity records (restricted: holds normalised names)."""
     df = records.with_columns(
-        nk=map_unique(records, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String),
         *[_col(records, c, pl.Date) for c in EPISODE_DATES[1:]],
         *[_col(records, c, pl.String) for c in ("recruitment_country", "exploitation_country")],
+        map_unique(records, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String),
     )
     nf = map_unique(df, ["nk"], _name_features, "nf", _NAME_DTYPE)
     ref = pl.coalesce(pl.col("identification_date"), pl.col("registration_date"))
@@ -229,9 +229,9 @@ SELECT DISTINCT l, r FROM (
 
 _TOKEN_SIM = "greatest(jaro_winkler_similarity(x.t, y.t), CASE WHEN x.s = y.s THEN 0.9 ELSE 0 END)"
 _SIM = (
-    "(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {s}))))"
-    " + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {s}))))) / 2"
-).format(s=_TOKEN_SIM)
+    f"(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {_TOKEN_SIM}))))"
+    f" + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {_TOKEN_SIM}))))) / 2"
+)
 _EQ = " + ".join(f"coalesce((a.{e} = b.{e})::INT, 0)" for e in ("e1", "e2", "e3", "e4"))
 _CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e1", "e2", "e3", "e4"))
 

@@ -143,7 +143,7 @@ def _age_band_expr(age: pl.Expr) -> pl.Expr:
     bands = load_registry().codelists["age_band"].codes
     expr = None
     for c in bands:
-        lo, hi = int(getattr(c, "min_age")), int(getattr(c, "max_age"))
+        lo, hi = int(c.min_age), int(c.max_age)
         cond = age.is_between(lo, hi)
         expr = pl.when(cond).then(pl.lit(c.code)) if expr is None else expr.when(cond).then(pl.lit(c.code))
     return expr.otherwise(pl.lit(None, dtype=pl.String))

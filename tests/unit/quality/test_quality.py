@@ -1,0 +1,92 @@
+"""Per-mission data-quality reports: content, no identifying value, safe CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from ct_pipeline.ingest import run_ingestion
+from ct_pipeline.quality import compress_rows, safe_cell, write_quality_reports
+from ct_pipeline.settings import get_settings
+from tests.fixtures.bad_inputs import builders as b
+
+CANARY = "Zyxwvut Canary"  # an invented identifying value that must never appear in a report
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("q")
+    exports = tmp / "raw_exports"
+    recs = [b.legacy_screening(i, full_name=f"{CANARY} {i}") for i in range(1, 6)]
+    recs[1]["citizenship"] = CANARY  # unknown country: quarantined with the canary as raw value
+    recs[2]["narrative"] = "=HYPERLINK(\"http://evil\")"
+    recs[3]["sex"] = "=1+1"
+    b.write_legacy(b.export_path(exports, "scr.csv"), "screening", recs)
+    b.write_legacy(b.export_path(exports, "ast.csv"), "assistance", [b.legacy_assistance(1)])
+    b.write_jsonl(b.export_path(exports, "c.jsonl", mission="UA-KYIV"),
+                  [b.jsonl_case(1), "{" + CANARY, b.jsonl_case(2)])
+    (exports / "UA-KYIV" / "2024-03-01" / "=cmd.csv").write_bytes(b"")
+    (exports / "loose.csv").write_bytes(b"x")
+    con = duckdb.connect()
+    run_ingestion(get_settings(raw_exports_dir=exports, warehouse_dir=tmp / "wh"), con)
+    paths = write_quality_reports(con, tmp / "reports", generated=dt.datetime(2026, 11, 28, 12, 0))
+    return con, paths
+
+
+def test_one_html_and_two_csv_per_mission(reports):
+    _, paths = reports
+    names = sorted(p.name for p in paths)
+    assert names == sorted(
+        f"{m}{s}" for m in ("MD-CHI", "UA-KYIV", "UNSORTED") for s in (".html", "_quality.csv", "_quarantined_rows.csv")
+    )
+
+
+def test_no_identifying_value_anywhere(reports):
+    con, paths = reports
+    assert con.execute("select count(*) from quarantine where raw_value like ?", [f"%{CANARY}%"]).fetchall()[0][0] == 2
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        assert CANARY not in text, p.name
+        assert "CHI-0001" not in text and "HYPERLINK" not in text
+
+
+def test_html_is_self_contained(reports):
+    _, paths = reports
+    html = next(p for p in paths if p.name == "MD-CHI.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
+    assert "<style>" in html and "citizenship" in html and "code_known" in html
+    assert "MD-CHI/2024-03-01/scr.csv" in html
+
+
+def test_csv_content_and_formula_safety(reports):
+    _, paths = reports
+    rows = list(csv.DictReader(next(p for p in paths if p.name == "MD-CHI_quality.csv").open(encoding="utf-8")))
+    files = {r["source_file"]: r for r in rows if r["section"] == "file"}
+    scr = files["MD-CHI/2024-03-01/scr.csv"]
+    assert (scr["rows_read"], scr["rows_staged"], scr["rows_quarantined"]) == ("5", "3", "2")
+    q = [r for r in rows if r["section"] == "quarantine"]
+    assert {(r["field_name"], r["rule"]) for r in q} == {("citizenship", "code_known"), ("sex", "code_known")}
+    assert any(r["section"] == "completeness" and r["field_name"] == "sex" for r in rows)
+    ua = list(csv.reader(next(p for p in paths if p.name == "UA-KYIV_quality.csv").open(encoding="utf-8")))
+    cells = [c for r in ua for c in r]
+    assert "'=cmd.csv" not in cells  # the path is not at the cell start...
+    assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
+    per_row = list(csv.DictReader(next(p for p in paths if p.name == "UA-KYIV_quarantined_rows.csv").open(encoding="utf-8")))
+    assert [(r["source_row"], r["field_name"], r["rule"]) for r in per_row] == [("2", "(whole record)", "json_parse")]
+
+
+def test_refusals_are_explained(reports):
+    _, paths = reports
+    rows = list(csv.DictReader(next(p for p in paths if p.name == "UNSORTED_quality.csv").open(encoding="utf-8")))
+    assert rows[0]["file_status"] == "refused" and "folder layout" in rows[0]["detail"]
+
+
+def test_helpers():
+    assert compress_rows([5, 1, 2, 3, 9, 10, 3]) == "1-3, 5, 9-10"
+    assert safe_cell("=SUM(A1)") == "'=SUM(A1)" and safe_cell("-2") == "'-2" and safe_cell(3) == 3
+    assert safe_cell("@x") == "'@x" and safe_cell("plain") == "plain"
+    json.dumps([safe_cell("\tx")])
