@@ -11,9 +11,12 @@ support is unproven here).
    trafficking episode (identification, recruitment and exploitation dates, recruitment and
    exploitation countries) — the same episode registered by two missions shares them.
 2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth · same
-   pair of name skeletons with birth years within ±2 (or one unknown) · same single name skeleton +
-   birth year + sex + citizenship · same document number · same case (mission + case number) ·
-   same exact identity token · same prior person token.
+   pair of name skeletons with birth years within ±1 (or one unknown) · same document number ·
+   same case (mission + case number) · same exact identity token · same prior person token. A
+   block larger than ``block_cap`` (default 1000 records) is skipped by its rule — a very common
+   name in one birth year, 1 January — so the work stays near-linear; such records remain
+   reachable through the other rules (and pairs in such blocks are namesakes the comparisons could
+   not tell apart anyway).
 3. **Comparisons**, each with a "missing" level that carries no evidence:
    - names: order-free token-set Jaro–Winkler (a phonetic-skeleton match counts 0.9):
      exact / ≥ 0.95 / ≥ 0.88 / ≥ 0.78 / else;
@@ -78,6 +81,9 @@ SITUATIONS = {"g_dob": [(10, 11, 12, 13), (23, 20, 21, 22)]}
 NO_POSITIVE_EVIDENCE = ("g_sex", "g_cit")
 TF_LEVELS = {"g_name": 4, "g_dob": 10}
 DEFAULT_THRESHOLD = 0.5  # link when more likely than not (posterior); see the module docstring
+# More records than this sharing one exact identity token or document number is not one person
+# (a placeholder name and date, a dummy document): such groups are not linked by rule.
+FORCED_CAP = 50
 # anchor pairs (different cases) that train the m-probabilities of each comparison
 ANCHORS = {
     "g_sex": "g_name = 4 AND g_dob = 10",
@@ -188,6 +194,7 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("case_token"),
         pl.col("identity_token"),
         pl.col("prior_person_token"),
+        pl.len().over("identity_token").alias("id_n"),
         pl.when(named).then(pl.len().over("nk") / n).alias("tf_name"),
         pl.when(dob.is_not_null()).then(pl.len().over("date_of_birth") / n).alias("tf_dob"),
     )
@@ -198,26 +205,29 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
 _BLOCKING_SQL = """
 CREATE OR REPLACE TEMP TABLE lk_pk AS
   SELECT rid, unnest(pair_keys) AS k, byear FROM lk;
-CREATE OR REPLACE TEMP TABLE lk_sk AS
-  SELECT rid, unnest(skels) AS s, byear, sex, cit FROM lk
-  WHERE byear IS NOT NULL AND sex IS NOT NULL AND cit IS NOT NULL;
+-- blocks larger than the cap are skipped by a rule: common names and dates stay reachable through
+-- the other rules, and the work stays near-linear in the number of records
+CREATE OR REPLACE TEMP TABLE lk_pky AS
+  SELECT * FROM lk_pk WHERE byear IS NOT NULL
+  QUALIFY count(*) OVER (PARTITION BY k, byear) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_pkn AS
+  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_dob AS
+  SELECT rid, dob FROM lk WHERE dob IS NOT NULL QUALIFY count(*) OVER (PARTITION BY dob) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_doc AS
+  SELECT rid, doc FROM lk WHERE doc IS NOT NULL QUALIFY count(*) OVER (PARTITION BY doc) <= @FORCED_CAP@;
 CREATE OR REPLACE TEMP TABLE lk_pairs AS
 SELECT DISTINCT l, r FROM (
-  SELECT a.rid AS l, b.rid AS r FROM lk a JOIN lk b ON a.dob = b.dob AND a.rid < b.rid
+  SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.rid < b.rid
   UNION ALL
-  SELECT a.rid, b.rid FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear = b.byear AND a.rid < b.rid
+  SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND a.byear = b.byear AND a.rid < b.rid
   UNION ALL
-  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear + 1 = b.byear
-  UNION ALL
-  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pk a JOIN lk_pk b ON a.k = b.k AND a.byear + 2 = b.byear
+  SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND a.byear + 1 = b.byear
   UNION ALL
   SELECT least(a.rid, b.rid), greatest(a.rid, b.rid)
-    FROM (SELECT * FROM lk_pk WHERE byear IS NULL) a JOIN lk_pk b ON a.k = b.k AND a.rid <> b.rid
+    FROM (SELECT * FROM lk_pkn WHERE byear IS NULL) a JOIN lk_pkn b ON a.k = b.k AND a.rid <> b.rid
   UNION ALL
-  SELECT a.rid, b.rid FROM lk_sk a JOIN lk_sk b
-    ON a.s = b.s AND a.byear = b.byear AND a.sex = b.sex AND a.cit = b.cit AND a.rid < b.rid
-  UNION ALL
-  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.doc = b.doc AND a.rid < b.rid
+  SELECT a.rid, b.rid FROM lk_doc a JOIN lk_doc b ON a.doc = b.doc AND a.rid < b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid < b.rid
   UNION ALL
@@ -256,7 +266,7 @@ SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS
   CASE WHEN a.cit IS NULL OR b.cit IS NULL THEN -1 WHEN a.cit = b.cit THEN 1 ELSE 0 END AS g_cit,
   CASE WHEN a.doc IS NULL OR b.doc IS NULL THEN -1 WHEN a.doc = b.doc THEN 1 ELSE 0 END AS g_doc,
   a.case_token = b.case_token AS same_case,
-  (a.case_token = b.case_token OR a.identity_token = b.identity_token
+  (a.case_token = b.case_token OR (a.identity_token = b.identity_token AND a.id_n <= @FORCED_CAP@)
    OR coalesce(a.prior_person_token = b.prior_person_token, false)) AS forced,
   a.tf_name AS tf_name, a.tf_dob AS tf_dob
 FROM @PAIRS@ p JOIN lk a ON a.rid = p.l JOIN lk b ON b.rid = p.r;
@@ -279,6 +289,7 @@ DROP TABLE @OUT@_names;
 def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
     """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``."""
     sql = _BASE_SQL.replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
+    sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP))
     con.execute(sql.replace("@PAIRS@", pairs_table).replace("@OUT@", out_table))
 
 
@@ -458,6 +469,7 @@ def link_persons(
     con: duckdb.DuckDBPyConnection | None = None,
     restricted_dir: str | Path | None = None,
     u_sample_pairs: int = 500_000,
+    block_cap: int = 1000,
     return_model: bool = False,
     seed: int = 42,
 ):
@@ -500,7 +512,7 @@ def link_persons(
         con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
         con.unregister("lk_src")
         t = time.perf_counter()
-        con.execute(_BLOCKING_SQL)
+        con.execute(_BLOCKING_SQL.replace("@CAP@", str(int(block_cap))).replace("@FORCED_CAP@", str(FORCED_CAP)))
         n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
         seconds["blocking"] = time.perf_counter() - t
 
@@ -525,7 +537,7 @@ def link_persons(
         scored = con.sql(f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM lk_cmp").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in ("lk", "lk_names", "lk_pk", "lk_sk", "lk_pairs", "lk_cmp"):
+        for tname in ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_pairs", "lk_cmp"):
             con.execute(f"DROP TABLE IF EXISTS {tname}")
         if own:
             con.close()

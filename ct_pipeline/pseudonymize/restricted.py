@@ -159,6 +159,7 @@ def restricted_connection(
     temp = ensure_restricted_dir(rdir / "tmp" / "duckdb")
     with owner_only_umask():
         con = duckdb.connect(database, read_only=read_only, config={"temp_directory": str(temp)})
+    con.execute("SET enable_progress_bar = false")  # nothing of ours on the terminal mid-query
     if not in_memory:
         for f in (Path(database), Path(database + ".wal")):
             if f.exists() and stat.S_IMODE(f.stat().st_mode) & 0o077:

@@ -115,25 +115,44 @@ def map_unique(
     return out[name]
 
 
+def hmac_tokens(key: PseudonymKey, messages: pl.Series) -> pl.Series:
+    """``keyed_token`` of each message (kind and parts already joined by SEP), once per distinct one."""
+    uniq = messages.unique().drop_nulls()
+    secret = key.secret
+    toks = [hmac.digest(secret, m.encode("utf-8"), "sha256").hex()[:TOKEN_HEX_CHARS] for m in uniq.to_list()]
+    return messages.replace_strict(uniq, pl.Series(toks, dtype=pl.String), default=None, return_dtype=pl.String)
+
+
+def _normalised(df: pl.DataFrame) -> pl.DataFrame:
+    """Normalised mission, case number and name key columns (_m, _c, _n), each over distinct values."""
+    out = {}
+    if "_m" not in df.columns:
+        out["_m"] = map_unique(df, ["mission_code"], normalise_mission, "_m", pl.String)
+        out["_c"] = map_unique(df, ["case_ref"], normalise_case_ref, "_c", pl.String)
+    if "_n" not in df.columns and "full_name" in df.columns:
+        out["_n"] = map_unique(df, ["full_name", "given_name", "family_name"], person_name_key, "_n", pl.String)
+    return df.with_columns(**out) if out else df
+
+
 def add_case_tokens(df: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
-    tok = map_unique(df, ["mission_code", "case_ref"], lambda m, c: case_token(key, m, c), "case_token", pl.String)
-    return df.with_columns(tok)
+    d = _normalised(df)
+    msg = pl.concat_str([pl.lit("case"), "_m", "_c"], separator=SEP)
+    tok = hmac_tokens(key, d.select(msg.alias("m"))["m"])
+    return df.with_columns(tok.alias("case_token"))
 
 
 def add_identity_tokens(df: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
-    cols = ["full_name", "given_name", "family_name", "date_of_birth", "mission_code", "case_ref"]
-
-    def fn(full, given, family, dob, mission, ref):
-        t, b = identity_token(
-            key, full_name=full, given_name=given, family_name=family, date_of_birth=dob,
-            mission_code=mission, case_ref=ref,
-        )  # fmt: skip
-        return {"identity_token": t, "identity_basis": b}
-
-    res = map_unique(
-        df, cols, fn, "_id", pl.Struct({"identity_token": pl.String, "identity_basis": pl.String})
+    """identity_token and identity_basis of each record (vectorised `identity_token`)."""
+    d = _normalised(df)
+    dob = pl.col("date_of_birth")
+    global_ = (pl.col("_n") != "") & dob.is_not_null()
+    msg = (
+        pl.when(global_)
+        .then(pl.concat_str([pl.lit("person"), "_n", dob.dt.strftime("%Y-%m-%d")], separator=SEP))
+        .otherwise(pl.concat_str([pl.lit("person-case"), "_m", "_c", "_n"], separator=SEP))
     )
-    return df.with_columns(*res.struct.unnest().iter_columns())
+    d = d.select(msg.alias("m"), pl.when(global_).then(pl.lit("name_dob")).otherwise(pl.lit("case")).alias("b"))
+    return df.with_columns(hmac_tokens(key, d["m"]).alias("identity_token"), d["b"].alias("identity_basis"))
 
 
 # --- generalisation ------------------------------------------------------------------------------
