@@ -167,7 +167,7 @@ def _fallback(text: str, sep: str, n_cols: int) -> tuple[pl.DataFrame, list[BadR
         for i, v in enumerate(rec):
             columns[i].append(v or None)
     data = pl.DataFrame(
-        {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(_columns(n_cols), columns)}
+        {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(_columns(n_cols), columns, strict=False)}
         | {"source_row": pl.Series("source_row", rows, dtype=pl.Int64)}
     )
     return data, bad

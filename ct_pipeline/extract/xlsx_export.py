@@ -146,7 +146,7 @@ def read_sheet(wb, sheet_name: str) -> Sheet:
             )
     rows = [i + 1 for i in keep]
     kept = body if len(keep) == len(body) else [body[i] for i in keep]
-    cols = list(zip(*kept)) if kept else []
+    cols = list(zip(*kept, strict=False)) if kept else []
     cells = [cols[j] if j < len(cols) else (None,) * len(rows) for j in range(width)]
     return Sheet(header, cells, rows)
 
@@ -191,9 +191,9 @@ def flags_to_multi(sheet: Sheet, flags: dict[str, str]) -> pl.Series:
     out: list[str | None] = []
     if not codes:
         return pl.Series("multi", [None] * len(sheet.rows), dtype=pl.String)
-    for values in zip(*(sheet.raw(flags[c]) for c in codes)):
+    for values in zip(*(sheet.raw(flags[c]) for c in codes), strict=False):
         parts = []
-        for code, v in zip(codes, values):
+        for code, v in zip(codes, values, strict=False):
             if v.__class__ is float and v in _FLAG_FLOATS:
                 if _FLAG_FLOATS[v]:
                     parts.append(code)

@@ -145,13 +145,13 @@ def survey_exports(exports_root: Path) -> dict[str, dict[str, int]]:
     Files that would be refused are counted under ``refused``. Nothing is staged or written.
     """
     out: dict[str, dict[str, int]] = {}
-    for p in scan_files(exports_root):
-        try:
-            ex = extract_file(p, exports_root)
+    paths = scan_files(exports_root)
+    for p, ex in zip(paths, extract_files(paths, exports_root), strict=False):
+        if isinstance(ex, Extracted):
             key, rows = ex.era, ex.rows_read
-        except FileRefused:
-            key, rows = "refused", 0
-        except Exception:  # noqa: BLE001 - a survey never fails on one file
+        else:
+            if not isinstance(ex, FileRefused):
+                log.error("survey: %s failed with %s", relative_name(p, exports_root), type(ex).__name__)
             key, rows = "refused", 0
         d = out.setdefault(key, {"files": 0, "rows": 0})
         d["files"] += 1
@@ -162,6 +162,38 @@ def survey_exports(exports_root: Path) -> dict[str, dict[str, int]]:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StagedGroup:
+    """Extraction and staging of one mission's new files."""
+
+    mission_code: str | None
+    items: list[tuple[Path, object]]  # (path, ExportPath)
+    outcomes: list  # per item: Extracted | FileRefused | Exception
+    extracted: dict[str, Extracted]
+    staged: Staged
+
+
+def stage_groups(items: list[tuple[Path, object]], exports_root: Path, *, today: dt.date | None = None):
+    """Extract and stage files one mission at a time (yields StagedGroup). Nothing in staging
+    crosses missions, so the result is the same as staging everything at once, in a fraction of
+    the memory."""
+    reg = load_registry()
+    by_mission: dict[str | None, list] = {}
+    for item in items:
+        by_mission.setdefault(item[1].mission_code, []).append(item)
+    for mission, group in sorted(by_mission.items(), key=lambda kv: kv[0] or ""):
+        outcomes = extract_files([p for p, _ in group], exports_root, today=today)
+        extracted = {o.source_file: o for o in outcomes if isinstance(o, Extracted)}
+        scr = [e.screenings for e in extracted.values()]
+        ast = [e.assistance for e in extracted.values()]
+        staged = stage(
+            pl.concat(scr) if scr else empty_frame(reg, "raw_screenings"),
+            pl.concat(ast) if ast else empty_frame(reg, "raw_assistance"),
+            today=today,
+        )
+        yield StagedGroup(mission, group, outcomes, extracted, staged)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str] = TABLES) -> None:
@@ -212,7 +244,7 @@ def _account(files: list[FileResult], extracted: dict[str, Extracted], staged: S
     )
     by_file = {r["source_file"]: r for r in acct.iter_rows(named=True)}
     for f in files:
-        if f.file_status != LOADED:
+        if f.file_status != LOADED or f.source_file not in extracted:
             continue
         ex = extracted[f.source_file]
         a = by_file.get(f.source_file, {"rows_staged": 0, "rows_quarantined": 0, "rows_duplicate": 0})
@@ -247,13 +279,13 @@ def run_ingestion(
     by_path, loaded_sha = _ledger_state(con)
     candidates = _select(scan_files(root), root, files, missions)
     results: list[FileResult] = []
-    extracted: dict[str, Extracted] = {}
     skipped: list[str] = []
     warnings: list[str] = []
     reloaded: list[str] = []
     to_extract: list[tuple] = []
     run_sha: dict[str, str] = {}  # content -> first file of this run with it
     copies: list[tuple] = []  # later files of this run with the same content
+    run_sha_of: dict[str, str] = {}
     if reload:
         reloaded = [relative_name(p, root) for p in candidates if relative_name(p, root) in by_path]
         loaded_sha = {s: p for s, p in loaded_sha.items() if p not in reloaded}
@@ -287,45 +319,18 @@ def run_ingestion(
             copies.append((rel, sha, where, run_sha[sha]))
             continue
         run_sha[sha] = rel
+        run_sha_of[rel] = sha
         to_extract.append((path, rel, sha, where))
         del data  # extraction reads the file again (page cache): bytes are not held for the whole run
-    outcomes = extract_files([t[0] for t in to_extract], root, today=today)
-    for (path, rel, sha, where), ex in zip(to_extract, outcomes):
-        if isinstance(ex, FileRefused):
-            results.append(_refused(rel, sha, ex.reason, where, ex.era))
-            say(f"refused {rel}")
-        elif isinstance(ex, Exception):  # one bad file never stops the others
-            log.error("extraction of %s failed with %s", rel, type(ex).__name__)
-            results.append(_refused(
-                rel, sha,
-                f"The file could not be read (internal error {type(ex).__name__}); the research unit has been told.",
-                where,
-            ))
-        else:
-            extracted[rel] = ex
-            loaded_sha.setdefault(sha, rel)
-            results.append(FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era,
-                                      error_message=" ".join(ex.notes) or None))
-    by_rel = {r.source_file: r for r in results}
-    for rel, sha, where, first in copies:
-        if by_rel[first].file_status == LOADED:
-            results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
-                                      error_message=f"Same content as {first}, already ingested."))
-        else:  # the first copy was refused: so is this one, for the same reason
-            results.append(_refused(rel, sha, by_rel[first].error_message or "", where, by_rel[first].era))
-    results.sort(key=lambda r: r.source_file)
-    raw_s = [e.screenings for e in extracted.values()]
-    raw_a = [e.assistance for e in extracted.values()]
-    staged = stage(
-        pl.concat(raw_s) if raw_s else empty_frame(reg, "raw_screenings"),
-        pl.concat(raw_a) if raw_a else empty_frame(reg, "raw_assistance"),
-        today=today,
-    )
-    _account(results, extracted, staged)
-    quarantine = pl.concat([*(e.quarantine for e in extracted.values()), staged.quarantine])
-    ledger = pl.DataFrame([r.ledger_row() for r in results], schema=polars_schema(reg, "ingestion_ledger"))
+    by_rel: dict[str, FileResult] = {}
+    typed_s: list[pl.DataFrame] = []
+    typed_a: list[pl.DataFrame] = []
+    quarantines: list[pl.DataFrame] = []
+    duplicates: list[pl.DataFrame] = []
 
-    def write() -> None:
+    def begin() -> None:
+        if own_transaction:
+            con.execute("BEGIN TRANSACTION")
         if reloaded:
             con.register("_reload", pl.DataFrame({"source_file": reloaded}))
             try:
@@ -333,28 +338,63 @@ def run_ingestion(
                     con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _reload)")
             finally:
                 con.unregister("_reload")
-        for table, frames in (("raw_screenings", raw_s), ("raw_assistance", raw_a)):
-            for df in frames:
-                _insert(con, table, df)
-        _insert(con, "quarantine", quarantine)
-        _insert(con, "ingestion_ledger", ledger)
 
-    if own_transaction:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            write()
-        except BaseException:
+    begin()
+    try:
+        # one mission at a time: staging needs nothing across missions (duplicates are per file, the
+        # identification date is joined on mission + case number), so memory stays that of a mission
+        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today):
+            for (_, where), ex in zip(group.items, group.outcomes, strict=True):
+                rel = where.source_file
+                sha = run_sha_of[rel]
+                if isinstance(ex, FileRefused):
+                    res = _refused(rel, sha, ex.reason, where, ex.era)
+                    say(f"refused {rel}")
+                elif isinstance(ex, Exception):  # one bad file never stops the others
+                    log.error("extraction of %s failed with %s", rel, type(ex).__name__)
+                    res = _refused(
+                        rel, sha,
+                        f"The file could not be read (internal error {type(ex).__name__}); the research unit has been told.",
+                        where,
+                    )
+                else:
+                    res = FileResult(rel, sha, LOADED, ex.mission_code, ex.received_date, ex.era,
+                                     error_message=" ".join(ex.notes) or None)
+                results.append(res)
+                by_rel[rel] = res
+            _account(results, group.extracted, group.staged)
+            for ex in group.extracted.values():
+                _insert(con, "raw_screenings", ex.screenings)
+                _insert(con, "raw_assistance", ex.assistance)
+            quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
+            _insert(con, "quarantine", quarantine)
+            typed_s.append(group.staged.typed_screenings)
+            typed_a.append(group.staged.typed_assistance)
+            quarantines.append(quarantine)
+            duplicates.append(group.staged.duplicates)
+            del group
+        for rel, sha, where, first in copies:
+            if by_rel[first].file_status == LOADED:
+                results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
+                                          error_message=f"Same content as {first}, already ingested."))
+            else:  # the first copy was refused: so is this one, for the same reason
+                results.append(_refused(rel, sha, by_rel[first].error_message or "", where, by_rel[first].era))
+        results.sort(key=lambda r: r.source_file)
+        ledger = pl.DataFrame([r.ledger_row() for r in results], schema=polars_schema(reg, "ingestion_ledger"))
+        _insert(con, "ingestion_ledger", ledger)
+    except BaseException:
+        if own_transaction:
             con.execute("ROLLBACK")
-            raise
+        raise
+    if own_transaction:
         con.execute("COMMIT")
-    else:
-        write()
+    empty = stage(empty_frame(reg, "raw_screenings"), empty_frame(reg, "raw_assistance"))
     result = IngestionResult(
         files=results,
-        typed_screenings=staged.typed_screenings,
-        typed_assistance=staged.typed_assistance,
-        quarantine=quarantine,
-        duplicates=staged.duplicates,
+        typed_screenings=pl.concat(typed_s) if typed_s else empty.typed_screenings,
+        typed_assistance=pl.concat(typed_a) if typed_a else empty.typed_assistance,
+        quarantine=pl.concat(quarantines) if quarantines else empty.quarantine,
+        duplicates=pl.concat(duplicates) if duplicates else empty.duplicates,
         skipped=skipped,
         warnings=warnings,
     )
@@ -442,7 +482,7 @@ def ledger_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     rows = con.sql(f"SELECT {', '.join(cols)} FROM ingestion_ledger ORDER BY ingested_at, source_file").fetchall()
     out = []
     for r in rows:
-        d = dict(zip(cols, r))
+        d = dict(zip(cols, r, strict=False))
         for k, v in d.items():
             if isinstance(v, (dt.date, dt.datetime)):
                 d[k] = v.isoformat()

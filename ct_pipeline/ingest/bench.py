@@ -148,46 +148,43 @@ def floor_phase(root: str) -> dict:
 
 
 def pipeline_phase(root: str) -> dict:
+    """What run_ingestion does before writing to DuckDB: extract and stage, one mission at a time."""
     import polars as pl
 
-    from ct_pipeline.extract import Extracted, extract_files
+    from ct_pipeline.extract import FileRefused
+    from ct_pipeline.extract.paths import parse_export_path
+    from ct_pipeline.ingest import stage_groups
     from ct_pipeline.metadata.registry import load_registry
-    from ct_pipeline.metadata.types import empty_frame
-    from ct_pipeline.stage import stage
 
     load_registry()  # registry parsing is start-up, not per-file work
     rootp = Path(root)
-    paths = _files(rootp)
+    items = []
+    refused = 0
     c0 = time.process_time()
     t0 = time.perf_counter()
-    outcomes = extract_files(paths, rootp)
-    extracted = [e for e in outcomes if isinstance(e, Extracted)]
-    refused = len(outcomes) - len(extracted)
-    t1 = time.perf_counter()
-    reg = load_registry()
-    scr = [e.screenings for e in extracted]
-    ast = [e.assistance for e in extracted]
-    staged = stage(
-        pl.concat(scr) if scr else empty_frame(reg, "raw_screenings"),
-        pl.concat(ast) if ast else empty_frame(reg, "raw_assistance"),
-    )
+    for p in _files(rootp):
+        try:
+            items.append((p, parse_export_path(p, rootp)))
+        except FileRefused:
+            refused += 1
+    totals = dict.fromkeys(("rows_read", "rows_staged", "rows_quarantined", "rows_duplicate"), 0)
+    for g in stage_groups(items, rootp):  # extraction + staging, one mission at a time
+        refused += sum(1 for o in g.outcomes if isinstance(o, Exception))
+        q = pl.concat([*(e.quarantine for e in g.extracted.values()), g.staged.quarantine])
+        totals["rows_read"] += sum(e.rows_read for e in g.extracted.values())
+        totals["rows_staged"] += g.staged.typed_screenings.height + g.staged.typed_assistance.height
+        totals["rows_quarantined"] += q.select("source_file", "form", "source_row").unique().height
+        totals["rows_duplicate"] += g.staged.duplicates.height
+        del g, q
     t2 = time.perf_counter()
-    extraction_q = pl.concat([e.quarantine for e in extracted]) if extracted else None
-    result = {
-        "files": len(paths),
+    return {
+        "files": len(items) + refused,
         "refused": refused,
-        "rows_read": sum(e.rows_read for e in extracted),
-        "rows_staged": staged.typed_screenings.height + staged.typed_assistance.height,
-        "rows_quarantined": staged.quarantine.select("source_file", "form", "source_row").unique().height
-        + (extraction_q.select("source_file", "form", "source_row").unique().height if extraction_q is not None else 0),
-        "rows_duplicate": staged.duplicates.height,
-        "extract_seconds": t1 - t0,
-        "stage_seconds": t2 - t1,
+        **totals,
         "seconds": t2 - t0,
         "cpu_seconds": time.process_time() - c0,
         "peak_rss_mib": _rss_mib(),
     }
-    return result
 
 
 def truth_phase(root: str, truth: str) -> dict:
@@ -271,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"floor (fastest reader, every file once): {floor['seconds']:8.1f} s   peak RSS {floor['peak_rss_mib']:8.0f} MiB")
         print(
             f"extract + stage:                         {pipe['seconds']:8.1f} s   peak RSS {pipe['peak_rss_mib']:8.0f} MiB"
-            f"   (extract {pipe['extract_seconds']:.1f} s, stage {pipe['stage_seconds']:.1f} s)"
+            f"   (cpu {pipe['cpu_seconds']:.1f} s; floor cpu, all readers tried: {floor['cpu_seconds']:.1f} s)"
         )
         print(f"ratio: {out['ratio']} x the floor (target <= 3); load average {out['load_average']}")
         print(

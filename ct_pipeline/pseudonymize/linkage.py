@@ -10,8 +10,8 @@ support is unproven here).
    (else registration) date; sex; citizenship; normalised document number; and facts of the
    trafficking episode (identification, recruitment and exploitation dates, recruitment and
    exploitation countries) — the same episode registered by two missions shares them.
-2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth · same
-   pair of name skeletons with birth years within ±1 (or one unknown) · same document number ·
+2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth and one
+   name skeleton in common · same pair of name skeletons with birth years within ±1 (or one unknown) · same document number ·
    same case (mission + case number) · same exact identity token · same prior person token. A
    block larger than ``block_cap`` (default 1000 records) is skipped by its rule — a very common
    name in one birth year, 1 January — so the work stays near-linear; such records remain
@@ -213,12 +213,14 @@ CREATE OR REPLACE TEMP TABLE lk_pky AS
 CREATE OR REPLACE TEMP TABLE lk_pkn AS
   SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
-  SELECT rid, dob FROM lk WHERE dob IS NOT NULL QUALIFY count(*) OVER (PARTITION BY dob) <= @CAP@;
+  SELECT rid, dob, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s FROM lk WHERE dob IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE lk_dob AS
+  SELECT * FROM lk_dob QUALIFY count(*) OVER (PARTITION BY dob, s) <= @CAP@;
 CREATE OR REPLACE TEMP TABLE lk_doc AS
   SELECT rid, doc FROM lk WHERE doc IS NOT NULL QUALIFY count(*) OVER (PARTITION BY doc) <= @FORCED_CAP@;
 CREATE OR REPLACE TEMP TABLE lk_pairs AS
 SELECT DISTINCT l, r FROM (
-  SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.rid < b.rid
+  SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.s = b.s AND a.rid < b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND a.byear = b.byear AND a.rid < b.rid
   UNION ALL

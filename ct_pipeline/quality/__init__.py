@@ -98,7 +98,7 @@ def _gather(con: duckdb.DuckDBPyConnection) -> dict[str, list[FileSection]]:
         "source_file", "mission_code", "received_date", "era", "file_status", "rows_read", "rows_staged",
         "rows_quarantined", "rows_duplicate", "error_message", "ingested_at",
     ]
-    ledger = [dict(zip(cols, r)) for r in con.execute(
+    ledger = [dict(zip(cols, r, strict=False)) for r in con.execute(
         f"SELECT {', '.join(cols)} FROM ingestion_ledger ORDER BY mission_code, received_date, source_file"
     ).fetchall()]
     quarantine: dict[str, list[dict]] = {}
@@ -129,7 +129,7 @@ def _gather(con: duckdb.DuckDBPyConnection) -> dict[str, list[FileSection]]:
             f, n, *counts = row
             completeness.setdefault(f, []).extend(
                 {"form": form, "field_name": fld, "rows": n, "percent": round(100.0 * c / n, 1) if n else None}
-                for fld, c in zip(fields, counts)
+                for fld, c in zip(fields, counts, strict=False)
             )
     out: dict[str, list[FileSection]] = {}
     for row in ledger:

@@ -28,8 +28,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-import yaml
-
 from ct_pipeline.formats import eras as formats
 from ct_pipeline.metadata.registry import CODELIST_DIR, load_registry
 

@@ -76,6 +76,10 @@ def _cleanup_stale(warehouse_dir: Path, analyst_name: str) -> None:
         pid = p.name.rsplit("-", 1)[1]
         if pid.isdigit() and not _pid_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
+    for p in warehouse_dir.glob(".parquet-link-*"):
+        pid = p.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            p.unlink(missing_ok=True)
 
 
 def _fsync(path: Path, *, directory: bool = False) -> None:
