@@ -15,4 +15,9 @@ defs = dg.Definitions(
     schedules=[nightly_schedule],
     sensors=[new_exports],
     resources={"settings": PipelineSettings()},
+    # Every step and check opens the one DuckDB build file read-write, and DuckDB allows one process
+    # per file: steps must run one after the other in the run's process. (The default multiprocess
+    # executor runs independent steps and checks in parallel subprocesses: "Could not set lock on
+    # file build.duckdb".) Applies to `nightly` and to the runs automation and the UI launch.
+    executor=dg.in_process_executor,
 )

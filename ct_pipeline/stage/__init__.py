@@ -30,7 +30,7 @@ from ct_pipeline.metadata.registry import PROVENANCE, load_registry
 from ct_pipeline.metadata.schemas import validate
 from ct_pipeline.metadata.types import empty_frame, polars_schema
 from ct_pipeline.stage.parse import parse_frame
-from ct_pipeline.stage.rules import GAF_START, MAX_VALUE_CHARS, reason
+from ct_pipeline.stage.rules import AGE_TOLERANCE_YEARS, GAF_START, MAX_VALUE_CHARS, reason
 
 TYPED = {"screening": "typed_screenings", "assistance": "typed_assistance"}
 RAW = {"screening": "raw_screenings", "assistance": "raw_assistance"}
@@ -120,6 +120,7 @@ def _cross_field(df: pl.DataFrame, form: str, id_dates: pl.DataFrame | None) -> 
         rules += [
             ("identification_date", "identification_after_birth", v("identification_date") < v("date_of_birth")),
             ("date_of_birth", "age_range", (age > 100) | ((age < 0) & v("identification_date").is_null())),
+            ("age_reported", "age_consistent", (v("age_reported") - age).abs() > AGE_TOLERANCE_YEARS),
             ("exploitation_end_date", "exploitation_end_after_start", v("exploitation_end_date") < v("exploitation_start_date")),
         ]
     else:
@@ -244,15 +245,12 @@ def stage(
         table = TYPED[form]
         fields = list(_value_fields(table))
         p = parsed[form]
-        errors = pl.concat(
-            [
-                _errors_from_columns(p, fields),
-                _cross_field(p, form, id_dates if form == "assistance" else None),
-            ]
-        )
+        parse_errors = _errors_from_columns(p, fields)
         # Pandera on every parsed record; a field that already failed parsing is not reported twice
-        schema_errors = _pandera(p, form).join(errors, on=["_i", "field_name"], how="anti")
-        errors = pl.concat([errors, schema_errors]).unique(["_i", "field_name", "rule"], maintain_order=True)
+        schema_errors = _pandera(p, form).join(parse_errors, on=["_i", "field_name"], how="anti")
+        errors = pl.concat(
+            [parse_errors, _cross_field(p, form, id_dates if form == "assistance" else None), schema_errors]
+        ).unique(["_i", "field_name", "rule"], maintain_order=True)
         bad_rows = errors.select("_i").unique()
         typed_out[form] = _typed_view(p.join(bad_rows, on="_i", how="anti"), table)
         quarantine_parts.append(_quarantine_rows(prepared[form], errors, form))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 MAX_VALUE_CHARS = 65_536  # longer values are quarantined (rule value_too_long)
 GAF_START = "2000-08-01"
+AGE_TOLERANCE_YEARS = 2  # reported age vs the age computed from the date of birth
 
 RULES: dict[str, str] = {
     # extraction: the record could not be read
@@ -32,6 +33,10 @@ RULES: dict[str, str] = {
     "range": "{field} is outside its allowed range",
     # cross-field rules
     "age_range": "{field}: the age is outside 0-100 years",
+    "age_consistent": (
+        "age_reported differs by more than 2 years from the age computed from date_of_birth "
+        "(at identification, else at registration)"
+    ),
     "identification_after_birth": "identification_date is before date_of_birth",
     "exploitation_end_after_start": "exploitation_end_date is before exploitation_start_date",
     "assistance_end_after_start": "assistance_end_date is before assistance_start_date",

@@ -50,7 +50,8 @@ def free_port_fixture() -> int:
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 1.0,
              on_timeout: Callable[[], str] | None = None) -> Any:
-    """Poll `predicate` until it returns something truthy (returned) or `timeout` seconds pass."""
+    """Poll `predicate` until it returns something truthy (returned) or `timeout` seconds pass.
+    Connection errors count as "not yet"; any other exception (an assertion) ends the wait."""
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
     while True:
@@ -58,7 +59,7 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str, interva
             value = predicate()
             if value:
                 return value
-        except Exception as e:  # noqa: BLE001 - a poll may fail while a service is starting
+        except (OSError, ValueError) as e:  # a service still starting (refused, reset, half a reply)
             last_error = e
         if time.monotonic() >= deadline:
             extra = on_timeout() if on_timeout else ""

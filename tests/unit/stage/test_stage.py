@@ -170,3 +170,10 @@ def test_pandera_data_checks_really_run(monkeypatch):
 def test_empty_input():
     st = run([], [])
     assert st.typed_screenings.height == 0 and st.quarantine.height == 0 and st.accounting.height == 0
+
+
+def test_reported_age_must_agree_with_the_date_of_birth():
+    ok = run([screening(age_reported="20")])  # born 1985-02-01, identified 2005-03-10: 20
+    assert rules(ok) == []
+    st = run([screening(age_reported="35")])
+    assert rules(st) == [(1, "age_reported", "age_consistent")]
