@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import polars as pl
@@ -31,11 +31,9 @@ from ct_pipeline.extract.ctdc import ERA as CTDC_ERA
 from ct_pipeline.extract.ctdc import MISSION as CTDC_MISSION
 from ct_pipeline.extract.ctdc import type_ctdc
 from ct_pipeline.extract.errors import FileRefused
-from ct_pipeline.extract.frames import FORM_TABLE, Provenance, quarantine_frame, raw_frame
+from ct_pipeline.extract.frames import Provenance, quarantine_frame, raw_frames, value_frame
 from ct_pipeline.extract.paths import ExportPath, parse_export_path, relative_name
 from ct_pipeline.formats import eras as formats
-from ct_pipeline.metadata.registry import load_registry
-from ct_pipeline.metadata.types import empty_frame
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A header row and no record is a valid, empty export (e.g. no assistance in the period): it is
@@ -46,28 +44,47 @@ CTDC_PATH = PACKAGE_ROOT / "reference" / "ctdc" / "ctdc_global_dataset_2020_subs
 
 @dataclass
 class Extracted:
-    """What one file yielded. rows_read counts every record, read or set aside."""
+    """What one file yielded. rows_read counts every record, read or set aside.
+
+    `screenings` / `assistance` are the registry's raw tables for this file (built on first use);
+    `raw_frames` builds them for many files at once, which is what the ingestion does.
+    """
 
     source_file: str
     source_sha256: str
     era: str
     mission_code: str | None
     received_date: dt.date | None
-    screenings: pl.DataFrame
-    assistance: pl.DataFrame
+    screening_values: pl.DataFrame  # source_row + mapped fields as text
+    assistance_values: pl.DataFrame
     quarantine: pl.DataFrame
     reference: pl.DataFrame | None = None
     notes: list[str] = field(default_factory=list)  # for the ledger's error_message of a loaded file
 
     @property
+    def provenance(self) -> Provenance:
+        return Provenance(self.source_file, self.source_sha256, self.era, self.mission_code, self.received_date)
+
+    def values(self, form: str) -> pl.DataFrame:
+        return self.screening_values if form == "screening" else self.assistance_values
+
+    @cached_property
+    def screenings(self) -> pl.DataFrame:
+        return raw_frames([(self.provenance, self.screening_values)], "raw_screenings")
+
+    @cached_property
+    def assistance(self) -> pl.DataFrame:
+        return raw_frames([(self.provenance, self.assistance_values)], "raw_assistance")
+
+    @property
     def rows_read(self) -> int:
-        q = self.quarantine.select("form", "source_row").unique().height
+        q = self.quarantine.select("form", "source_row").unique().height if self.quarantine.height else 0
         ref = self.reference.height if self.reference is not None else 0
-        return self.screenings.height + self.assistance.height + ref + q
+        return self.screening_values.height + self.assistance_values.height + ref + q
 
     def rows_by_form(self) -> dict[str, int]:
         q = self.quarantine.select("form", "source_row").unique().group_by("form").len()
-        out = {"screening": self.screenings.height, "assistance": self.assistance.height}
+        out = {"screening": self.screening_values.height, "assistance": self.assistance_values.height}
         if self.reference is not None:
             out["reference"] = self.reference.height
         for form, n in q.iter_rows():
@@ -75,13 +92,21 @@ class Extracted:
         return out
 
 
+def raw_tables(extracted: list[Extracted]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(raw_screenings, raw_assistance) of many extracted files, in file order."""
+    return (
+        raw_frames([(e.provenance, e.screening_values) for e in extracted], "raw_screenings"),
+        raw_frames([(e.provenance, e.assistance_values) for e in extracted], "raw_assistance"),
+    )
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 @cache
-def _empty(table: str) -> pl.DataFrame:
-    return empty_frame(load_registry(), table)
+def _no_values() -> pl.DataFrame:
+    return pl.DataFrame({"source_row": pl.Series([], dtype=pl.Int64)})
 
 
 def _kind_of(path: Path) -> tuple[str, list[formats.Era]]:
@@ -134,11 +159,10 @@ def _extract_csv(path: Path, data: bytes, sha: str, where: ExportPath) -> Extrac
         e.era = era
         raise
     notes = [EMPTY_NOTE] if parsed.rows_read == 0 else []
-    prov = Provenance(where.source_file, sha, era, where.mission_code, where.received_date)
     values = csv_export.mapped_columns(header, parsed, formats.column_map(era, form))
-    frame = raw_frame(FORM_TABLE[form], values, parsed.data.get_column("source_row"), prov)
+    frame = value_frame(values, parsed.data.get_column("source_row"))
     quarantine = quarantine_frame(csv_export.bad_record_rows(parsed, form, where.source_file, where.mission_code, era))
-    frames = {"screening": _empty("raw_screenings"), "assistance": _empty("raw_assistance"), form: frame}
+    frames = {"screening": _no_values(), "assistance": _no_values(), form: frame}
     return Extracted(where.source_file, sha, era, where.mission_code, where.received_date,
                      frames["screening"], frames["assistance"], quarantine, notes=notes)
 
@@ -154,23 +178,21 @@ def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extra
         except Exception:  # noqa: BLE001
             pass
     notes = [EMPTY_NOTE] if sum(len(s.rows) for s in sheets.values()) == 0 else []
-    prov = Provenance(where.source_file, sha, era.name, where.mission_code, where.received_date)
     frames = {}
     for form, sheet in sheets.items():
         values = {f: pl.Series(f, sheet.text(h), dtype=pl.String) for f, h in formats.column_map(era.name, form).items()}
         for fld, flags in formats.flag_map(era.name, form).items():
             values[fld] = xlsx_export.flags_to_multi(sheet, flags)
-        frames[form] = raw_frame(FORM_TABLE[form], values, pl.Series("source_row", sheet.rows, dtype=pl.Int64), prov)
+        frames[form] = value_frame(values, pl.Series("source_row", sheet.rows, dtype=pl.Int64))
     return Extracted(where.source_file, sha, era.name, where.mission_code, where.received_date,
-                     frames["screening"], frames["assistance"], _empty("quarantine"), notes=notes)
+                     frames["screening"], frames["assistance"], quarantine_frame([]), notes=notes)
 
 
 def _jsonl_extracted(where: ExportPath, sha: str, parsed: jsonl_export.Parsed) -> Extracted:
-    prov = Provenance(where.source_file, sha, jsonl_export.ERA, where.mission_code, where.received_date)
     return Extracted(
         where.source_file, sha, jsonl_export.ERA, where.mission_code, where.received_date,
-        raw_frame("raw_screenings", parsed.screening, parsed.screening_rows, prov),
-        raw_frame("raw_assistance", parsed.assistance, parsed.assistance_rows, prov),
+        value_frame(parsed.screening, parsed.screening_rows),
+        value_frame(parsed.assistance, parsed.assistance_rows),
         quarantine_frame(parsed.quarantine),
     )
 
@@ -272,7 +294,7 @@ def extract_reference(path: Path = CTDC_PATH) -> Extracted:
     typed, quarantine = type_ctdc(raw, name, sha)
     bad = quarantine_frame(csv_export.bad_record_rows(parsed, form, name, CTDC_MISSION, era))
     return Extracted(
-        name, sha, era, CTDC_MISSION, None, _empty("raw_screenings"), _empty("raw_assistance"),
+        name, sha, era, CTDC_MISSION, None, _no_values(), _no_values(),
         pl.concat([quarantine, bad]), reference=typed,
     )
 
@@ -284,6 +306,7 @@ __all__ = [
     "extract_file",
     "extract_files",
     "extract_reference",
+    "raw_tables",
     "parse_export_path",
     "reference_name",
     "relative_name",

@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 QUOTE = '"'
@@ -192,7 +193,7 @@ def read_delimited(text: str, utf8: bytes, sep: str, n_cols: int) -> Delimited:
         if df.width == n_cols:
             blank = _verify(text, sep, n_cols, df.height)
             if blank is not None:
-                data = df.with_columns(source_row=pl.int_range(1, df.height + 1, dtype=pl.Int64))
+                data = df.hstack([pl.Series("source_row", np.arange(1, df.height + 1, dtype=np.int64))])
                 if any(blank):
                     data = data.filter(~pl.Series(blank, dtype=pl.Boolean))
     except Exception:  # noqa: BLE001 - polars objects to the structure: the slow path will say where

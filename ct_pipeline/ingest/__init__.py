@@ -37,7 +37,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ct_pipeline.extract import CTDC_PATH, Extracted, FileRefused, extract_files, extract_reference
+from ct_pipeline.extract import (
+    CTDC_PATH,
+    Extracted,
+    FileRefused,
+    extract_files,
+    extract_reference,
+    raw_tables,
+)
 from ct_pipeline.extract.paths import parse_export_path, relative_name
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
@@ -166,34 +173,62 @@ def survey_exports(exports_root: Path) -> dict[str, dict[str, int]]:
 
 @dataclass
 class StagedGroup:
-    """Extraction and staging of one mission's new files."""
+    """Extraction and staging of a batch of whole missions' new files."""
 
-    mission_code: str | None
+    missions: str
     items: list[tuple[Path, object]]  # (path, ExportPath)
     outcomes: list  # per item: Extracted | FileRefused | Exception
     extracted: dict[str, Extracted]
+    raw_screenings: pl.DataFrame
+    raw_assistance: pl.DataFrame
     staged: Staged
 
 
-def stage_groups(items: list[tuple[Path, object]], exports_root: Path, *, today: dt.date | None = None):
-    """Extract and stage files one mission at a time (yields StagedGroup). Nothing in staging
-    crosses missions, so the result is the same as staging everything at once, in a fraction of
-    the memory."""
-    reg = load_registry()
+STAGE_BATCH_BYTES = 192 * 1024 * 1024
+
+
+def stage_groups(
+    items: list[tuple[Path, object]],
+    exports_root: Path,
+    *,
+    today: dt.date | None = None,
+    batch_bytes: int = STAGE_BATCH_BYTES,
+):
+    """Extract and stage files a few missions at a time (yields StagedGroup).
+
+    Nothing in staging crosses missions (duplicates are per file, the identification date is
+    joined on mission + case number), so staging whole missions in batches of about `batch_bytes`
+    of export files gives the same result as staging everything at once, with bounded memory and
+    few fixed costs.
+    """
     by_mission: dict[str | None, list] = {}
     for item in items:
         by_mission.setdefault(item[1].mission_code, []).append(item)
-    for mission, group in sorted(by_mission.items(), key=lambda kv: kv[0] or ""):
+    batches: list[list] = []
+    current: list = []
+    size = 0
+    for _, group in sorted(by_mission.items(), key=lambda kv: kv[0] or ""):
+        current += group
+        size += sum(_size(p) for p, _ in group)
+        if size >= batch_bytes:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    for group in batches:
         outcomes = extract_files([p for p, _ in group], exports_root, today=today)
         extracted = {o.source_file: o for o in outcomes if isinstance(o, Extracted)}
-        scr = [e.screenings for e in extracted.values()]
-        ast = [e.assistance for e in extracted.values()]
-        staged = stage(
-            pl.concat(scr) if scr else empty_frame(reg, "raw_screenings"),
-            pl.concat(ast) if ast else empty_frame(reg, "raw_assistance"),
-            today=today,
-        )
-        yield StagedGroup(mission, group, outcomes, extracted, staged)
+        raw_s, raw_a = raw_tables(list(extracted.values()))
+        staged = stage(raw_s, raw_a, today=today)
+        missions = sorted({w.mission_code or "" for _, w in group})
+        yield StagedGroup(", ".join(missions), group, outcomes, extracted, raw_s, raw_a, staged)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str] = TABLES) -> None:
@@ -248,7 +283,7 @@ def _account(files: list[FileResult], extracted: dict[str, Extracted], staged: S
             continue
         ex = extracted[f.source_file]
         a = by_file.get(f.source_file, {"rows_staged": 0, "rows_quarantined": 0, "rows_duplicate": 0})
-        extraction_q = ex.quarantine.select("form", "source_row").unique().height
+        extraction_q = ex.quarantine.select("form", "source_row").unique().height if ex.quarantine.height else 0
         f.rows_read = ex.rows_read
         f.rows_staged = a["rows_staged"]
         f.rows_quarantined = a["rows_quarantined"] + extraction_q
@@ -341,8 +376,7 @@ def run_ingestion(
 
     begin()
     try:
-        # one mission at a time: staging needs nothing across missions (duplicates are per file, the
-        # identification date is joined on mission + case number), so memory stays that of a mission
+        # whole missions in batches: staging needs nothing across missions, so memory stays bounded
         for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today):
             for (_, where), ex in zip(group.items, group.outcomes, strict=True):
                 rel = where.source_file
@@ -363,9 +397,8 @@ def run_ingestion(
                 results.append(res)
                 by_rel[rel] = res
             _account(results, group.extracted, group.staged)
-            for ex in group.extracted.values():
-                _insert(con, "raw_screenings", ex.screenings)
-                _insert(con, "raw_assistance", ex.assistance)
+            _insert(con, "raw_screenings", group.raw_screenings)
+            _insert(con, "raw_assistance", group.raw_assistance)
             quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
             _insert(con, "quarantine", quarantine)
             typed_s.append(group.staged.typed_screenings)

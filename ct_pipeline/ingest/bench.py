@@ -112,13 +112,12 @@ def _floor_xlsx(paths: list[Path]) -> int:
 
 
 def _timed(fn, paths):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     n = fn(paths)
-    return time.perf_counter() - t, n
+    return time.perf_counter() - t, n, time.process_time() - c
 
 
 def floor_phase(root: str) -> dict:
-    cpu0 = time.process_time()
     paths = _files(Path(root))
     kinds = {
         "csv": [p for p in paths if p.suffix.lower() in (".csv", ".txt")],
@@ -127,6 +126,7 @@ def floor_phase(root: str) -> dict:
     }
     out: dict = {"kinds": {}}
     total = 0.0
+    cpu_best = 0.0
     for kind, readers in (
         ("csv", {"polars": _floor_polars_csv, "duckdb": _floor_duckdb_csv}),
         ("jsonl", {"polars": _floor_polars_jsonl, "duckdb": _floor_duckdb_jsonl}),
@@ -139,10 +139,12 @@ def floor_phase(root: str) -> dict:
             "readers": {k: round(v[0], 2) for k, v in timings.items()},
             "best": best,
             "rows": timings[best][1],
+            "best_cpu_seconds": round(timings[best][2], 2),
         }
         total += timings[best][0]
+        cpu_best += timings[best][2]
     out["seconds"] = total
-    out["cpu_seconds"] = time.process_time() - cpu0  # all readers tried, not only the fastest
+    out["cpu_seconds"] = cpu_best  # CPU time of the fastest reader of each kind
     out["peak_rss_mib"] = _rss_mib()
     return out
 
@@ -255,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "floor": floor,
         "pipeline": pipe,
         "ratio": round(pipe["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
+        "cpu_ratio": round(pipe["cpu_seconds"] / floor["cpu_seconds"], 2) if floor["cpu_seconds"] else None,
         "load_average": [round(x, 1) for x in os.getloadavg()],
     }
     if args.truth:
@@ -268,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"floor (fastest reader, every file once): {floor['seconds']:8.1f} s   peak RSS {floor['peak_rss_mib']:8.0f} MiB")
         print(
             f"extract + stage:                         {pipe['seconds']:8.1f} s   peak RSS {pipe['peak_rss_mib']:8.0f} MiB"
-            f"   (cpu {pipe['cpu_seconds']:.1f} s; floor cpu, all readers tried: {floor['cpu_seconds']:.1f} s)"
+            f"   (cpu {pipe['cpu_seconds']:.1f} s vs floor cpu {floor['cpu_seconds']:.1f} s: {out['cpu_ratio']} x)"
         )
         print(f"ratio: {out['ratio']} x the floor (target <= 3); load average {out['load_average']}")
         print(

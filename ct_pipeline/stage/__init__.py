@@ -202,7 +202,9 @@ def _prepare(raw: pl.DataFrame, form: str) -> pl.DataFrame:
     missing = [c for c in expected if c not in raw.columns]
     if missing:
         raise ValueError(f"{RAW[form]} frame lacks columns {missing}")
-    raw = raw.select(list(expected)).sort(["source_file", "source_row"])
+    # Frames come in file order, each file's rows in row order (as extraction gives them): the
+    # first of identical rows is the one kept. No sort: it would copy every value.
+    raw = raw.select(list(expected))
     raw = _mark_duplicates(raw.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64)))
     return _shorten_long_values(raw, [c for c in expected if c not in PROVENANCE])
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CASES, SEED = 400, 5
 SERVER_START_TIMEOUT = 180
-RUN_TIMEOUT = 420          # one nightly run of 400 cases takes 1-2 min here; generous
+RUN_TIMEOUT = 420          # per run, queueing and running each; one takes 1-2.5 min here
 SENSOR_PICKUP_TIMEOUT = 180
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 ACTIVE = {"QUEUED", "NOT_STARTED", "MANAGED", "STARTING", "STARTED", "CANCELING"}
@@ -174,13 +174,18 @@ def _why_it_failed(gql: GraphQL, run_id: str) -> str:
 
 
 def _wait_for_run(stack, run_id: str, timeout: float = RUN_TIMEOUT) -> dict:
-    def done():
+    """Wait for the run to leave the queue (one run at a time: another may be ahead of it), then for
+    it to finish, each within `timeout`; assert it succeeded, with the failed steps and checks."""
+    def status() -> str:
         stack.group.check_alive()
-        run = _run(stack.gql, run_id)
-        return run if run["status"] in TERMINAL else None
+        return _run(stack.gql, run_id)["status"]
 
-    run = wait_for(done, timeout=timeout, interval=3, what=f"run {run_id} to finish",
-                   on_timeout=lambda: f"status now: {_run(stack.gql, run_id)['status']}")
+    wait_for(lambda: status() not in {"QUEUED", "NOT_STARTED"}, timeout=timeout, interval=3,
+             what=f"run {run_id} to leave the queue",
+             on_timeout=lambda: json.dumps([(r["runId"], r["jobName"], r["status"]) for r in _runs(stack.gql)]))
+    wait_for(lambda: status() in TERMINAL, timeout=timeout, interval=3, what=f"run {run_id} to finish",
+             on_timeout=lambda: f"status now: {status()}")
+    run = _run(stack.gql, run_id)
     assert run["status"] == "SUCCESS", (
         f"run {run_id} ({run['jobName']}, tags {_tags(run)}) ended {run['status']}:\n"
         + _why_it_failed(stack.gql, run_id)

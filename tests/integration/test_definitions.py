@@ -99,6 +99,10 @@ def described() -> dict:
     return json.loads(line.removeprefix("@@JSON@@"))
 
 
+def _key(item) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
 def test_definitions_match_the_committed_snapshot(described):
     current = described["snapshot"]
     if os.environ.get("CT_UPDATE_SNAPSHOTS") == "1":
@@ -110,9 +114,9 @@ def test_definitions_match_the_committed_snapshot(described):
         diff = []
         for part in sorted(set(committed) | set(current)):
             old, new = committed.get(part, []), current.get(part, [])
-            as_key = (lambda x: json.dumps(x, sort_keys=True))
-            gone = [x for x in old if as_key(x) not in {as_key(y) for y in new}]
-            added = [x for x in new if as_key(x) not in {as_key(y) for y in old}]
+            old_keys, new_keys = {_key(x) for x in old}, {_key(x) for x in new}
+            gone = [x for x in old if _key(x) not in new_keys]
+            added = [x for x in new if _key(x) not in old_keys]
             if gone or added:
                 diff.append(f"  {part}: removed {gone}, added {added}")
         pytest.fail(

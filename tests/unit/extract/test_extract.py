@@ -18,7 +18,6 @@ from ct_pipeline.extract.xlsx_export import _cell_text
 from ct_pipeline.formats.eras import column_map, signature
 from tests.fixtures.bad_inputs import builders as b
 
-
 # --- paths -----------------------------------------------------------------------------------
 
 
