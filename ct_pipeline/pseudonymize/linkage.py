@@ -12,8 +12,9 @@ support is unproven here).
    exploitation countries) — the same episode registered by two missions shares them.
 2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth and one
    name skeleton in common · same pair of name skeletons with birth years within ±1 (or one unknown) · same document number ·
-   same case (mission + case number) · same exact identity token · same prior person token. A
-   block larger than ``block_cap`` (default 1000 records) is skipped by its rule — a very common
+   same case (mission + case number) · same exact identity token · same prior person token.
+   Name-skeleton pairs whose known dates of birth cannot be the same person's are dropped before
+   comparison. A block larger than ``block_cap`` (default 300 records) is skipped by its rule — a very common
    name in one birth year, 1 January — so the work stays near-linear; such records remain
    reachable through the other rules (and pairs in such blocks are namesakes the comparisons could
    not tell apart anyway).
@@ -208,8 +209,8 @@ CREATE OR REPLACE TEMP TABLE lk_pk AS
 -- blocks larger than the cap are skipped by a rule: common names and dates stay reachable through
 -- the other rules, and the work stays near-linear in the number of records
 CREATE OR REPLACE TEMP TABLE lk_pky AS
-  SELECT * FROM lk_pk WHERE byear IS NOT NULL
-  QUALIFY count(*) OVER (PARTITION BY k, byear) <= @CAP@;
+  SELECT p.rid, p.k, p.byear, l.dob, l.dob_s, l.e1 FROM lk_pk p JOIN lk l USING (rid) WHERE p.byear IS NOT NULL
+  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP@;
 CREATE OR REPLACE TEMP TABLE lk_pkn AS
   SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
@@ -223,8 +224,10 @@ SELECT DISTINCT l, r FROM (
   SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.s = b.s AND a.rid < b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND a.byear = b.byear AND a.rid < b.rid
+    WHERE @DOB_OK@
   UNION ALL
   SELECT least(a.rid, b.rid), greatest(a.rid, b.rid) FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND a.byear + 1 = b.byear
+    WHERE @DOB_OK@
   UNION ALL
   SELECT least(a.rid, b.rid), greatest(a.rid, b.rid)
     FROM (SELECT * FROM lk_pkn WHERE byear IS NULL) a JOIN lk_pkn b ON a.k = b.k AND a.rid <> b.rid
@@ -286,6 +289,23 @@ FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_base;
 DROP TABLE @OUT@_names;
 """
+
+
+# name-skeleton blocks: a pair whose two known dates of birth cannot be the same (not equal, not one
+# edit apart, not day-month swapped) and that shares no identification date is never a candidate
+_DOB_OK = (
+    "(a.dob IS NULL OR b.dob IS NULL OR damerau_levenshtein(a.dob_s, b.dob_s) <= 1"
+    " OR (year(a.dob) = year(b.dob) AND month(a.dob) = day(b.dob) AND day(a.dob) = month(b.dob))"
+    " OR a.e1 = b.e1)"
+)
+
+
+def _blocking_sql(block_cap: int) -> str:
+    return (
+        _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK)
+        .replace("@CAP@", str(int(block_cap)))
+        .replace("@FORCED_CAP@", str(FORCED_CAP))
+    )
 
 
 def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
@@ -471,7 +491,7 @@ def link_persons(
     con: duckdb.DuckDBPyConnection | None = None,
     restricted_dir: str | Path | None = None,
     u_sample_pairs: int = 500_000,
-    block_cap: int = 1000,
+    block_cap: int = 300,
     return_model: bool = False,
     seed: int = 42,
 ):
@@ -514,7 +534,7 @@ def link_persons(
         con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
         con.unregister("lk_src")
         t = time.perf_counter()
-        con.execute(_BLOCKING_SQL.replace("@CAP@", str(int(block_cap))).replace("@FORCED_CAP@", str(FORCED_CAP)))
+        con.execute(_blocking_sql(block_cap))
         n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
         seconds["blocking"] = time.perf_counter() - t
 

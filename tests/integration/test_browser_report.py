@@ -42,14 +42,25 @@ class Chrome:
     """Headless Chromium and one page, driven over the DevTools protocol."""
 
     def __init__(self, profile: Path):
-        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("Chromium did not open its DevTools port")
-            time.sleep(0.05)
+        # a loaded 2-core CI machine can take long to start Chromium: wait, and try a second start
+        for attempt in (1, 2):
+            log_path = profile.parent / f"chromium-{attempt}.log"
+            with open(log_path, "wb") as log:
+                self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                                             stdout=subprocess.DEVNULL, stderr=log)
+            port_file = profile / "DevToolsActivePort"
+            deadline = time.monotonic() + 90
+            while not (port_file.exists() and port_file.read_text().strip()):
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            self.proc.kill()
+            self.proc.wait()
+            err = log_path.read_text(errors="replace")[-2000:]
+            if attempt == 2:
+                raise RuntimeError(f"Chromium did not open its DevTools port; its stderr ends:\n{err}")
         port = port_file.read_text().split()[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
