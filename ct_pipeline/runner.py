@@ -31,7 +31,7 @@ def dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     src = project_root() / "dagster.yaml"
-    if src.exists() and not (home / "dagster.yaml").exists():
+    if src.exists():  # always the project's instance config
         shutil.copy(src, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
