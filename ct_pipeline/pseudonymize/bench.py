@@ -56,18 +56,26 @@ def _typed_from_synth(workdir: Path, cases: int | None, seed: int) -> tuple[pl.D
 
 
 def bench_synth(workdir: Path, cases: int | None, seed: int, threshold: float) -> None:
+    from ct_pipeline.pseudonymize.tokens import StgValidationError
+
     s, a, truth = _typed_from_synth(workdir, cases, seed)
     key = generate_key("bench")
     t = time.perf_counter()
-    out = pseudonymize(s, a, key, link=False)
-    print(f"pseudonymize without linkage: {s.height} + {a.height} records in {time.perf_counter() - t:.1f}s")
+    ids = identities_frame(s, key)
+    print(f"tokens for {s.height} screening records in {time.perf_counter() - t:.1f}s")
     t = time.perf_counter()
-    links, model = link_persons(out.identities, restricted_dir=workdir / "restricted", threshold=threshold, return_model=True)
+    try:
+        pseudonymize(s, a, key, link=False)
+        print(f"pseudonymize without linkage: {s.height} + {a.height} records in {time.perf_counter() - t:.1f}s")
+    except StgValidationError as e:  # e.g. cases registered before 1999 (staged as out of scope)
+        print(f"pseudonymize: {e}")
+    t = time.perf_counter()
+    links, model = link_persons(ids, restricted_dir=workdir / "restricted", threshold=threshold, return_model=True)
     print(f"linkage: {model.records} records, {model.candidate_pairs} candidate pairs, {model.linked_pairs} links, "
           f"{model.refused_merges} merges refused, {model.persons} persons in {time.perf_counter() - t:.1f}s "
           f"{ {k: round(v, 1) for k, v in model.seconds.items()} }")  # fmt: skip
     print("linkage quality vs ground truth:", measure_linkage(truth, links))
-    exact = out.identities.select("source_file", "source_row", pl.col("identity_token").alias("person_token"))
+    exact = ids.select("source_file", "source_row", pl.col("identity_token").alias("person_token"))
     print("exact tokens only (no linkage):  ", measure_linkage(truth, exact))
 
 

@@ -294,14 +294,40 @@ def pseudonymize(
     screen, gen_report = generalise_screenings(screen)
     report.update(gen_report)
     screen = screen.with_columns(key_version=pl.lit(key.version))
-    stg_s = validate("stg_screenings", _conform(screen, reg, "stg_screenings"))
+    stg_s = _validated("stg_screenings", _conform(screen, reg, "stg_screenings"))
 
     assist = add_case_tokens(typed_assistance, key).with_columns(key_version=pl.lit(key.version))
-    stg_a = validate("stg_assistance", _conform(assist, reg, "stg_assistance"))
+    stg_a = _validated("stg_assistance", _conform(assist, reg, "stg_assistance"))
 
     report.update(screenings=stg_s.height, assistance=stg_a.height, identities=identities.height)
     log.info("pseudonymised %d screening and %d assistance records", stg_s.height, stg_a.height)
     return Pseudonymized(stg_s, stg_a, identities, report, links)
+
+
+class StgValidationError(ValueError):
+    """A stg_* frame failed the registry schema. The message names columns, checks and counts only:
+    pandera's own error lists failing values, which must not reach logs."""
+
+    def __init__(self, table: str, summary: list[tuple[str, str, int]]):
+        self.table, self.summary = table, summary
+        parts = ", ".join(f"{col}: {check} ({n} rows)" for col, check, n in summary)
+        super().__init__(f"{table} failed validation against the registry: {parts}")
+
+
+def _validated(table: str, df: pl.DataFrame) -> pl.DataFrame:
+    from pandera.errors import SchemaErrors
+
+    try:
+        return validate(table, df)
+    except SchemaErrors as e:
+        fc = e.failure_cases
+        fc = fc if isinstance(fc, pl.DataFrame) else pl.from_pandas(fc)
+        cols = [c for c in ("column", "check") if c in fc.columns]
+        summary = [
+            (str(r[0]), str(r[1]) if len(r) > 2 else "", int(r[-1]))
+            for r in fc.group_by(cols).len().sort(cols).iter_rows()
+        ]
+        raise StgValidationError(table, summary) from None
 
 
 def _conform(df: pl.DataFrame, reg, table: str) -> pl.DataFrame:

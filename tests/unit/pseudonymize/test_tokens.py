@@ -138,3 +138,16 @@ def test_age_bands_follow_ctdc():
     got = ages.select(_age_band_expr(pl.col("a")).alias("b"))["b"].to_list()
     assert got == ["0-8", "0-8", "9-17", "9-17", "18-20", "18-20", "21-23", "21-23", "24-26", "24-26",
                    "27-29", "27-29", "30-38", "30-38", "39-47", "39-47", "48+", "48+", None]  # fmt: skip
+
+
+def test_validation_errors_name_columns_and_counts_never_values(key):
+    import pytest
+
+    from ct_pipeline.pseudonymize.tokens import StgValidationError
+
+    bad = _one(registration_date=date(1997, 3, 4), identification_date=date(1997, 3, 1), date_of_birth=date(1971, 2, 3))
+    with pytest.raises(StgValidationError) as e:
+        pseudonymize(bad, _assist(), key)
+    msg = str(e.value)
+    assert "registration_year" in msg and "1 rows" in msg
+    assert "1997" not in msg and "1971" not in msg and "Rusu" not in msg

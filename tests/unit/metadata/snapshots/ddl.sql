@@ -311,7 +311,7 @@ COMMENT ON COLUMN stg_screenings.person_token IS 'Keyed pseudonym of the person 
 COMMENT ON COLUMN stg_screenings.key_version IS 'Version of the pseudonymisation key that produced the tokens of this row.';
 COMMENT ON COLUMN stg_screenings.mission_code IS 'Code of the mission that sent the export (the first folder under the exports folder), e.g. MD-CHI.';
 COMMENT ON COLUMN stg_screenings.registration_date IS 'Date the case was registered by the mission.';
-COMMENT ON COLUMN stg_screenings.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN stg_screenings.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN stg_screenings.identification_date IS 'Date the person was identified as a (presumed) victim.';
 COMMENT ON COLUMN stg_screenings.identification_year IS 'Year of the identification date.';
 COMMENT ON COLUMN stg_screenings.birth_year IS 'Year of birth (from the date of birth, or estimated from the reported age).';
@@ -388,7 +388,7 @@ CREATE TABLE IF NOT EXISTS ref_ctdc_cases (
     PRIMARY KEY (source_file, source_row)
 );
 COMMENT ON TABLE ref_ctdc_cases IS 'The Counter Trafficking Data Collaborative''s public global dataset, a reference source kept apart from mission facts. Grain: one row per record of the public CTDC global dataset (2020 release, k-anonymised).';
-COMMENT ON COLUMN ref_ctdc_cases.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN ref_ctdc_cases.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN ref_ctdc_cases.ctdc_gender IS 'CTDC gender (Female, Male) mapped to the sex code list.';
 COMMENT ON COLUMN ref_ctdc_cases.age_band IS 'CTDC age band of the age at identification (0-8, 9-17, 18-20, 21-23, 24-26, 27-29, 30-38, 39-47, 48+).';
 COMMENT ON COLUMN ref_ctdc_cases.citizenship IS 'Country of citizenship, ISO 3166-1 alpha-2.';
@@ -561,7 +561,7 @@ COMMENT ON COLUMN fct_screenings.case_token IS 'Keyed pseudonym (HMAC-SHA256) of
 COMMENT ON COLUMN fct_screenings.person_token IS 'Keyed pseudonym of the person (normalised name and date of birth or birth year), linked across missions.';
 COMMENT ON COLUMN fct_screenings.mission_code IS 'Code of the mission that sent the export (the first folder under the exports folder), e.g. MD-CHI.';
 COMMENT ON COLUMN fct_screenings.registration_date IS 'Date the case was registered by the mission.';
-COMMENT ON COLUMN fct_screenings.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN fct_screenings.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN fct_screenings.identification_date IS 'Date the person was identified as a (presumed) victim.';
 COMMENT ON COLUMN fct_screenings.identification_year IS 'Year of the identification date.';
 COMMENT ON COLUMN fct_screenings.identifying_agency IS 'Who identified the person and referred them to the mission.';
@@ -613,7 +613,7 @@ COMMENT ON COLUMN fct_cases.case_token IS 'Keyed pseudonym (HMAC-SHA256) of the 
 COMMENT ON COLUMN fct_cases.person_token IS 'Keyed pseudonym of the person (normalised name and date of birth or birth year), linked across missions.';
 COMMENT ON COLUMN fct_cases.mission_code IS 'Code of the mission that sent the export (the first folder under the exports folder), e.g. MD-CHI.';
 COMMENT ON COLUMN fct_cases.registration_date IS 'Date the case was registered by the mission.';
-COMMENT ON COLUMN fct_cases.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN fct_cases.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN fct_cases.identification_date IS 'Date the person was identified as a (presumed) victim.';
 COMMENT ON COLUMN fct_cases.identification_year IS 'Year of the identification date.';
 COMMENT ON COLUMN fct_cases.age_at_identification IS 'Age in whole years on the identification date.';
@@ -650,7 +650,7 @@ COMMENT ON COLUMN fct_route_legs.case_token IS 'Keyed pseudonym (HMAC-SHA256) of
 COMMENT ON COLUMN fct_route_legs.leg_order IS 'Position of the leg in the case''s route, 1 = first (recruitment, then transits in the order recorded, then exploitation; unrecorded stages skipped).';
 COMMENT ON COLUMN fct_route_legs.route_stage IS 'Stage of the route the leg''s country stands for: recruitment, transit or exploitation.';
 COMMENT ON COLUMN fct_route_legs.country_code IS 'Country, ISO 3166-1 alpha-2 (NA is Namibia); the key of dim_countries.';
-COMMENT ON COLUMN fct_route_legs.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN fct_route_legs.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 
 CREATE TABLE IF NOT EXISTS fct_assistance (
     case_token VARCHAR NOT NULL,
@@ -685,7 +685,7 @@ COMMENT ON COLUMN fct_assistance.funding_source IS 'Who funded the episode; gaf 
 COMMENT ON COLUMN fct_assistance.is_gaf_funded IS 'The episode was funded by the Global Assistance Fund (funding_source gaf); empty when the funding source is not recorded.';
 COMMENT ON COLUMN fct_assistance.reintegration_outcome IS 'Outcome of a reintegration episode.';
 COMMENT ON COLUMN fct_assistance.return_country IS 'Destination of a voluntary return, ISO 3166-1 alpha-2.';
-COMMENT ON COLUMN fct_assistance.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN fct_assistance.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN fct_assistance.key_version IS 'Version of the pseudonymisation key that produced the tokens of this row.';
 COMMENT ON COLUMN fct_assistance.mission_code IS 'Code of the mission that sent the export (the first folder under the exports folder), e.g. MD-CHI.';
 COMMENT ON COLUMN fct_assistance.source_file IS 'Path of the export file relative to the exports folder (mission/received-date/file).';
@@ -895,7 +895,7 @@ CREATE TABLE IF NOT EXISTS mart_cases__yearly (
     case_count BIGINT NOT NULL
 );
 COMMENT ON TABLE mart_cases__yearly IS 'Cases with research consent by year of registration and profile. A case with several types of exploitation is counted once under each, so the rows of a year add up to more than its cases. Unique on every column but case_count (empty = not recorded). Grain: one row per registration year × sex × age band × exploitation type × region of exploitation × mission.';
-COMMENT ON COLUMN mart_cases__yearly.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_cases__yearly.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_cases__yearly.sex IS 'Sex as recorded on the screening form.';
 COMMENT ON COLUMN mart_cases__yearly.age_band IS 'CTDC age band of the age at identification (0-8, 9-17, 18-20, 21-23, 24-26, 27-29, 30-38, 39-47, 48+).';
 COMMENT ON COLUMN mart_cases__yearly.exploitation_type IS 'One type of exploitation (HTCDS); the key of dim_exploitation_types and the element type of exploitation_types.';
@@ -917,7 +917,7 @@ CREATE TABLE IF NOT EXISTS mart_routes__yearly (
     PRIMARY KEY (registration_year, origin_basis, origin_country, exploitation_country)
 );
 COMMENT ON TABLE mart_routes__yearly IS 'Flows of trafficked persons from a country of origin (citizenship, or country of recruitment) to the country of exploitation, with regions and the UNODC flow class; cases with research consent whose two countries are recorded. Grain: one row per registration year × origin basis × country of origin × country of exploitation.';
-COMMENT ON COLUMN mart_routes__yearly.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_routes__yearly.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_routes__yearly.origin_basis IS 'Which country stands for the origin of the route: citizenship (the person''s country of citizenship) or recruitment (the country where the person was recruited).';
 COMMENT ON COLUMN mart_routes__yearly.origin_country IS 'Country of origin of the route, ISO 3166-1 alpha-2: the citizenship or the recruitment country, as origin_basis says.';
 COMMENT ON COLUMN mart_routes__yearly.origin_region IS 'UN M49 region of the country of origin. In marts empty when the country is not recorded; in pub_* tables (where origin is citizenship) also total or not_recorded.';
@@ -955,7 +955,7 @@ CREATE TABLE IF NOT EXISTS mart_transit__yearly (
     PRIMARY KEY (registration_year, transit_country)
 );
 COMMENT ON TABLE mart_transit__yearly IS 'Cases (with research consent) whose route crossed the country between recruitment and exploitation, from fct_route_legs; a case with several transit countries counts once in each. Grain: one row per registration year × transit country.';
-COMMENT ON COLUMN mart_transit__yearly.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_transit__yearly.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_transit__yearly.transit_country IS 'A country the person crossed between recruitment and exploitation (route stage transit), ISO 3166-1 alpha-2.';
 COMMENT ON COLUMN mart_transit__yearly.transit_region IS 'UN M49 region of a transit country. In pub_* tables the region of the first transit country recorded, none (no transit country recorded: a direct route, or not recorded), or total.';
 COMMENT ON COLUMN mart_transit__yearly.case_count IS 'Number of cases of the person in fct_cases (identified as a victim or presumed victim); more than one can mean re-trafficking.';
@@ -1016,7 +1016,7 @@ CREATE TABLE IF NOT EXISTS mart_revictimisation__yearly (
     PRIMARY KEY (registration_year)
 );
 COMMENT ON TABLE mart_revictimisation__yearly IS 'Re-victimisation from the linked person tokens - persons registered in the year who had an earlier case, and persons with more than one case in all (cases with research consent). Grain: one row per registration year.';
-COMMENT ON COLUMN mart_revictimisation__yearly.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_revictimisation__yearly.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_revictimisation__yearly.case_count IS 'Number of cases of the person in fct_cases (identified as a victim or presumed victim); more than one can mean re-trafficking.';
 COMMENT ON COLUMN mart_revictimisation__yearly.person_count IS 'Number of distinct persons counted in the row (by person token; a case without a person token counts as one person). In pub_* tables empty when suppressed.';
 COMMENT ON COLUMN mart_revictimisation__yearly.revictimised_person_count IS 'Persons with a case registered in the year who had an earlier registered case (linked by person token, any mission): re-victimisation.';
@@ -1034,7 +1034,7 @@ CREATE TABLE IF NOT EXISTS mart_quality__mission_year_field (
 );
 COMMENT ON TABLE mart_quality__mission_year_field IS 'Completeness of every optional field of fct_cases and fct_assistance by mission and registration year, all cases (research consent or not) - what the research unit sends back to each mission. Grain: one row per mission × registration year × field of the screening or assistance form.';
 COMMENT ON COLUMN mart_quality__mission_year_field.mission_code IS 'Code of the mission that sent the export (the first folder under the exports folder), e.g. MD-CHI.';
-COMMENT ON COLUMN mart_quality__mission_year_field.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_quality__mission_year_field.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_quality__mission_year_field.field_name IS 'Canonical field the problem is in (empty when the problem is the whole row).';
 COMMENT ON COLUMN mart_quality__mission_year_field.record_count IS 'Records the completeness is measured on: cases for a screening field, assistance episodes for an assistance field.';
 COMMENT ON COLUMN mart_quality__mission_year_field.filled_count IS 'Records among record_count in which the field is recorded (not empty; a list field with at least one value).';
@@ -1051,7 +1051,7 @@ CREATE TABLE IF NOT EXISTS mart_ctdc_comparison__yearly (
     PRIMARY KEY (registration_year, comparison_cut, cut_value)
 );
 COMMENT ON TABLE mart_ctdc_comparison__yearly IS 'The mission warehouse (cases with research consent) beside the public CTDC global dataset on the cuts both record - sex, CTDC age band, forced labour / sexual exploitation, citizenship, country of exploitation and the corridor between them - as counts and shares of the year. Grain: one row per registration year × comparison cut × value of the cut.';
-COMMENT ON COLUMN mart_ctdc_comparison__yearly.registration_year IS 'Year of the registration date.';
+COMMENT ON COLUMN mart_ctdc_comparison__yearly.registration_year IS 'Year of the registration date (cases before 1999 are out of scope of the facts).';
 COMMENT ON COLUMN mart_ctdc_comparison__yearly.comparison_cut IS 'The cut both sources have: total, sex, age_band, exploitation_type (forced_labour and sexual_exploitation only), citizenship, exploitation_country, or corridor (citizenship>exploitation country).';
 COMMENT ON COLUMN mart_ctdc_comparison__yearly.cut_value IS 'Value of the cut: a code of its code list, XX>YY for a corridor, all for the total, not_recorded when the source did not record it.';
 COMMENT ON COLUMN mart_ctdc_comparison__yearly.warehouse_case_count IS 'Cases of the mission warehouse (with research consent) registered in the year with this value of the cut (0 when none).';

@@ -1,0 +1,41 @@
+"""Smoke test of the whole-pipeline benchmark: ~300 cases, no Dagster, every section present."""
+
+from __future__ import annotations
+
+import json
+
+from ct_pipeline.bench import run_bench
+
+STAGES = ["ingest", "checks_ingest", "load_reference", "build_core", "checks_core", "build_marts",
+          "checks_marts", "build_public", "checks_public", "publish", "build_reports"]
+QUERIES = ["yearly_trend", "top_corridors", "assistance_coverage", "mission_quality", "person_history"]
+
+
+def test_bench_smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("CT_PSEUDONYM_KEY", "v1:" + "ab" * 32)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    res = run_bench(300, 3, out, cache, dagster=False, incremental=True, charts=False, log=lambda m: None)
+
+    on_disk = json.loads((out / "results-300.json").read_text())
+    assert on_disk["seed"] == 3 and (out / "results-300.md").read_text().startswith("# ct_pipeline benchmark")
+    assert res["errors"] == [], res["errors"]
+    for section in ("machine", "data", "floor", "stages", "direct", "incremental", "queries", "ratios", "verdict"):
+        assert section in on_disk, section
+    assert on_disk["data"]["files"] > 0 and on_disk["data"]["cases"] > 0
+    assert on_disk["floor"]["wall_s"] > 0 and on_disk["floor"]["failed_count"] == 0
+    assert sum(v["rows"] for v in on_disk["floor"]["by_format"].values()) > 0
+    for name in STAGES:
+        st = on_disk["stages"][name]
+        assert st["ok"], (name, st.get("error"))
+        assert st["wall_s"] > 0 and st["cpu_s"] >= 0 and st["peak_rss_mb"] > 0, (name, st)
+    assert on_disk["direct"]["ok"] and on_disk["direct"]["wall_s"] > 0
+    assert on_disk["incremental"]["ok"] and on_disk["incremental"]["wall_s"] > 0
+    assert on_disk["incremental"]["drop"]["records"] > 0
+    for q in QUERIES:
+        assert on_disk["queries"][q]["p50_ms"] > 0 and on_disk["queries"][q]["p95_ms"] >= on_disk["queries"][q]["p50_ms"]
+    r = on_disk["ratios"]
+    assert r["end_to_end_over_floor"] > 0 and r["incremental_over_full"] > 0
+    assert r["dagster_over_direct"] is None  # dagster=False
+
+    # the exports are cached by (cases, seed): a second call reuses them
+    assert (cache / "synth-300-seed3" / "summary.json").exists()
