@@ -64,8 +64,10 @@ def _quiet(_: str) -> None:
 @contextmanager
 def build_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """The build database, with DuckDB's temp/spill files kept inside the restricted zone."""
+    from ct_pipeline.pseudonymize import harden_process
     from ct_pipeline.warehouse import connect_build
 
+    harden_process(settings.restricted_dir)  # umask 077, temp files inside the restricted zone
     con = connect_build(settings)
     try:
         yield con
@@ -140,6 +142,7 @@ def ingest(
     """
     from ct_pipeline.ingest import run_ingestion
     from ct_pipeline.pseudonymize import (
+        ensure_vault_tables,
         load_identities,
         load_key,
         pseudonymize,
@@ -162,8 +165,8 @@ def ingest(
             con.unregister("_loaded_files")
         if res.typed_screenings.height or res.typed_assistance.height:
             prior = None
-            n_vault = con.execute("select count(*) from duckdb_tables() where table_name = 'person_identities'").fetchall()[0][0]
-            if n_vault and con.execute("select count(*) from person_identities").fetchall()[0][0]:
+            ensure_vault_tables(con)
+            if con.execute("select count(*) from identity_vault").fetchall()[0][0]:
                 prior = load_identities(con, key, reason="nightly record linkage", who="ct_pipeline")
                 if loaded:
                     prior = prior.filter(~__import__("polars").col("source_file").is_in(loaded))

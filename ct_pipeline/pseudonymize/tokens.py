@@ -222,6 +222,9 @@ class Pseudonymized:
     # restricted zone: person_token of every linked record, this batch's and the prior ones; a prior
     # record's token changes only when new evidence merged two earlier persons (report: relinked)
     person_links: pl.DataFrame | None = None
+    # restricted zone: the prior records whose person_token changed (source_file, source_row,
+    # person_token = the new one) — apply to the vault (update_person_tokens) and to stg/dim tables
+    relinked: pl.DataFrame | None = None
 
 
 SCREENING_INPUT = (
@@ -272,7 +275,7 @@ def pseudonymize(
 
     identities = identities_frame(typed_screenings, key)
     report: dict[str, int] = {}
-    links = None
+    links = relinked = None
     if link and identities.height:
         links = link_persons(identities, prior=prior_identities, restricted_dir=restricted_dir)
         if prior_identities is not None and prior_identities.height:
@@ -280,7 +283,10 @@ def pseudonymize(
                 links.select("source_file", "source_row", pl.col("person_token").alias("_new")),
                 on=["source_file", "source_row"],
             )
-            report["relinked"] = moved.filter(pl.col("person_token") != pl.col("_new")).height
+            relinked = moved.filter(pl.col("person_token") != pl.col("_new")).select(
+                "source_file", "source_row", pl.col("_new").alias("person_token")
+            )
+            report["relinked"] = relinked.height
         identities = identities.drop("person_token").join(
             links.select("source_file", "source_row", "person_token"),
             on=["source_file", "source_row"], how="left", maintain_order="left",
@@ -301,7 +307,7 @@ def pseudonymize(
 
     report.update(screenings=stg_s.height, assistance=stg_a.height, identities=identities.height)
     log.info("pseudonymised %d screening and %d assistance records", stg_s.height, stg_a.height)
-    return Pseudonymized(stg_s, stg_a, identities, report, links)
+    return Pseudonymized(stg_s, stg_a, identities, report, links, relinked)
 
 
 class StgValidationError(ValueError):
