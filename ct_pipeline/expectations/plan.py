@@ -168,9 +168,9 @@ def plan_table(
     key = list(spec.primary_key)
 
     def need_hash(name: str) -> str:
-        # md5, not DuckDB's 64-bit hash(): that one collided on similar file paths (6,794 paths,
+        # 64 bits of md5, not DuckDB's hash(): that one collided on similar file paths (6,794 paths,
         # 6,793 hashes), failing a primary-key expectation that holds.
-        proj[name] = f"CASE WHEN {qi(name)} IS NULL THEN NULL ELSE md5(CAST({qi(name)} AS VARCHAR)) END"
+        proj[name] = f"CASE WHEN {qi(name)} IS NULL THEN NULL ELSE md5_number_lower(CAST({qi(name)} AS VARCHAR)) END"
         hashed.add(name)
         return name
 
