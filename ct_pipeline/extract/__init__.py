@@ -209,6 +209,43 @@ def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:
 JSONL_BATCH_BYTES = 256 * 1024 * 1024
 
 
+class ExtractionFailed(Exception):
+    """A bug hit while extracting one file (type name only: an exception's text may quote values)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+PARALLEL_CHUNK_BYTES = 24 * 1024 * 1024
+
+
+def _extract_chunk(paths: list[Path], exports_root: Path, today: dt.date | None) -> list:
+    """Worker side of `ct_pipeline.ingest.stage_groups`: results that pickle (bugs become ExtractionFailed)."""
+    out = extract_files(paths, exports_root, today=today)
+    return [o if isinstance(o, (Extracted, FileRefused)) or not isinstance(o, Exception)
+            else ExtractionFailed(type(o).__name__) for o in out]
+
+
+def _chunks(paths: list[Path]) -> list[list[Path]]:
+    """Consecutive runs of files of about PARALLEL_CHUNK_BYTES each."""
+    chunks: list[list[Path]] = []
+    current: list[Path] = []
+    size = 0
+    for p in paths:
+        current.append(p)
+        try:
+            size += Path(p).stat().st_size
+        except OSError:
+            pass
+        if size >= PARALLEL_CHUNK_BYTES:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 def extract_files(
     paths: list[Path],
     exports_root: Path,
@@ -218,7 +255,8 @@ def extract_files(
 ) -> list[Extracted | FileRefused | Exception]:
     """`extract_file` for many files, in order: per file an Extracted, a FileRefused, or (a bug)
     another exception. JSON Lines files are parsed together, in batches, in one DuckDB query each;
-    a failure of a batch falls back to one file at a time, so one file never stops the others."""
+    a failure of a batch falls back to one file at a time, so one file never stops the others.
+    (`ct_pipeline.ingest.stage_groups` runs this in worker processes, a chunk of files each.)"""
     results: list[Extracted | FileRefused | Exception | None] = [None] * len(paths)
     pending: dict[str, tuple[int, ExportPath, str, object]] = {}
     pending_bytes = 0
@@ -306,6 +344,7 @@ __all__ = [
     "extract_file",
     "extract_files",
     "extract_reference",
+    "ExtractionFailed",
     "raw_tables",
     "parse_export_path",
     "reference_name",

@@ -14,3 +14,10 @@ class FileRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.era = era
+
+    def __reduce__(self):  # picklable with its era (files are extracted in worker processes)
+        return (_refused, (self.reason, self.era))
+
+
+def _refused(reason: str, era: str | None) -> FileRefused:
+    return FileRefused(reason, era=era)

@@ -30,7 +30,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +43,10 @@ import polars as pl
 from ct_pipeline.extract import (
     CTDC_PATH,
     Extracted,
+    ExtractionFailed,
     FileRefused,
+    _chunks,
+    _extract_chunk,
     extract_files,
     extract_reference,
     raw_tables,
@@ -185,6 +191,15 @@ class StagedGroup:
 
 
 STAGE_BATCH_BYTES = 192 * 1024 * 1024
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, worker processes cost more than they save
+
+
+def default_workers() -> int:
+    """Extraction worker processes: CT_INGEST_WORKERS, else up to 2 (one per core)."""
+    env = os.environ.get("CT_INGEST_WORKERS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def stage_groups(
@@ -193,6 +208,7 @@ def stage_groups(
     *,
     today: dt.date | None = None,
     batch_bytes: int = STAGE_BATCH_BYTES,
+    workers: int | None = None,
 ):
     """Extract and stage files a few missions at a time (yields StagedGroup).
 
@@ -215,13 +231,45 @@ def stage_groups(
             current, size = [], 0
     if current:
         batches.append(current)
-    for group in batches:
-        outcomes = extract_files([p for p, _ in group], exports_root, today=today)
-        extracted = {o.source_file: o for o in outcomes if isinstance(o, Extracted)}
-        raw_s, raw_a = raw_tables(list(extracted.values()))
-        staged = stage(raw_s, raw_a, today=today)
-        missions = sorted({w.mission_code or "" for _, w in group})
-        yield StagedGroup(", ".join(missions), group, outcomes, extracted, raw_s, raw_a, staged)
+    workers = default_workers() if workers is None else workers
+    total = sum(_size(p) for p, _ in items)
+    if workers <= 1 or total < PARALLEL_MIN_BYTES:
+        for group in batches:
+            outcomes = extract_files([p for p, _ in group], exports_root, today=today)
+            yield _stage_batch(group, outcomes, today)
+        return
+    # worker processes extract batch k+1 while this process stages batch k
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    try:
+        submitted = _submit(executor, batches[0], exports_root, today) if batches else None
+        for k, group in enumerate(batches):
+            outcomes = _collect(submitted)
+            submitted = _submit(executor, batches[k + 1], exports_root, today) if k + 1 < len(batches) else None
+            yield _stage_batch(group, outcomes, today)
+    finally:
+        executor.shutdown(cancel_futures=True)
+
+
+def _submit(executor, group: list, exports_root: Path, today: dt.date | None) -> list:
+    return [(c, executor.submit(_extract_chunk, c, exports_root, today)) for c in _chunks([p for p, _ in group])]
+
+
+def _collect(submitted: list) -> list:
+    out: list = []
+    for chunk, fut in submitted:
+        try:
+            out += fut.result()
+        except Exception as e:  # noqa: BLE001 - a worker died: those files fail, not the run
+            out += [ExtractionFailed(type(e).__name__)] * len(chunk)
+    return out
+
+
+def _stage_batch(group: list, outcomes: list, today: dt.date | None) -> StagedGroup:
+    extracted = {o.source_file: o for o in outcomes if isinstance(o, Extracted)}
+    raw_s, raw_a = raw_tables(list(extracted.values()))
+    staged = stage(raw_s, raw_a, today=today)
+    missions = sorted({w.mission_code or "" for _, w in group})
+    return StagedGroup(", ".join(missions), group, outcomes, extracted, raw_s, raw_a, staged)
 
 
 def _size(path: Path) -> int:
@@ -305,8 +353,10 @@ def run_ingestion(
     own_transaction: bool = True,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> IngestionResult:
-    """Ingest the new export files (see module docstring)."""
+    """Ingest the new export files (see module docstring). `workers`: extraction processes
+    (default `default_workers()`; 1 = in this process)."""
     say = progress or (lambda msg: log.info(msg))
     root = settings.raw_exports_dir
     reg = load_registry()
@@ -377,7 +427,7 @@ def run_ingestion(
     begin()
     try:
         # whole missions in batches: staging needs nothing across missions, so memory stays bounded
-        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today):
+        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today, workers=workers):
             for (_, where), ex in zip(group.items, group.outcomes, strict=True):
                 rel = where.source_file
                 sha = run_sha_of[rel]
@@ -385,10 +435,11 @@ def run_ingestion(
                     res = _refused(rel, sha, ex.reason, where, ex.era)
                     say(f"refused {rel}")
                 elif isinstance(ex, Exception):  # one bad file never stops the others
-                    log.error("extraction of %s failed with %s", rel, type(ex).__name__)
+                    kind = ex.kind if isinstance(ex, ExtractionFailed) else type(ex).__name__
+                    log.error("extraction of %s failed with %s", rel, kind)
                     res = _refused(
                         rel, sha,
-                        f"The file could not be read (internal error {type(ex).__name__}); the research unit has been told.",
+                        f"The file could not be read (internal error {kind}); the research unit has been told.",
                         where,
                     )
                 else:
