@@ -27,6 +27,17 @@ def _con(settings: Settings):
     return build_connection(settings)
 
 
+def _rules_version() -> str:
+    """The suites' own definition (code, rules, tolerances, registry): a change re-runs them."""
+    import hashlib
+    from pathlib import Path
+
+    pkg = Path(__file__).parent
+    files = sorted([*(pkg / "expectations").glob("*.py"), *(pkg / "expectations").glob("*.yaml"),
+                    *(pkg / "metadata").glob("*.yaml")])
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+
+
 def _memoized(settings: Settings, name: str, extra: str, compute) -> CheckOutcome:
     """Great Expectations costs seconds just to import: when the tables it validates have not changed
     since its last run (same content fingerprint), re-use that run's outcome instead."""
@@ -35,7 +46,7 @@ def _memoized(settings: Settings, name: str, extra: str, compute) -> CheckOutcom
     from ct_pipeline.pipeline import _fingerprint
 
     with _con(settings) as con:
-        fp = _fingerprint(con) + extra
+        fp = _fingerprint(con) + extra + _rules_version()
     memo_path = settings.restricted_dir / "check_memo.json"
     memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
     hit = memo.get(name)
