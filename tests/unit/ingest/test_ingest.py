@@ -178,3 +178,21 @@ def test_ctdc_reference_all_48773_records_accounted(con):
     again = ingest_reference(con)
     assert again.file_status == "loaded"
     assert con.execute("select count(*) from ingestion_ledger").fetchall()[0][0] == 1
+
+
+def test_worker_processes_give_the_same_result(settings, con, exports, good_files, monkeypatch, tmp_path):
+    import duckdb
+
+    import ct_pipeline.extract as ex
+
+    (exports / "MD-CHI" / "2024-03-01" / "bad.xlsx").write_bytes(b"no zip")
+    serial = run_ingestion(settings, con, workers=1)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ex, "PARALLEL_CHUNK_BYTES", 1)  # one file per task
+    other = duckdb.connect()
+    parallel = run_ingestion(settings, other, workers=2)
+    key = ["source_file", "source_row"]
+    assert parallel.typed_screenings.sort(key).equals(serial.typed_screenings.sort(key))
+    assert parallel.typed_assistance.sort(key).equals(serial.typed_assistance.sort(key))
+    strip = lambda rs: [(f.source_file, f.file_status, f.era, f.rows_read, f.error_message) for f in rs]  # noqa: E731
+    assert strip(parallel.files) == strip(serial.files)
