@@ -217,35 +217,6 @@ class ExtractionFailed(Exception):
         self.kind = kind
 
 
-PARALLEL_CHUNK_BYTES = 24 * 1024 * 1024
-
-
-def _extract_chunk(paths: list[Path], exports_root: Path, today: dt.date | None) -> list:
-    """Worker side of `ct_pipeline.ingest.stage_groups`: results that pickle (bugs become ExtractionFailed)."""
-    out = extract_files(paths, exports_root, today=today)
-    return [o if isinstance(o, (Extracted, FileRefused)) or not isinstance(o, Exception)
-            else ExtractionFailed(type(o).__name__) for o in out]
-
-
-def _chunks(paths: list[Path]) -> list[list[Path]]:
-    """Consecutive runs of files of about PARALLEL_CHUNK_BYTES each."""
-    chunks: list[list[Path]] = []
-    current: list[Path] = []
-    size = 0
-    for p in paths:
-        current.append(p)
-        try:
-            size += Path(p).stat().st_size
-        except OSError:
-            pass
-        if size >= PARALLEL_CHUNK_BYTES:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def extract_files(
     paths: list[Path],
     exports_root: Path,
@@ -256,7 +227,7 @@ def extract_files(
     """`extract_file` for many files, in order: per file an Extracted, a FileRefused, or (a bug)
     another exception. JSON Lines files are parsed together, in batches, in one DuckDB query each;
     a failure of a batch falls back to one file at a time, so one file never stops the others.
-    (`ct_pipeline.ingest.stage_groups` runs this in worker processes, a chunk of files each.)"""
+    (`ct_pipeline.ingest.stage_groups` runs this in worker processes, a batch of missions each.)"""
     results: list[Extracted | FileRefused | Exception | None] = [None] * len(paths)
     pending: dict[str, tuple[int, ExportPath, str, object]] = {}
     pending_bytes = 0

@@ -45,8 +45,6 @@ from ct_pipeline.extract import (
     Extracted,
     ExtractionFailed,
     FileRefused,
-    _chunks,
-    _extract_chunk,
     extract_files,
     extract_reference,
     raw_tables,
@@ -190,7 +188,7 @@ class StagedGroup:
     staged: Staged
 
 
-STAGE_BATCH_BYTES = 192 * 1024 * 1024
+STAGE_BATCH_BYTES = 128 * 1024 * 1024
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, worker processes cost more than they save
 
 
@@ -207,7 +205,7 @@ def stage_groups(
     exports_root: Path,
     *,
     today: dt.date | None = None,
-    batch_bytes: int = STAGE_BATCH_BYTES,
+    batch_bytes: int | None = None,
     workers: int | None = None,
 ):
     """Extract and stage files a few missions at a time (yields StagedGroup).
@@ -217,6 +215,7 @@ def stage_groups(
     of export files gives the same result as staging everything at once, with bounded memory and
     few fixed costs.
     """
+    batch_bytes = STAGE_BATCH_BYTES if batch_bytes is None else batch_bytes
     by_mission: dict[str | None, list] = {}
     for item in items:
         by_mission.setdefault(item[1].mission_code, []).append(item)
@@ -233,35 +232,32 @@ def stage_groups(
         batches.append(current)
     workers = default_workers() if workers is None else workers
     total = sum(_size(p) for p, _ in items)
-    if workers <= 1 or total < PARALLEL_MIN_BYTES:
+    if workers <= 1 or total < PARALLEL_MIN_BYTES or len(batches) < 2:
         for group in batches:
             outcomes = extract_files([p for p, _ in group], exports_root, today=today)
             yield _stage_batch(group, outcomes, today)
         return
-    # worker processes extract batch k+1 while this process stages batch k
+    # Worker processes extract and stage whole batches, `workers` at a time (a window of work in
+    # flight bounds memory); this process takes the results in order.
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
     try:
-        submitted = _submit(executor, batches[0], exports_root, today) if batches else None
-        for k, group in enumerate(batches):
-            outcomes = _collect(submitted)
-            submitted = _submit(executor, batches[k + 1], exports_root, today) if k + 1 < len(batches) else None
-            yield _stage_batch(group, outcomes, today)
+        pending: list = []
+        queue = list(batches)
+        while queue or pending:
+            while queue and len(pending) < workers + 1:
+                pending.append(executor.submit(_extract_and_stage, queue.pop(0), exports_root, today))
+            yield pending.pop(0).result()
     finally:
         executor.shutdown(cancel_futures=True)
 
 
-def _submit(executor, group: list, exports_root: Path, today: dt.date | None) -> list:
-    return [(c, executor.submit(_extract_chunk, c, exports_root, today)) for c in _chunks([p for p, _ in group])]
-
-
-def _collect(submitted: list) -> list:
-    out: list = []
-    for chunk, fut in submitted:
-        try:
-            out += fut.result()
-        except Exception as e:  # noqa: BLE001 - a worker died: those files fail, not the run
-            out += [ExtractionFailed(type(e).__name__)] * len(chunk)
-    return out
+def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None) -> StagedGroup:
+    """Worker side of `stage_groups`: the batch's results, picklable (bugs in one file become
+    ExtractionFailed; a staging failure propagates and stops the run, as in this process)."""
+    outcomes = extract_files([p for p, _ in group], exports_root, today=today)
+    outcomes = [o if isinstance(o, (Extracted, FileRefused)) or not isinstance(o, Exception)
+                else ExtractionFailed(type(o).__name__) for o in outcomes]
+    return _stage_batch(group, outcomes, today)
 
 
 def _stage_batch(group: list, outcomes: list, today: dt.date | None) -> StagedGroup:

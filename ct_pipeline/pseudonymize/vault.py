@@ -188,23 +188,20 @@ def _reason_leaks(reason: str, identities: list[dict]) -> bool:
 
 
 def _append_audit(con, token: str, who: str, reason: str, count: int) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        last = con.sql(f"SELECT audit_seq, audit_hash FROM {AUDIT_TABLE} ORDER BY audit_seq DESC LIMIT 1").fetchall()
-        seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, "")
-        now = datetime.now(UTC).replace(tzinfo=None)
-        digest = hashlib.sha256(
-            "\x1f".join([prev, str(seq), now.isoformat(), token, who, reason, str(count)]).encode()
-        ).hexdigest()
-        con.execute(
-            f"INSERT INTO {AUDIT_TABLE} (audit_seq, looked_up_at, looked_up_token, looked_up_by, lookup_reason, "
-            "returned_count, audit_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [seq, now, token, who, reason, count, digest],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    # No transaction of its own: the nightly load appends inside its load transaction (a failed
+    # BEGIN would abort it), and one process holds the database file at a time, so the read of the
+    # chain's last entry and the insert cannot interleave with another writer.
+    last = con.sql(f"SELECT audit_seq, audit_hash FROM {AUDIT_TABLE} ORDER BY audit_seq DESC LIMIT 1").fetchall()
+    seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, "")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    digest = hashlib.sha256(
+        "\x1f".join([prev, str(seq), now.isoformat(), token, who, reason, str(count)]).encode()
+    ).hexdigest()
+    con.execute(
+        f"INSERT INTO {AUDIT_TABLE} (audit_seq, looked_up_at, looked_up_token, looked_up_by, lookup_reason, "
+        "returned_count, audit_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [seq, now, token, who, reason, count, digest],
+    )
 
 
 def audit_log(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -183,16 +183,29 @@ def test_ctdc_reference_all_48773_records_accounted(con):
 def test_worker_processes_give_the_same_result(settings, con, exports, good_files, monkeypatch, tmp_path):
     import duckdb
 
-    import ct_pipeline.extract as ex
-
     (exports / "MD-CHI" / "2024-03-01" / "bad.xlsx").write_bytes(b"no zip")
     serial = run_ingestion(settings, con, workers=1)
     monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(ex, "PARALLEL_CHUNK_BYTES", 1)  # one file per task
+    monkeypatch.setattr(ingest_mod, "STAGE_BATCH_BYTES", 1)  # one mission per batch, in workers
     other = duckdb.connect()
+    calls = []
+    real = ingest_mod._extract_and_stage
+    monkeypatch.setattr(ingest_mod, "ProcessPoolExecutor", _Spy(ingest_mod.ProcessPoolExecutor, calls))
     parallel = run_ingestion(settings, other, workers=2)
+    assert calls and real is ingest_mod._extract_and_stage
     key = ["source_file", "source_row"]
     assert parallel.typed_screenings.sort(key).equals(serial.typed_screenings.sort(key))
     assert parallel.typed_assistance.sort(key).equals(serial.typed_assistance.sort(key))
     strip = lambda rs: [(f.source_file, f.file_status, f.era, f.rows_read, f.error_message) for f in rs]  # noqa: E731
     assert strip(parallel.files) == strip(serial.files)
+
+
+class _Spy:
+    """Counts process pools made (the pool itself is real)."""
+
+    def __init__(self, cls, calls):
+        self.cls, self.calls = cls, calls
+
+    def __call__(self, *a, **kw):
+        self.calls.append(kw.get("max_workers"))
+        return self.cls(*a, **kw)
