@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -37,7 +38,9 @@ def nightly(tmp_path_factory):
         "DAGSTER_HOME": str(root / "dagster_home"),
         "CT_CHARTS_PNG": "0",
     }
-    old = {k: os.environ.get(k) for k in env}
+    old = {k: os.environ.get(k) for k in (*env, "TMPDIR", "POLARS_TEMP_DIR")}
+    old_tempdir, old_umask = tempfile.tempdir, os.umask(0o022)
+    os.umask(old_umask)
     os.environ.update(env)
     try:
         settings = get_settings()
@@ -69,6 +72,8 @@ def nightly(tmp_path_factory):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        tempfile.tempdir = old_tempdir
+        os.umask(old_umask)
 
 
 def _snapshot(db: Path) -> dict:

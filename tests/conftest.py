@@ -1,0 +1,29 @@
+"""Suite-wide fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+_PROCESS_ENV = ("TMPDIR", "POLARS_TEMP_DIR")
+
+
+@pytest.fixture(autouse=True)
+def _restore_process_hardening():
+    """The pipeline hardens its process (umask 077, temp files inside the restricted zone). Tests
+    run it in-process: undo that afterwards, so a later test in the same worker (a browser whose
+    socket path must stay short, say) starts from the ordinary environment."""
+    env = {k: os.environ.get(k) for k in _PROCESS_ENV}
+    tmp = tempfile.tempdir
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    tempfile.tempdir = tmp
+    os.umask(umask)
