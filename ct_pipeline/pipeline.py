@@ -62,6 +62,20 @@ def _quiet(_: str) -> None:
 
 
 @contextmanager
+def _env(**values: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def build_connection(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """The build database, with DuckDB's temp/spill files kept inside the restricted zone."""
     from ct_pipeline.pseudonymize import harden_process
@@ -353,7 +367,10 @@ def build_reports(settings: Settings, *, run_date: date | None = None, png: bool
         if _unchanged(settings, "reports", fp):
             log("reports: inputs unchanged; nothing rewritten")
             return StepResult(metadata={"reports": {"skipped": True}}, changed=False)
-        packs = build_donor_packs(con, settings, default_donors_file(), run_date, png=png)
+        # Chromium (kaleido) puts its socket under TMPDIR, whose restricted-zone path can exceed the
+        # socket path limit; the charts hold only disclosure-controlled aggregates, so /tmp is fine.
+        with _env(TMPDIR="/tmp"):
+            packs = build_donor_packs(con, settings, default_donors_file(), run_date, png=png)
         quality = write_quality_reports(con, settings.reports_dir / "missions")
     _remember(settings, "reports", fp)
     log(f"reports: {len(packs)} packs, {len(quality)} mission data-quality files")
