@@ -230,6 +230,24 @@ def demo(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def bench(
+    cases: Annotated[int, typer.Option(help="Synthetic cases to benchmark.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic exports (cached by size and seed).")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where results-<cases>.json/.md go.")] = Path("bench"),
+    cache_dir: Annotated[Path, typer.Option("--cache", help="Cache of generated exports.")] = Path.home() / ".cache" / "ct_pipeline" / "bench",
+    no_dagster: Annotated[bool, typer.Option("--no-dagster", help="Skip the end-to-end Dagster run.")] = False,
+    no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip the incremental night.")] = False,
+    charts: Annotated[bool, typer.Option(help="Include PNG charts.")] = False,
+) -> None:
+    """Benchmark the whole pipeline against the read floor (stages, Dagster, incremental, queries)."""
+    from ct_pipeline.bench import run_bench
+
+    result = run_bench(cases, seed, out_dir, cache_dir, dagster=not no_dagster,
+                       incremental=not no_incremental, charts=charts, log=console.print)
+    raise typer.Exit(1 if result.get("errors") else 0)
+
+
 @registry_app.command("ddl")
 def registry_ddl() -> None:
     """Print the DuckDB DDL (CREATE TABLE + COMMENT ON) generated from the registry."""

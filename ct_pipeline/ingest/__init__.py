@@ -281,13 +281,22 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str] = TABLES) ->
 
 
 def _ledger_state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, str]]:
-    rows = con.sql("SELECT source_file, source_sha256, file_status FROM ingestion_ledger").fetchall()
+    """(path -> content hash, content hash -> first loaded file with records)."""
+    rows = con.sql("SELECT source_file, source_sha256, file_status, rows_read FROM ingestion_ledger").fetchall()
     by_path = {r[0]: r[1] for r in rows}
     loaded = {}
-    for path, sha, status in sorted(rows):
-        if status == LOADED:
+    for path, sha, status, n in sorted(rows):
+        if status == LOADED and n > 0:  # an empty export (header only) is no content to skip
             loaded.setdefault(sha, path)
     return by_path, loaded
+
+
+def _same_content(rel: str, first: str) -> str:
+    """The already_seen note: names the first file only within the same mission (the note reaches
+    the mission's report; another mission's file names are not theirs to see)."""
+    if rel.split("/", 1)[0] == first.split("/", 1)[0]:
+        return f"Same content as {first}, already ingested."
+    return "Same content as an export already ingested from another mission (see the ledger's content hash)."
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
@@ -393,7 +402,7 @@ def run_ingestion(
             continue
         if sha in loaded_sha and not reload:
             results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
-                                      error_message=f"Same content as {loaded_sha[sha]}, already ingested."))
+                                      error_message=_same_content(rel, loaded_sha[sha])))
             say(f"already seen {rel} (same content as {loaded_sha[sha]})")
             continue
         if sha in run_sha:  # the same content earlier in this run: only the first is extracted
@@ -454,9 +463,13 @@ def run_ingestion(
             duplicates.append(group.staged.duplicates)
             del group
         for rel, sha, where, first in copies:
-            if by_rel[first].file_status == LOADED:
+            f0 = by_rel[first]
+            if f0.file_status == LOADED and f0.rows_read == 0:  # the same empty export: loaded, empty
+                results.append(FileResult(rel, sha, LOADED, where.mission_code, where.received_date, f0.era,
+                                          error_message=f0.error_message))
+            elif f0.file_status == LOADED:
                 results.append(FileResult(rel, sha, ALREADY_SEEN, where.mission_code, where.received_date,
-                                          error_message=f"Same content as {first}, already ingested."))
+                                          error_message=_same_content(rel, first)))
             else:  # the first copy was refused: so is this one, for the same reason
                 results.append(_refused(rel, sha, by_rel[first].error_message or "", where, by_rel[first].era))
         results.sort(key=lambda r: r.source_file)

@@ -103,7 +103,7 @@ def build(exports):
                            exploitation_start_date="", exploitation_end_date=""),
     ])
     # copies of a good file under other names (in a mission that sorts after it: the first seen loads)
-    shutil.copy(good[0], b.export_path(exports, "again.csv", mission="ZZ-COPY"))
+    shutil.copy(good[0], b.export_path(exports, "zz_again.csv", mission="MD-CHI"))
     shutil.copy(good[0], b.export_path(exports, "other_day.csv", mission="ZZ-COPY", received="2024-04-01"))
     path(exports, "export.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     (exports / "loose.csv").write_bytes(b"x")
@@ -294,10 +294,11 @@ def test_dates_in_1899_and_2099(run):
 
 
 def test_same_file_twice_under_different_names(run):
-    again, other = run[1]["ZZ-COPY/2024-03-01/again.csv"], run[1]["ZZ-COPY/2024-04-01/other_day.csv"]
+    again, other = run[1]["MD-CHI/2024-03-01/zz_again.csv"], run[1]["ZZ-COPY/2024-04-01/other_day.csv"]
     for f in (again, other):
         assert (f.file_status, f.rows_read) == ("already_seen", 0)
-        assert "MD-CHI/2024-03-01/good_scr.csv" in f.error_message
+    assert "MD-CHI/2024-03-01/good_scr.csv" in again.error_message  # same mission: named
+    assert "another mission" in other.error_message and "MD-CHI" not in other.error_message
     n = run[2].execute("select count(*) from raw_screenings where source_sha256 = ?", [again.source_sha256]).fetchall()
     assert n[0][0] == 5
 

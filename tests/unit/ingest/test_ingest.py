@@ -209,3 +209,20 @@ class _Spy:
     def __call__(self, *a, **kw):
         self.calls.append(kw.get("max_workers"))
         return self.cls(*a, **kw)
+
+
+def test_empty_exports_are_not_deduplicated_and_other_missions_files_are_not_named(settings, con, exports, good_files):
+    for m in ("AA-ONE", "BB-TWO"):
+        b.write_legacy(b.export_path(exports, "ast.csv", mission=m), "assistance", [])
+    shutil.copy(good_files[0], b.export_path(exports, "copy.csv", mission="ZZ-OTHER"))
+    r = run_ingestion(settings, con)
+    files = {f.source_file: f for f in r.files}
+    for m in ("AA-ONE", "BB-TWO"):
+        f = files[f"{m}/2024-03-01/ast.csv"]
+        assert (f.file_status, f.rows_read, f.era) == ("loaded", 0, "ctm_legacy") and "no records" in f.error_message
+    copy = files["ZZ-OTHER/2024-03-01/copy.csv"]
+    assert copy.file_status == "already_seen" and "MD-CHI" not in copy.error_message
+    run_ingestion(settings, con)
+    b.write_legacy(b.export_path(exports, "ast.csv", mission="CC-THREE"), "assistance", [])
+    (f,) = run_ingestion(settings, con).files
+    assert (f.file_status, f.rows_read) == ("loaded", 0)
