@@ -33,6 +33,7 @@ test: $(STAMP) browser
 
 dev: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/dagster instance migrate >/dev/null  # create storage once, before two services race
 	@$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)

@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 import urllib.error
@@ -285,6 +286,10 @@ def stack(tmp_path_factory):
     group = ServiceGroup(root / "logs")
     gql = GraphQL(port)
     st = Stack(root, env, group, gql)
+    # Create the instance's SQLite storage once, before two services race to create it (a race
+    # left two alembic heads in the version table and the code location failed to load).
+    subprocess.run([_bin("dagster"), "instance", "migrate"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
     try:
         group.start("webserver", [_bin("dagster-webserver"), "-m", "assets.definitions",
                                   "-h", "127.0.0.1", "-p", str(port)], env=env, cwd=ROOT)
