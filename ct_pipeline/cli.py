@@ -158,9 +158,11 @@ def query(
     from ct_pipeline.warehouse import QueryRefused
     from ct_pipeline.warehouse import query as _query
 
+    import duckdb
+
     try:
         sys.stdout.write(_query(_settings(None, wh), sql, fmt=fmt) + "\n")
-    except (QueryRefused, FileNotFoundError) as e:
+    except (QueryRefused, FileNotFoundError, duckdb.Error) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
 
