@@ -155,10 +155,10 @@ def query(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """Query the published analyst warehouse (read-only)."""
+    import duckdb
+
     from ct_pipeline.warehouse import QueryRefused
     from ct_pipeline.warehouse import query as _query
-
-    import duckdb
 
     try:
         sys.stdout.write(_query(_settings(None, wh), sql, fmt=fmt) + "\n")
@@ -237,7 +237,7 @@ def bench(
     cases: Annotated[int, typer.Option(help="Synthetic cases to benchmark.")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic exports (cached by size and seed).")] = 1,
     out_dir: Annotated[Path, typer.Option("--out", help="Where results-<cases>.json/.md go.")] = Path("bench"),
-    cache_dir: Annotated[Path, typer.Option("--cache", help="Cache of generated exports.")] = Path.home() / ".cache" / "ct_pipeline" / "bench",
+    cache_dir: Annotated[Path | None, typer.Option("--cache", help="Cache of generated exports (default ~/.cache/ct_pipeline/bench).")] = None,
     no_dagster: Annotated[bool, typer.Option("--no-dagster", help="Skip the end-to-end Dagster run.")] = False,
     no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip the incremental night.")] = False,
     charts: Annotated[bool, typer.Option(help="Include PNG charts.")] = False,
@@ -245,6 +245,7 @@ def bench(
     """Benchmark the whole pipeline against the read floor (stages, Dagster, incremental, queries)."""
     from ct_pipeline.bench import run_bench
 
+    cache_dir = cache_dir or Path.home() / ".cache" / "ct_pipeline" / "bench"
     result = run_bench(cases, seed, out_dir, cache_dir, dagster=not no_dagster,
                        incremental=not no_incremental, charts=charts, log=console.print)
     raise typer.Exit(1 if result.get("errors") else 0)

@@ -21,7 +21,7 @@ import duckdb
 
 from ct_pipeline.metadata import load_registry
 from ct_pipeline.metadata.ddl import table_ddl
-from ct_pipeline.settings import Settings
+from ct_pipeline.settings import Settings, temporary_env
 
 Log = Callable[[str], None]
 
@@ -59,20 +59,6 @@ def build_path(settings: Settings) -> Path:
 
 def _quiet(_: str) -> None:
     pass
-
-
-@contextmanager
-def _env(**values: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextmanager
@@ -369,7 +355,7 @@ def build_reports(settings: Settings, *, run_date: date | None = None, png: bool
             return StepResult(metadata={"reports": {"skipped": True}}, changed=False)
         # Chromium (kaleido) puts its socket under TMPDIR, whose restricted-zone path can exceed the
         # socket path limit; the charts hold only disclosure-controlled aggregates, so /tmp is fine.
-        with _env(TMPDIR="/tmp"):
+        with temporary_env(TMPDIR="/tmp"):
             packs = build_donor_packs(con, settings, default_donors_file(), run_date, png=png)
         quality = write_quality_reports(con, settings.reports_dir / "missions")
     _remember(settings, "reports", fp)

@@ -10,6 +10,8 @@ CT_PSEUDONYM_KEY    the key itself, hex (takes precedence over the key file)
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +65,22 @@ def get_settings(
         warehouse_dir=pick(warehouse_dir, "CT_WAREHOUSE_DIR", root / "warehouse"),
         key_file=pick(key_file, "CT_KEY_FILE", Path.home() / ".config" / "ct_pipeline" / "pseudonym.key"),
     )
+
+
+@contextmanager
+def temporary_env(**values: str | None) -> Iterator[None]:
+    """Set (or, with None, unset) environment variables for a block, then put them back."""
+    old = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -41,6 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ct_pipeline.settings import temporary_env
+
 Log = Callable[[str], None]
 
 # Synthetic data knobs for the benchmark (SynthConfig fields), empty = the realistic defaults. The
@@ -459,24 +461,6 @@ def machine() -> dict[str, Any]:
     return out
 
 
-@contextlib.contextmanager
-def _env(**values: str | None):
-    old = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
@@ -506,7 +490,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
     work.mkdir(parents=True)
     key_env = os.environ.get("CT_PSEUDONYM_KEY") or BENCH_KEY
     try:
-        with _env(CT_PSEUDONYM_KEY=key_env, CT_CHARTS_PNG="1" if charts else "0",
+        with temporary_env(CT_PSEUDONYM_KEY=key_env, CT_CHARTS_PNG="1" if charts else "0",
                   DAGSTER_HOME=str(work / "dagster_home"), CT_RAW_EXPORTS_DIR=os.environ.get("CT_RAW_EXPORTS_DIR"),
                   CT_WAREHOUSE_DIR=os.environ.get("CT_WAREHOUSE_DIR"), CT_KEY_FILE=os.environ.get("CT_KEY_FILE")):
             # 1. data

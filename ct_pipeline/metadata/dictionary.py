@@ -34,7 +34,7 @@ def data_dictionary(reg: Registry | None = None, *, zones: tuple[str, ...] = ("a
     lines += ["# Code lists", ""]
     for cl in sorted(reg.codelists.values(), key=lambda c: c.name):
         if cl.name == "country":
-            lines += [f"## `country`", "", cl.description + f" {len(cl.codes)} codes; see `codelists/countries.csv`.", ""]
+            lines += ["## `country`", "", cl.description + f" {len(cl.codes)} codes; see `codelists/countries.csv`.", ""]
             continue
         lines += [f"## `{cl.name}`", "", cl.description, "", "| code | label |", "| --- | --- |"]
         lines += [f"| `{c.code}` | {_cell(c.label)} |" for c in cl.codes]
