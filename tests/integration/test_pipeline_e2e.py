@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ct_pipeline.settings import get_settings
+from ct_pipeline.settings import get_settings, temporary_env
 from ct_pipeline.synth import SynthConfig, generate
 
 pytestmark = pytest.mark.slow
@@ -38,40 +38,36 @@ def nightly(tmp_path_factory):
         "DAGSTER_HOME": str(root / "dagster_home"),
         "CT_CHARTS_PNG": "0",
     }
-    old = {k: os.environ.get(k) for k in (*env, "TMPDIR", "POLARS_TEMP_DIR")}
+    # the pipeline hardens its process (TMPDIR, umask): put everything back for later tests
+    keep = {k: os.environ.get(k) for k in ("TMPDIR", "POLARS_TEMP_DIR")}
     old_tempdir, old_umask = tempfile.tempdir, os.umask(0o022)
     os.umask(old_umask)
-    os.environ.update(env)
     try:
-        settings = get_settings()
-        generate(settings.raw_exports_dir, cases=1500, seed=11, truth=root / "truth.csv",
-                 config=SynthConfig(canaries=CANARIES))
-        from ct_pipeline.runner import run_with_dagster
+        with temporary_env(**env, **keep):
+            settings = get_settings()
+            generate(settings.raw_exports_dir, cases=1500, seed=11, truth=root / "truth.csv",
+                     config=SynthConfig(canaries=CANARIES))
+            from ct_pipeline.runner import run_with_dagster
 
-        lines: list[str] = []
-        ok = run_with_dagster(settings, log=lines.append)
-        first_mtime = settings.analyst_db.stat().st_mtime_ns
-        first = _snapshot(settings.analyst_db)
-        ok2 = run_with_dagster(settings, log=lines.append)
-        second_mtime = settings.analyst_db.stat().st_mtime_ns
-        # the next night: a new drop (another seed's newest case API exports, under a new date);
-        # persons are linked against the identities already in the vault
-        generate(root / "drop", cases=300, seed=12, truth=root / "truth2.csv")
-        jsonl = sorted((root / "drop").rglob("*.jsonl"))[-3:]
-        for src in jsonl:
-            dest = settings.raw_exports_dir / src.parent.parent.name / "2026-11-27" / src.name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(src.read_bytes())
-        ok3 = run_with_dagster(settings, log=lines.append)
-        yield {"root": root, "settings": settings, "ok": ok, "ok2": ok2, "ok3": ok3, "lines": lines,
-               "first_mtime": first_mtime, "second_mtime": second_mtime, "first": first,
-               "third": _snapshot(settings.analyst_db), "dropped": [p.name for p in jsonl]}
+            lines: list[str] = []
+            ok = run_with_dagster(settings, log=lines.append)
+            first_mtime = settings.analyst_db.stat().st_mtime_ns
+            first = _snapshot(settings.analyst_db)
+            ok2 = run_with_dagster(settings, log=lines.append)
+            second_mtime = settings.analyst_db.stat().st_mtime_ns
+            # the next night: a new drop (another seed's newest case API exports, under a new date);
+            # persons are linked against the identities already in the vault
+            generate(root / "drop", cases=300, seed=12, truth=root / "truth2.csv")
+            jsonl = sorted((root / "drop").rglob("*.jsonl"))[-3:]
+            for src in jsonl:
+                dest = settings.raw_exports_dir / src.parent.parent.name / "2026-11-27" / src.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(src.read_bytes())
+            ok3 = run_with_dagster(settings, log=lines.append)
+            yield {"root": root, "settings": settings, "ok": ok, "ok2": ok2, "ok3": ok3, "lines": lines,
+                   "first_mtime": first_mtime, "second_mtime": second_mtime, "first": first,
+                   "third": _snapshot(settings.analyst_db), "dropped": [p.name for p in jsonl]}
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         tempfile.tempdir = old_tempdir
         os.umask(old_umask)
 
