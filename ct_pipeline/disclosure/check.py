@@ -9,10 +9,19 @@ import os
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from ct_pipeline.disclosure.publish import PUBLICATIONS, QUALITY_TABLE, RELEASE_TABLE
-from ct_pipeline.disclosure.suppress import DEFAULT_K, CubeSpec, canonical_key, line_members
+from ct_pipeline.disclosure.suppress import (
+    DEFAULT_K,
+    TOTAL,
+    CubeSpec,
+    canonical_key,
+    is_range,
+    line_members,
+    outside_label,
+)
 
 
 @dataclass(frozen=True)
@@ -61,29 +70,64 @@ def _threshold(con, table: str, cols: list[str], k: int) -> list[DisclosureProbl
     return out
 
 
+def _with_outside_cells(df: pl.DataFrame, spec: CubeSpec) -> pl.DataFrame:
+    """The years outside each published range are a cell nobody publishes (unknown) but that lines
+    hold: add them, withheld, wherever the range or the all-years total is published."""
+    d = spec.ranged
+    if d not in spec.dims:
+        return df
+    others = [c for c in spec.dims if c != d]
+    ranges = df.filter(is_range(d))[d].unique().sort().to_list()
+    extra = [
+        df.filter(pl.col(d).is_in([r, TOTAL])).select(others).unique()
+        .with_columns(pl.lit(outside_label(r)).alias(d), pl.lit(None, pl.Int64).alias(spec.count),
+                      pl.lit(True).alias("is_suppressed")).select(df.columns)
+        for r in ranges
+    ]
+    return pl.concat([df, *extra], how="vertical_relaxed") if extra else df
+
+
 def _lines(table: str, df: pl.DataFrame, spec: CubeSpec, k: int) -> list[DisclosureProblem]:
+    """Work out every withheld cell that follows from the published ones (a line with one unknown
+    cell gives it away, repeatedly) and check that none of them, and no group of withheld cells a
+    known total reveals, holds from 1 to k - 1."""
     out = []
-    cells = df.with_row_index("cell").with_columns(pl.col("cell").cast(pl.Int64))
-    lines = line_members(cells, spec).join(
-        cells.select("cell", pl.col(spec.count).alias("value"), "is_suppressed"), on="cell")
-    per = lines.group_by("line").agg(
-        pl.col("is_suppressed").sum().alias("n_supp"),
-        (pl.col("is_suppressed") & pl.col("is_total")).any().alias("total_supp"),
-        pl.col("value").filter(pl.col("is_total")).first().alias("total"),
-        pl.col("value").filter(~pl.col("is_total")).sum().alias("parts"),
-        pl.col("additive").first().alias("additive"),
-    )
-    single = per.filter(pl.col("n_supp") == 1).height
-    if single:
-        out.append(DisclosureProblem(table, "recoverable_from_total", single,
-                                     "lines with exactly one withheld cell: total minus the published parts gives it"))
-    additive = per.filter(pl.col("additive") & ~pl.col("total_supp"))
-    withheld = additive.with_columns((pl.col("total") - pl.col("parts")).alias("hidden"))
-    small = withheld.filter((pl.col("n_supp") > 0) & (pl.col("hidden") > 0) & (pl.col("hidden") < k)).height
-    if small:
-        out.append(DisclosureProblem(table, "small_withheld_total", small,
+    cells = _with_outside_cells(df, spec).with_row_index("cell").with_columns(pl.col("cell").cast(pl.Int64))
+    members = line_members(cells, spec).filter(pl.col("additive"))  # unions give bounds, not counts
+    line = members["line"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    member = members["cell"].to_numpy()
+    is_total = members["is_total"].to_numpy()
+    n_lines = int(line.max()) + 1 if len(line) else 0
+    value = cells[spec.count].fill_null(0).cast(pl.Float64).to_numpy().copy()
+    known = ~cells["is_suppressed"].to_numpy().copy()
+    derived = np.zeros(len(known), dtype=bool)
+    sign = np.where(is_total, -1.0, 1.0)
+    while True:
+        unknown = ~known[member]
+        n_unknown = np.bincount(line, weights=unknown, minlength=n_lines)
+        lone = (n_unknown[line] == 1) & unknown
+        if not lone.any():
+            break
+        # parts - total over the known members: the lone unknown is minus that (part) or that (total)
+        balance = np.bincount(line, weights=np.where(unknown, 0.0, sign * value[member]), minlength=n_lines)
+        cells_new = member[lone]
+        value[cells_new] = np.where(is_total[lone], balance[line[lone]], -balance[line[lone]])
+        known[cells_new] = True
+        derived[cells_new] = True
+    small = derived & (value > 0) & (value < k)
+    if small.any():
+        out.append(DisclosureProblem(table, "recoverable_from_total", int(small.sum()),
+                                     f"withheld cells that follow from published ones and hold from 1 to {k - 1}"))
+    unknown = ~known[member]
+    total_known = np.bincount(line, weights=~unknown & is_total, minlength=n_lines) > 0
+    balance = np.bincount(line, weights=np.where(unknown, 0.0, sign * value[member]), minlength=n_lines)
+    hidden = -balance  # total minus the known parts: what the unknown parts hold together
+    has_unknown = np.bincount(line, weights=unknown, minlength=n_lines) > 0
+    n_small = int((total_known & has_unknown & (hidden > 0) & (hidden < k)).sum())
+    if n_small:
+        out.append(DisclosureProblem(table, "small_withheld_total", n_small,
                                      f"lines whose withheld cells together hold fewer than {k}, revealed by the total"))
-    mismatch = withheld.filter((pl.col("n_supp") == 0) & (pl.col("hidden") != 0)).height
+    mismatch = int((total_known & ~has_unknown & (np.abs(hidden) > 0.5)).sum())
     if mismatch:
         out.append(DisclosureProblem(table, "total_mismatch", mismatch,
                                      "lines whose published parts do not add up to their published total"))

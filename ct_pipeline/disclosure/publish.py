@@ -7,13 +7,21 @@ import datetime as dt
 import itertools
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 import duckdb
 import polars as pl
 
 from ct_pipeline.analysis.marts import RESEARCH_CASES, create_research_view, recreate
 from ct_pipeline.analysis.sources import GAF_START, require_sources, table_columns
-from ct_pipeline.disclosure.suppress import DEFAULT_K, NOT_RECORDED, TOTAL, CubeSpec, suppress
+from ct_pipeline.disclosure.suppress import (
+    DEFAULT_K,
+    NOT_RECORDED,
+    TOTAL,
+    CubeSpec,
+    outside_label,
+    suppress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +44,18 @@ PUBLICATIONS: dict[str, CubeSpec] = {
         CubeSpec("pub_cases__type_yearly", "cases", "case_count",
                  ("programme_region", "programme", "period", "exploitation_type_code"),
                  non_additive=frozenset({"exploitation_type_code"})),
+        # the pyramid and the routes are read for all years or a donor's span, never by year:
+        # single years would only add small cells to protect
         CubeSpec("pub_cases__sex_age", "cases", "case_count",
-                 ("programme_region", "programme", "period", "sex_code", "age_band_code"),
-                 keep_parts=frozenset({"sex_code"})),
+                 ("programme_region", "programme", "period", "sex_code", "age_band_code"), yearly=False),
         CubeSpec("pub_routes__regions", "cases", "case_count",
-                 ("programme_region", "programme", "period", "origin_region", "transit_region", "exploitation_region")),
+                 ("programme_region", "programme", "period", "origin_region", "transit_region", "exploitation_region"),
+                 yearly=False),
         CubeSpec("pub_routes__countries", "cases", "case_count",
                  ("programme_region", "programme", "period", "origin_region", "origin_country_code",
                   "exploitation_region", "exploitation_country_code"),
-                 hierarchy={"origin_country_code": "origin_region", "exploitation_country_code": "exploitation_region"}),
+                 hierarchy={"origin_country_code": "origin_region", "exploitation_country_code": "exploitation_region"},
+                 yearly=False),
         CubeSpec("pub_assistance__type_yearly", "assisted_persons", "person_count",
                  ("programme_region", "programme", "period", "assistance_type_code"),
                  # persons counted once per cell: a person assisted in two years, types or regions
@@ -119,22 +130,30 @@ def range_label(first: int, last: int) -> str:
 
 
 def cube(con: duckdb.DuckDBPyConnection, spec: CubeSpec, period_ranges: tuple[tuple[int, int], ...] = ()) -> pl.DataFrame:
-    """The full cube of a publication (true counts, with every margin as `total`, and each period
-    range as one more period value)."""
-    base = base_sql(spec.table)
-    if spec.ranged and period_ranges:
-        d = spec.ranged
-        base = " UNION ALL ".join(
-            [f"SELECT * FROM ({base})"]
-            + [f"SELECT * REPLACE ('{range_label(lo, hi)}' AS {d}) FROM ({base}) "
-               f"WHERE TRY_CAST({d} AS INTEGER) BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in period_ranges]
-        )
-    sets = ", ".join("(" + ", ".join(s) + ")" for s in grouping_sets(spec))
-    dims = ", ".join(f"coalesce({d}, '{TOTAL}') AS {d}" for d in spec.dims)
+    """The full cube of a publication (true counts, with every margin as `total`; each period range
+    as one more period value, with the years outside it as ``outside:<range>``; no single years in a
+    table that is not `yearly`)."""
+    base, d = base_sql(spec.table), spec.ranged
+    dims = list(spec.dims)
+    if d in spec.dims:
+        year = f"TRY_CAST({d} AS INTEGER)"
+        parts = [f"SELECT * FROM ({base})"] if spec.yearly else []
+        for lo, hi in period_ranges:
+            label = range_label(lo, hi)
+            parts.append(f"SELECT * REPLACE (CASE WHEN {year} BETWEEN {int(lo)} AND {int(hi)} THEN '{label}' "
+                         f"ELSE '{outside_label(label)}' END AS {d}) FROM ({base})")
+        if not parts:  # no single years and no ranges: the period is only ever the total
+            parts = [f"SELECT * REPLACE ('{TOTAL}' AS {d}) FROM ({base})"]
+            dims.remove(d)
+        base = " UNION ALL ".join(parts)
+    fixed = [c for c in spec.dims if c not in dims]  # a constant column: in every grouping set
+    sets = ", ".join("(" + ", ".join([*s, *fixed]) + ")" for s in grouping_sets(replace(spec, dims=tuple(dims))))
+    columns = ", ".join(f"coalesce({c}, '{TOTAL}') AS {c}" if c in dims else c for c in spec.dims)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_base AS SELECT DISTINCT * FROM ({base})")
     try:
+        counted = "count(DISTINCT unit_id)" if len(period_ranges) or spec.non_additive else "count(*)"
         return con.sql(
-            f"SELECT {dims}, count(DISTINCT unit_id) AS value FROM _pub_base GROUP BY GROUPING SETS ({sets})"
+            f"SELECT {columns}, {counted} AS value FROM _pub_base GROUP BY GROUPING SETS ({sets})"
         ).pl().sort(list(spec.dims))
     finally:
         con.execute("DROP TABLE IF EXISTS _pub_base")
@@ -171,24 +190,27 @@ def data_vintage(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return con.sql("SELECT max(received_date) FROM fct_cases").fetchall()[0][0]
 
 
-def preferred_cells(spec: CubeSpec, audiences: Iterable, first: int | None, last: int | None) -> pl.Expr:
-    """Cells some audience's report reads: its programme regions, programme and years (each year,
-    and its span or the all-years total)."""
+def released_cells(spec: CubeSpec, audiences: Iterable, first: int | None, last: int | None) -> pl.Expr:
+    """The cells some report reads, with the totals of their slice: for each audience its programme
+    regions (or the total), its programme (or the total; the assistance table also GAF's, for the
+    GAF chart every pack has) and its span of years (the range, or the all-years total; a yearly
+    table also its single years). The whole population (all regions, programmes and years) is
+    always released. The other cells are withheld: nobody reads them, and each published cell is
+    one more equation to protect."""
     expr = pl.lit(False)
-    for a in audiences:
+    year = pl.col("period").cast(pl.Int64, strict=False)
+    for a in [*audiences, None]:
         regions = list(a.regions) if getattr(a, "regions", None) else [TOTAL]
-        cond = pl.col("programme_region").is_in(regions) & (pl.col("programme") == (getattr(a, "programme", None) or TOTAL))
-        years = getattr(a, "years", None)
-        lo, hi = (years or (first, last))
-        if lo is None:
-            span = [TOTAL]
-        elif years is None or (first is not None and lo <= first and hi >= last):
-            span = [TOTAL]
-        else:
-            span = [range_label(max(lo, first or lo), min(hi, last or hi))]
-        year = pl.col("period").cast(pl.Int64, strict=False)
-        period = pl.col("period").is_in(span) | (year.is_between(lo, hi) if lo is not None else pl.lit(False))
-        expr = expr | (cond & period)
+        programmes = [getattr(a, "programme", None) or TOTAL]
+        if spec.table == "pub_assistance__type_yearly":
+            programmes.append("gaf")
+        lo, hi = getattr(a, "years", None) or (first, last)
+        whole = lo is None or first is None or (lo <= first and hi >= last)
+        span = TOTAL if whole else range_label(max(lo, first), min(hi, last))
+        period = pl.col("period") == span
+        if spec.yearly and lo is not None:
+            period = period | year.is_between(lo, hi)
+        expr = expr | (pl.col("programme_region").is_in(regions) & pl.col("programme").is_in(programmes) & period)
     return expr
 
 
@@ -215,9 +237,8 @@ def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
         and not (int(lo) <= years[0] and int(hi) >= years[1]) and int(lo) < int(hi)
     }))
     cubes = {name: cube(con, spec, ranges) for name, spec in PUBLICATIONS.items()}
-    if audiences:
-        cubes = {name: c.with_columns(preferred_cells(PUBLICATIONS[name], audiences, *years).alias("preferred"))
-                 for name, c in cubes.items()}
+    cubes = {name: c.with_columns(released_cells(PUBLICATIONS[name], audiences, *years).alias("released"))
+             for name, c in cubes.items()}
     published = suppress(cubes, PUBLICATIONS, k)
     quality = quality_table(con, k)
     release = pl.DataFrame({

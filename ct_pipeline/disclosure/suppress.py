@@ -17,14 +17,20 @@ line, and so do the regions plus the grand total.
    - it may not hold exactly one withheld cell (else total - published parts = the withheld cell);
    - when its total is published, its withheld cells together must hold 0 or at least k (else the
      subtraction reveals a group smaller than k; applied to unions too, where it is conservative);
-   a line that breaks a rule gets its smallest published cell withheld as well (a part before the
-   total - except along dimensions whose parts are the point, such as sex in the pyramid - and the
-   cells a donor's report reads (its regions, programme and years) last; ties broken by the cell's
-   key, so the result is deterministic).
+   a line that breaks a rule gets its *cheapest* published cell withheld as well. The cost of a
+   cell is its count, times ten for a cell some donor's report reads (its regions, programme and
+   years), and nothing for a cell that is never published anyway (below); ties are broken by the
+   cell's key, so the result is deterministic. Counting by value keeps totals for last (a total is
+   at least each of its parts, and it sits on more lines, so withholding it spreads further).
    The year is a dimension like any other, with its ``total``: a withheld year cannot be recovered
    from the all-years total or from the other years. A range of years a donor asked for (e.g.
-   2001-2026) is published as its own period value and protected on two more lines: its years
-   against the range, and the range with the years outside it against the all-years total.
+   2001-2026) is published as its own period value, and the years *outside* it (``outside:2001-2026``)
+   are a cell too - one that is never published but that anyone gets as total - range. Lines: the
+   years of the range against the range, the years outside against the outside cell, and range +
+   outside against the all-years total. So a range whose complement holds 3 cases withholds the
+   range or the total, as a year would. Tables that need no single years (``yearly=False``: the
+   pyramid and the route tables, read for all years or a donor's span) hold only the total, the
+   ranges and their outside cells - far fewer small cells to protect.
 3. **Linked tables.** Tables that count the same population share cells (the cases of Asia in 2010
    appear in the exploitation-type table, the sex × age table and both route tables). A shared cell
    is withheld everywhere as soon as it is withheld anywhere, and step 2 runs again until nothing
@@ -67,9 +73,9 @@ class CubeSpec:
     non_additive: frozenset[str] = frozenset()
     #: the dimension that may also hold year ranges (YYYY-YYYY), e.g. a donor's years
     ranged: str | None = "period"
-    #: dimensions whose parts matter more than their total (a pyramid's women and men): on their
-    #: lines the total is withheld before a part
-    keep_parts: frozenset[str] = frozenset()
+    #: False: the ranged dimension holds no single years, only the total and the ranges (with
+    #: their unpublished outside cells)
+    yearly: bool = True
 
     def additive(self, dim: str) -> bool:
         return dim not in self.non_additive
@@ -86,6 +92,11 @@ def canonical_key(dims: tuple[str, ...]) -> pl.Expr:
 
 
 RANGE_PATTERN = r"^\d{4}-\d{4}$"
+OUTSIDE = "outside:"
+#: set to a list to record why each cell was withheld (maintainers' debugging)
+TRACE: list | None = None
+#: a cell a donor's report reads costs this many times its count to withhold
+PREFERRED_WEIGHT = 10
 
 
 def is_range(col: str) -> pl.Expr:
@@ -93,17 +104,26 @@ def is_range(col: str) -> pl.Expr:
     return pl.col(col).str.contains(RANGE_PATTERN)
 
 
-def _select_line(cells: pl.DataFrame, key: pl.Expr, is_total: pl.Expr, additive: bool, cell_col: str,
-                 total_first: bool = False) -> pl.DataFrame:
+def outside_label(period_range: str) -> str:
+    """The period value of the years outside a range: all years minus the range (never published)."""
+    return OUTSIDE + period_range
+
+
+def is_outside(col: str) -> pl.Expr:
+    return pl.col(col).str.starts_with(OUTSIDE)
+
+
+def _select_line(cells: pl.DataFrame, key: pl.Expr, is_total: pl.Expr, additive: bool, cell_col: str) -> pl.DataFrame:
     return cells.select(key.alias("line"), pl.col(cell_col).alias("cell"), is_total.alias("is_total"),
-                        pl.lit(additive).alias("additive"), pl.lit(total_first).alias("total_first"))
+                        pl.lit(additive).alias("additive"))
 
 
 def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") -> pl.DataFrame:
     """(line, cell, is_total, additive) for every line of a table that has a total and a part.
 
-    A period range (e.g. 2001-2026) makes two more lines: its years with the range as their total,
-    and the range with the years outside it, whose total is the all-years total."""
+    Along the ranged dimension, a range r (e.g. 2001-2026) makes three more lines: its years with r
+    as their total, the years outside it with ``outside:r`` as theirs, and r + ``outside:r`` with the
+    all-years total. The plain line along that dimension is the single years with the total."""
     frames = []
     for d in spec.dims:
         others = [c for c in spec.dims if c != d]
@@ -113,20 +133,23 @@ def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") ->
             return pl.concat_str([pl.lit(f"{spec.table}{_SEP}{d}{_SEP}{tag}"), *[pl.col(o) for o in others]],
                                  separator=_SEP).hash(seed=20001)
 
+        additive = spec.additive(d)
         if d != spec.ranged:
-            frames.append(_select_line(cells, key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col,
-                                       d in spec.keep_parts))
+            frames.append(_select_line(cells, key(""), pl.col(d) == TOTAL, additive, cell_col))
             continue
-        frames.append(_select_line(cells.filter(~is_range(d)), key(""), pl.col(d) == TOTAL, spec.additive(d), cell_col))
         year = pl.col(d).cast(pl.Int64, strict=False)
+        frames.append(_select_line(cells.filter(year.is_not_null() | (pl.col(d) == TOTAL)), key(""),
+                                   pl.col(d) == TOTAL, additive, cell_col))
         for r in cells.filter(is_range(d))[d].unique().sort().to_list():
             lo, hi = (int(x) for x in r.split("-"))
             inside = year.is_between(lo, hi)
+            outside = outside_label(r)
             frames.append(_select_line(cells.filter(inside | (pl.col(d) == r)), key("in" + r),
-                                       pl.col(d) == r, spec.additive(d), cell_col))
-            outside = year.is_not_null() & ~inside
-            frames.append(_select_line(cells.filter(outside | (pl.col(d) == r) | (pl.col(d) == TOTAL)),
-                                       key("out" + r), pl.col(d) == TOTAL, spec.additive(d), cell_col))
+                                       pl.col(d) == r, additive, cell_col))
+            frames.append(_select_line(cells.filter((year.is_not_null() & ~inside) | (pl.col(d) == outside)),
+                                       key("rest" + r), pl.col(d) == outside, additive, cell_col))
+            frames.append(_select_line(cells.filter(pl.col(d).is_in([r, outside, TOTAL])), key("out" + r),
+                                       pl.col(d) == TOTAL, additive, cell_col))
     lines = pl.concat(frames)
     shape = lines.group_by("line").agg(
         pl.col("is_total").sum().alias("n_total"), (~pl.col("is_total")).sum().alias("n_parts")
@@ -135,14 +158,48 @@ def line_members(cells: pl.DataFrame, spec: CubeSpec, cell_col: str = "cell") ->
     return lines.join(keep, on="line", how="semi")
 
 
+def derive(line: np.ndarray, member: np.ndarray, is_total: np.ndarray, additive: np.ndarray,
+           known: np.ndarray, group: np.ndarray | None = None, n_lines: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """What anyone can work out from the published cells: a line with a single unknown cell gives
+    it away (total minus the other parts, or the sum of the parts), and so on until nothing more
+    follows. A union line (persons counted once) gives away an unknown part - its lower bound, taken
+    as known to be safe - but never its total. Linked cells (`group`) are known together.
+
+    Returns the closure of `known` (one flag per cell) and, per cell, the line it was derived
+    from (-1: published or unknown)."""
+    known = known.copy()
+    n_lines = n_lines if n_lines is not None else (int(line.max()) + 1 if len(line) else 0)
+    via = np.full(len(known), -1, dtype=np.int64)
+    derivable = additive | ~is_total
+    n_groups = int(group.max()) + 1 if group is not None and len(group) else 0
+    while True:
+        unknown = ~known[member]
+        n_unknown = np.bincount(line, weights=unknown, minlength=n_lines)
+        new = (n_unknown[line] == 1) & unknown & derivable
+        if not new.any():
+            return known, via
+        cells = member[new]
+        via[cells] = line[new]
+        known[cells] = True
+        if group is not None:  # a twin in another table is the same count: known as well
+            spread = (np.bincount(group, weights=known, minlength=n_groups)[group] > 0) & ~known
+            if spread.any():
+                line_of_group = np.full(n_groups, -1, dtype=np.int64)
+                np.maximum.at(line_of_group, group, via)
+                via[spread] = line_of_group[group[spread]]
+                known |= spread
+
+
 def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int = DEFAULT_K,
              max_rounds: int = 10_000) -> dict[str, pl.DataFrame]:
     """Apply primary and secondary suppression to linked cubes.
 
     `cubes[table]` has the spec's dimension columns (text, with ``total``) and a ``value`` column
-    (the true count); an optional boolean ``preferred`` column marks the cells reports read, withheld
-    last when a line leaves a choice (default: the spans of years). Returns, per table, the dimensions, the published count column (null when
-    withheld) and ``is_suppressed``."""
+    (the true count); an optional boolean ``released`` column marks the cells to publish (the others
+    are withheld whatever their count; default: all), an optional ``preferred`` column the cells
+    reports read, withheld last when a line leaves a choice (default: the spans of years). Cells of the years outside a
+    range (``outside:…``) take part in the lines but are never returned. Returns, per table, the
+    dimensions, the published count column (null when withheld) and ``is_suppressed``."""
     if k < 1:
         raise ValueError("the disclosure threshold k must be at least 1")
     frames, line_frames = [], []
@@ -158,45 +215,79 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
             preferred = pl.col("preferred").fill_null(False)
         else:
             preferred = is_range(spec.ranged) if spec.ranged in spec.dims else pl.lit(False)
-        frames.append(c.select("cell", "key", pl.col("value").cast(pl.Int64), preferred.alias("preferred")))
+        outside = is_outside(spec.ranged) if spec.ranged in spec.dims else pl.lit(False)
+        released = pl.col("released").fill_null(False) if "released" in c.columns else pl.lit(True)
+        value = pl.col("value").cast(pl.Int64)
+        c = c.with_columns(pl.when(preferred).then(value * PREFERRED_WEIGHT).otherwise(value).alias("cost"),
+                           (released & ~outside).alias("released"))
+        frames.append(c.select("cell", "key", value, "cost", "released"))
         line_frames.append(line_members(c, spec))
     cells = pl.concat(frames)
     value = cells["value"].to_numpy()
     group = cells["key"].rank("dense").cast(pl.Int64).to_numpy() - 1  # linked cells share a group
     key_rank = cells["key"].rank("ordinal").cast(pl.Int64)
-    preferred = cells["preferred"]
-    # members of every line, in the order a cell is chosen to be withheld next: cells a report asked
-    # for (a donor's span of years) last, then parts before the total, smallest first, ties by key
+    cost = cells["cost"]
+    # members of every line, in the order a cell is chosen to be withheld next: cheapest first
     lines = (
         pl.concat(line_frames)
         .with_columns(pl.col("line").rank("dense").cast(pl.Int64) - 1,
-                      pl.col("cell").map_batches(lambda c: pl.Series(value).gather(c)).alias("value"),
-                      pl.col("cell").map_batches(lambda c: key_rank.gather(c)).alias("key_rank"),
-                      pl.col("cell").map_batches(lambda c: preferred.gather(c)).alias("preferred"),
-                      (pl.col("is_total") != pl.col("total_first")).alias("order_class"))
-        .sort(["line", "preferred", "order_class", "value", "key_rank"])
+                      pl.col("cell").map_batches(lambda c: cost.gather(c)).alias("cost"),
+                      pl.col("cell").map_batches(lambda c: key_rank.gather(c)).alias("key_rank"))
+        .sort(["line", "cost", "key_rank"])
     )
     line = lines["line"].to_numpy()
     member = lines["cell"].to_numpy()
     is_total = lines["is_total"].to_numpy()
+    additive = lines["additive"].to_numpy()
     member_value = value[member]
     n_lines = int(line.max()) + 1 if len(line) else 0
+    n_groups = int(group.max()) + 1 if len(group) else 0
 
-    supp = (value > 0) & (value < k)
+    # unpublished by design: cells outside every released slice, and the years outside a range
+    hidden = ~cells["released"].to_numpy()
+    primary = (value > 0) & (value < k)
+    supp = primary & ~hidden
     for _ in range(max_rounds):
-        supp = np.bincount(group, weights=supp, minlength=group.max() + 1 if len(group) else 0)[group] > 0
-        s = supp[member]
-        n_supp = np.bincount(line, weights=s, minlength=n_lines)
-        total_supp = np.bincount(line, weights=s & is_total, minlength=n_lines) > 0
-        parts = np.bincount(line, weights=member_value * (s & ~is_total), minlength=n_lines)
-        bad = (n_supp == 1) | (~total_supp & (parts > 0) & (parts < k))
-        pick = bad[line] & ~s
-        if not pick.any():
+        # a published cell withheld anywhere is withheld in every table that shares it
+        supp = (np.bincount(group, weights=supp, minlength=n_groups)[group] > 0) & ~hidden
+        known, via = derive(line, member, is_total, additive, ~(supp | hidden), group, n_lines)
+        # violations: a withheld or small count that can be worked out, or unknown parts that a
+        # known total shows to hold fewer than k together
+        # a withheld cell must stay unknown (else what it protects follows); a cell that is just not
+        # released may be worked out unless it is small
+        bad = np.zeros(n_lines, dtype=bool)
+        bad[via[(primary | supp) & known & (via >= 0)]] = True
+        unknown = ~known[member]
+        total_known = np.bincount(line, weights=~unknown & is_total, minlength=n_lines) > 0
+        hidden_sum = np.bincount(line, weights=member_value * (unknown & ~is_total), minlength=n_lines)
+        bad |= total_known & (hidden_sum > 0) & (hidden_sum < k) & (np.bincount(line, weights=~additive, minlength=n_lines) == 0)
+        if not bad.any():
             break
-        _, first = np.unique(line[pick], return_index=True)
-        supp[member[pick][first]] = True
+        # withhold the cheapest published cell of each bad line; a line with none left was itself
+        # worked out from other lines: break those instead
+        for _depth in range(64):
+            candidate = bad[line] & ~supp[member] & ~hidden[member]
+            stuck = bad & ~(np.bincount(line, weights=candidate, minlength=n_lines) > 0)
+            if not stuck.any():
+                break
+            # the smallest worked-out cell of the line is usually the cheapest to hide again
+            derived = stuck[line] & known[member] & (via[member] >= 0) & (via[member] != line)
+            _, first_derived = np.unique(line[derived], return_index=True)
+            upstream = via[member[derived][first_derived]] if _depth < 32 else via[member[derived]]
+            bad[stuck] = False
+            bad[upstream] = True
+        candidate = bad[line] & ~supp[member] & ~hidden[member]
+        if not candidate.any():
+            raise RuntimeError("secondary suppression found a disclosure it cannot remove")
+        _, first = np.unique(line[candidate], return_index=True)
+        supp[member[candidate][first]] = True
+        if TRACE is not None:  # for maintainers: which line made which cell withheld
+            TRACE.append({"line": line[candidate][first], "cell": member[candidate][first],
+                          "derived": np.flatnonzero((primary | supp) & known & (via >= 0)), "via": via.copy(),
+                          "line_arrays": (line, member, is_total), "known": known})
     else:  # pragma: no cover - the number of cells bounds the rounds
         raise RuntimeError("secondary suppression did not converge")
+    supp |= hidden
     state = pl.DataFrame({"suppressed": supp})
 
     out = {}
@@ -205,7 +296,10 @@ def suppress(cubes: dict[str, pl.DataFrame], specs: dict[str, CubeSpec], k: int 
         spec = specs[name]
         flags = state["suppressed"].slice(offset, cube.height)
         offset += cube.height
-        out[name] = cube.with_columns(flags.alias("is_suppressed")).select(
+        published = cube.with_columns(flags.alias("is_suppressed"))
+        if spec.ranged in spec.dims:
+            published = published.filter(~is_outside(spec.ranged))
+        out[name] = published.select(
             *spec.dims,
             pl.when(pl.col("is_suppressed")).then(None).otherwise(pl.col("value")).cast(pl.Int64).alias(spec.count),
             "is_suppressed",

@@ -27,7 +27,9 @@ def cube_from(counts: dict[tuple[str, ...], int], dims: tuple[str, ...]) -> pl.D
 def determined(published: pl.DataFrame, truth: pl.DataFrame, spec: CubeSpec) -> list[dict]:
     """Withheld cells whose value follows exactly from the published cells and the line equations
     (total = sum of parts): e_j lies in the row space of the equations restricted to the unknowns."""
-    df = published.join(truth, on=list(spec.dims)).with_row_index("cell").with_columns(pl.col("cell").cast(pl.Int64))
+    # cells never published (the years outside a range) are unknowns like the withheld ones
+    df = (truth.join(published, on=list(spec.dims), how="left").with_columns(pl.col("is_suppressed").fill_null(True))
+          .with_row_index("cell").with_columns(pl.col("cell").cast(pl.Int64)))
     lines = line_members(df, spec)
     unknown = df.filter(pl.col("is_suppressed"))["cell"].to_list()
     if not unknown:
@@ -136,8 +138,10 @@ def test_hierarchies_protect_countries_within_their_region():
 
 def test_a_year_range_is_protected_against_its_years_and_the_outside_years():
     spec = CubeSpec("pub_r", "people", "case_count", ("period",))
-    truth = pl.DataFrame({"period": ["2000", "2001", "2002", "2001-2002", TOTAL], "value": [3, 40, 30, 70, 73]})
+    truth = pl.DataFrame({"period": ["2000", "2001", "2002", "2001-2002", "outside:2001-2002", TOTAL],
+                          "value": [3, 40, 30, 70, 3, 73]})
     out = suppress({"r": truth}, {"r": spec}, K)["r"]
+    assert "outside:2001-2002" not in out["period"].to_list()  # never published
     # total (73) - range (70) would reveal the 3 of 2000: the range (or the total) must be withheld too
     sup = dict(out.select("period", "is_suppressed").iter_rows())
     assert sup["2000"] and (sup["2001-2002"] or sup[TOTAL])
@@ -159,3 +163,47 @@ def test_random_tables_are_never_recoverable(seed):
 def test_k_must_be_positive():
     with pytest.raises(ValueError):
         suppress({"pub_test": table_2x3()}, {"pub_test": SPEC}, 0)
+
+
+def test_cells_nobody_reads_are_withheld_but_may_follow_when_not_small():
+    # two regions released with their total; the third region is not released: it follows from the
+    # total (total - the released ones) and that is fine as long as it is not a small count
+    spec = CubeSpec("pub_s", "people", "case_count", ("region", "sex"))
+    truth = cube_from({("A", "f"): 40, ("A", "m"): 30, ("B", "f"): 25, ("B", "m"): 20,
+                       ("C", "f"): 15, ("C", "m"): 12}, spec.dims)
+    released = truth.with_columns((pl.col("region") != "C").alias("released"))
+    out = suppress({"s": released}, {"s": spec}, K)["s"]
+    c = out.filter(pl.col("region") == "C")
+    assert c["is_suppressed"].all() and c["case_count"].is_null().all()
+    assert not out.filter(pl.col("region") != "C")["is_suppressed"].any()  # nothing else lost
+
+
+def test_the_difference_of_two_released_slices_is_protected():
+    # Asia and the whole world are released, the rest of the world is not: world - Asia per sex must
+    # not reveal a small group (3 men outside Asia)
+    spec = CubeSpec("pub_s", "people", "case_count", ("region", "sex"))
+    truth = cube_from({("Asia", "f"): 40, ("Asia", "m"): 30, ("Africa", "f"): 25, ("Africa", "m"): 3}, spec.dims)
+    released = truth.with_columns(pl.col("region").is_in(["Asia", TOTAL]).alias("released"))
+    out = suppress({"s": released}, {"s": spec}, K)["s"]
+    men = dict(out.filter(pl.col("sex") == "m").select("region", "is_suppressed").iter_rows())
+    assert men["Asia"] or men[TOTAL]
+    rows = determined(out, truth, spec)
+    small = truth.filter((pl.col("value") > 0) & (pl.col("value") < K)).select(*spec.dims).to_dicts()
+    assert not [r for r in rows if r in small]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_tables_with_unreleased_slices_never_give_a_small_count_away(seed):
+    rng = np.random.default_rng(100 + seed)
+    spec = CubeSpec("pub_rand", "people", "case_count", ("a", "b", "c"))
+    counts = {(f"a{i}", f"b{j}", f"c{m}"): int(rng.choice([0, 1, 2, 5, 9, 12, 20, 40]))
+              for i in range(3) for j in range(3) for m in range(2)}
+    truth = cube_from({k: v for k, v in counts.items() if v}, spec.dims)
+    hidden_a = f"a{int(rng.integers(0, 3))}"
+    released = truth.with_columns((pl.col("a") != hidden_a).alias("released"))
+    out = suppress({"r": released}, {"r": spec}, K)["r"]
+    assert out.filter(~pl.col("is_suppressed"))["case_count"].min() >= K
+    withheld_released = out.filter(pl.col("is_suppressed") & (pl.col("a") != hidden_a)).select(*spec.dims).to_dicts()
+    small = truth.filter((pl.col("value") > 0) & (pl.col("value") < K)).select(*spec.dims).to_dicts()
+    leaked = [r for r in determined(out, truth, spec) if r in small or r in withheld_released]
+    assert leaked == []
