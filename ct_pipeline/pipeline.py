@@ -264,6 +264,21 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _code_version(*packages: str) -> str:
+    """A hash of the source of the packages a step runs: a new release of the suppression method
+    (or of the marts) rebuilds its tables even when the data did not change."""
+    import hashlib
+    import importlib
+
+    h = hashlib.sha256()
+    for name in packages:
+        root = Path(importlib.import_module(name).__file__).parent
+        for f in sorted(root.rglob("*")):
+            if f.suffix in {".py", ".yaml", ".sql", ".csv"}:
+                h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _memo_path(settings: Settings) -> Path:
     return settings.restricted_dir / "step_inputs.json"
 
@@ -290,7 +305,7 @@ def publish(settings: Settings, *, force: bool = False, log: Log = _quiet) -> St
     from ct_pipeline.warehouse import publish as _publish
 
     with build_connection(settings) as con:
-        fp = _fingerprint(con)
+        fp = _fingerprint(con) + _code_version("ct_pipeline.disclosure", "ct_pipeline.analysis", "ct_pipeline.warehouse")
         if not force and settings.analyst_db.exists() and _unchanged(settings, "publish", fp):
             log("publish: nothing changed since the last publish; ct.duckdb left as it is")
             return StepResult(metadata={"ct_duckdb": {"path": str(settings.analyst_db), "skipped": True}},
@@ -311,30 +326,36 @@ def build_marts(settings: Settings, *, log: Log = _quiet) -> StepResult:
     from ct_pipeline.analysis import build_marts as _build
 
     with build_connection(settings) as con:
-        fp = _fingerprint(con)
+        fp = _fingerprint(con) + _code_version("ct_pipeline.analysis")
         if _unchanged(settings, "marts", fp):
             log("marts: inputs unchanged; nothing rebuilt")
             return StepResult(tables=row_counts(con, MART_TABLES), changed=False)
         counts = _build(con)
-        _remember(settings, "marts", _fingerprint(con))
+        _remember(settings, "marts", _fingerprint(con) + _code_version("ct_pipeline.analysis"))
     log(f"marts: {len(counts)} tables, {sum(counts.values())} rows")
     return StepResult(tables=counts)
 
 
 def build_public(settings: Settings, *, log: Log = _quiet) -> StepResult:
     """pub_* tables: small-cell (k) and secondary suppression for the donors' audiences."""
+    import hashlib
+
     from ct_pipeline.disclosure import build_pub_tables, threshold
     from ct_pipeline.reports import audiences, default_donors_file, load_donors
 
     with build_connection(settings) as con:
         k = threshold()
-        fp = _fingerprint(con) + f"k={k}"
+        donors = default_donors_file()
+        # the donors' slices decide what is released: a new donors.yaml rebuilds the tables
+        version = f"k={k}" + _code_version("ct_pipeline.disclosure", "ct_pipeline.analysis") + (
+            hashlib.sha256(donors.read_bytes()).hexdigest() if donors.exists() else "")
+        fp = _fingerprint(con) + version
         if _unchanged(settings, "public", fp):
             log("public: inputs unchanged; nothing rebuilt")
             return StepResult(tables=row_counts(con, PUBLIC_TABLES), changed=False)
-        build_pub_tables(con, k, audiences=audiences(load_donors(default_donors_file())))
+        build_pub_tables(con, k, audiences=audiences(load_donors(donors)))
         counts = row_counts(con, PUBLIC_TABLES)
-        _remember(settings, "public", _fingerprint(con) + f"k={k}")
+        _remember(settings, "public", _fingerprint(con) + version)
     log(f"public: {len(counts)} tables at k = {k}")
     return StepResult(tables=counts, metadata={t: {"k": k} for t in counts})
 
@@ -349,7 +370,8 @@ def build_reports(settings: Settings, *, run_date: date | None = None, png: bool
 
     run_date = run_date or date.today()
     with build_connection(settings) as con:
-        fp = _fingerprint(con) + run_date.isoformat()
+        fp = _fingerprint(con) + run_date.isoformat() + _code_version("ct_pipeline.charts", "ct_pipeline.reports",
+                                                                     "ct_pipeline.disclosure")
         if _unchanged(settings, "reports", fp):
             log("reports: inputs unchanged; nothing rewritten")
             return StepResult(metadata={"reports": {"skipped": True}}, changed=False)

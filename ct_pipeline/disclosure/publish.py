@@ -27,10 +27,11 @@ log = logging.getLogger(__name__)
 
 METHOD = (
     "Counts of fewer than {k} cases or persons are withheld (primary suppression). Further cells are "
-    "withheld so that no withheld cell can be recovered by subtraction from a row, column, region or "
-    "all-years total, nor from another published table: every line of a table holds zero or at least two "
-    "withheld cells, and withheld cells that a published total reveals together hold zero or at least {k} "
-    "(secondary suppression, applied jointly to every table of the same population). Only cases with "
+    "withheld so that no withheld count can be worked out from the published ones - from a row, column, "
+    "region or all-years total, from the difference of two published slices (such as all missions and "
+    "the missions of one region), nor from another published table - and no published total reveals "
+    "withheld cells that together hold fewer than {k} (secondary suppression, applied jointly to every "
+    "table of the same population). Only the slices the reports read are published. Only cases with "
     "research consent are counted."
 )
 
@@ -48,9 +49,10 @@ PUBLICATIONS: dict[str, CubeSpec] = {
         # single years would only add small cells to protect
         CubeSpec("pub_cases__sex_age", "cases", "case_count",
                  ("programme_region", "programme", "period", "sex_code", "age_band_code"), yearly=False),
+        # the Sankey reads origin → transit and transit → exploitation: no three-way cells
         CubeSpec("pub_routes__regions", "cases", "case_count",
                  ("programme_region", "programme", "period", "origin_region", "transit_region", "exploitation_region"),
-                 yearly=False),
+                 yearly=False, not_crossed=(frozenset({"origin_region", "exploitation_region"}),)),
         CubeSpec("pub_routes__countries", "cases", "case_count",
                  ("programme_region", "programme", "period", "origin_region", "origin_country_code",
                   "exploitation_region", "exploitation_country_code"),
@@ -116,11 +118,13 @@ def base_sql(table: str) -> str:
 
 
 def grouping_sets(spec: CubeSpec) -> list[tuple[str, ...]]:
-    """Every subset of the dimensions in which a child of a hierarchy comes with its parent."""
+    """Every subset of the dimensions in which a child of a hierarchy comes with its parent, and no
+    combination the spec leaves uncrossed appears whole."""
     sets = []
     for mask in itertools.product((True, False), repeat=len(spec.dims)):
         chosen = tuple(d for d, keep in zip(spec.dims, mask, strict=True) if keep)
-        if all(parent in chosen for child, parent in spec.hierarchy.items() if child in chosen):
+        if all(parent in chosen for child, parent in spec.hierarchy.items() if child in chosen) and not any(
+                combo <= set(chosen) for combo in spec.not_crossed):
             sets.append(chosen)
     return sets
 
@@ -190,16 +194,17 @@ def data_vintage(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return con.sql("SELECT max(received_date) FROM fct_cases").fetchall()[0][0]
 
 
-def released_cells(spec: CubeSpec, audiences: Iterable, first: int | None, last: int | None) -> pl.Expr:
+def released_cells(spec: CubeSpec, audiences: Iterable, first: int | None, last: int | None,
+                   everyone: bool = True) -> pl.Expr:
     """The cells some report reads, with the totals of their slice: for each audience its programme
     regions (or the total), its programme (or the total; the assistance table also GAF's, for the
     GAF chart every pack has) and its span of years (the range, or the all-years total; a yearly
     table also its single years). The whole population (all regions, programmes and years) is
-    always released. The other cells are withheld: nobody reads them, and each published cell is
-    one more equation to protect."""
+    released too unless `everyone` is False. The other cells are withheld: nobody reads them, and
+    each published cell is one more equation to protect."""
     expr = pl.lit(False)
     year = pl.col("period").cast(pl.Int64, strict=False)
-    for a in [*audiences, None]:
+    for a in [*audiences, *([None] if everyone else [])]:
         regions = list(a.regions) if getattr(a, "regions", None) else [TOTAL]
         programmes = [getattr(a, "programme", None) or TOTAL]
         if spec.table == "pub_assistance__type_yearly":
@@ -237,7 +242,10 @@ def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
         and not (int(lo) <= years[0] and int(hi) >= years[1]) and int(lo) < int(hi)
     }))
     cubes = {name: cube(con, spec, ranges) for name, spec in PUBLICATIONS.items()}
-    cubes = {name: c.with_columns(released_cells(PUBLICATIONS[name], audiences, *years).alias("released"))
+    # released: what reports read, and the whole population; preferred (withheld last): what
+    # the donors' reports read
+    cubes = {name: c.with_columns(released_cells(PUBLICATIONS[name], audiences, *years).alias("released"),
+                                  released_cells(PUBLICATIONS[name], audiences, *years, everyone=False).alias("preferred"))
              for name, c in cubes.items()}
     published = suppress(cubes, PUBLICATIONS, k)
     quality = quality_table(con, k)
