@@ -65,6 +65,23 @@ PUBLICATIONS: dict[str, CubeSpec] = {
                  non_additive=frozenset({"programme_region", "programme", "period", "assistance_type_code"})),
     ]
 }
+def _named(col: str) -> pl.Expr:
+    return ~pl.col(col).is_in([TOTAL, NOT_RECORDED])
+
+
+#: the cells the charts draw (ct_pipeline.charts.figures): when secondary suppression has a choice,
+#: these are withheld last in the slices donors read; margins nobody draws go first
+DRAWN: dict[str, pl.Expr] = {
+    "pub_cases__type_yearly": pl.col("period").str.contains(r"^\d{4}$"),
+    "pub_cases__sex_age": pl.col("sex_code").is_in(["female", "male"]) & _named("age_band_code"),
+    "pub_routes__regions": (pl.col("transit_region") != TOTAL) & (
+        (_named("origin_region") & (pl.col("exploitation_region") == TOTAL))
+        | ((pl.col("origin_region") == TOTAL) & _named("exploitation_region"))),
+    "pub_routes__countries": _named("exploitation_country_code") & (
+        (pl.col("origin_region") == TOTAL) | _named("origin_country_code")),
+    "pub_assistance__type_yearly": pl.col("period").str.contains(r"^\d{4}$"),
+}
+
 QUALITY_TABLE = "pub_quality__mission_year_field"
 RELEASE_TABLE = "pub_release"
 PUB_TABLES = (RELEASE_TABLE, *PUBLICATIONS, QUALITY_TABLE)
@@ -243,9 +260,10 @@ def build_pub_tables(con: duckdb.DuckDBPyConnection, k: int = DEFAULT_K, *,
     }))
     cubes = {name: cube(con, spec, ranges) for name, spec in PUBLICATIONS.items()}
     # released: what reports read, and the whole population; preferred (withheld last): what
-    # the donors' reports read
+    # the donors' charts draw
     cubes = {name: c.with_columns(released_cells(PUBLICATIONS[name], audiences, *years).alias("released"),
-                                  released_cells(PUBLICATIONS[name], audiences, *years, everyone=False).alias("preferred"))
+                                  (released_cells(PUBLICATIONS[name], audiences, *years, everyone=False)
+                                   & DRAWN[name]).alias("preferred"))
              for name, c in cubes.items()}
     published = suppress(cubes, PUBLICATIONS, k)
     quality = quality_table(con, k)
