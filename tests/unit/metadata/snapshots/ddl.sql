@@ -1084,7 +1084,7 @@ CREATE TABLE IF NOT EXISTS pub_cases__type_yearly (
     is_suppressed BOOLEAN NOT NULL,
     PRIMARY KEY (programme_region, programme, period, exploitation_type_code)
 );
-COMMENT ON TABLE pub_cases__type_yearly IS 'Cases with research consent by registration year and type of exploitation, with every margin (total). Counts below k are withheld, and more cells are withheld so that none can be recovered from totals or other published tables. Grain: one row per programme region × programme × year (or total) × exploitation type (or total).';
+COMMENT ON TABLE pub_cases__type_yearly IS 'Cases with research consent by registration year and type of exploitation, with every margin (total). Counts below k are withheld, and more cells are withheld so that none can be recovered from totals, from the difference of two published slices or from other published tables; cells outside the slices reports read are not published (withheld). Grain: one row per programme region × programme × year (or total) × exploitation type (or total).';
 COMMENT ON COLUMN pub_cases__type_yearly.programme_region IS 'UN M49 region of the mission that registered the case (the programme region donors fund), total, or not_recorded.';
 COMMENT ON COLUMN pub_cases__type_yearly.programme IS 'Programme slice: gaf (cases eligible for the Global Assistance Fund; for assistance, episodes GAF funded from August 2000), other, or total (both, each person or case once).';
 COMMENT ON COLUMN pub_cases__type_yearly.period IS 'The year counted (YYYY: registration year for cases, year the assistance began for assistance) or total for every year of the table.';
@@ -1102,7 +1102,7 @@ CREATE TABLE IF NOT EXISTS pub_cases__sex_age (
     is_suppressed BOOLEAN NOT NULL,
     PRIMARY KEY (programme_region, programme, period, sex_code, age_band_code)
 );
-COMMENT ON TABLE pub_cases__sex_age IS 'Cases with research consent by sex and age band at identification, with every margin; disclosure-controlled like every pub_* table. Grain: one row per programme region × programme × year (or total) × sex (or total) × age band (or total).';
+COMMENT ON TABLE pub_cases__sex_age IS 'Cases with research consent by sex and age band at identification, with every margin; no single years (the pyramid is read for all years or a donor''s span). Only the slices reports read are published; disclosure-controlled like every pub_* table. Grain: one row per programme region × programme × period (all years, or a donor''s span of years) × sex (or total) × age band (or total).';
 COMMENT ON COLUMN pub_cases__sex_age.programme_region IS 'UN M49 region of the mission that registered the case (the programme region donors fund), total, or not_recorded.';
 COMMENT ON COLUMN pub_cases__sex_age.programme IS 'Programme slice: gaf (cases eligible for the Global Assistance Fund; for assistance, episodes GAF funded from August 2000), other, or total (both, each person or case once).';
 COMMENT ON COLUMN pub_cases__sex_age.period IS 'The year counted (YYYY: registration year for cases, year the assistance began for assistance) or total for every year of the table.';
@@ -1122,7 +1122,7 @@ CREATE TABLE IF NOT EXISTS pub_routes__regions (
     is_suppressed BOOLEAN NOT NULL,
     PRIMARY KEY (programme_region, programme, period, origin_region, transit_region, exploitation_region)
 );
-COMMENT ON TABLE pub_routes__regions IS 'Routes between regions (origin = citizenship) through the first transit country''s region, with every margin; the Sankey of routes is drawn from it. Disclosure-controlled. Grain: one row per programme region × programme × year (or total) × region of citizenship × region of first transit × region of exploitation (each or total).';
+COMMENT ON TABLE pub_routes__regions IS 'Routes between regions (origin = citizenship) through the first transit country''s region - origin × transit and transit × exploitation, with their margins; the Sankey of routes is drawn from it. Disclosure-controlled. Grain: one row per programme region × programme × period (all years, or a donor''s span) × region of citizenship × region of first transit × region of exploitation (each or total; citizenship and exploitation never both given).';
 COMMENT ON COLUMN pub_routes__regions.programme_region IS 'UN M49 region of the mission that registered the case (the programme region donors fund), total, or not_recorded.';
 COMMENT ON COLUMN pub_routes__regions.programme IS 'Programme slice: gaf (cases eligible for the Global Assistance Fund; for assistance, episodes GAF funded from August 2000), other, or total (both, each person or case once).';
 COMMENT ON COLUMN pub_routes__regions.period IS 'The year counted (YYYY: registration year for cases, year the assistance began for assistance) or total for every year of the table.';
@@ -1144,7 +1144,7 @@ CREATE TABLE IF NOT EXISTS pub_routes__countries (
     is_suppressed BOOLEAN NOT NULL,
     PRIMARY KEY (programme_region, programme, period, origin_region, origin_country_code, exploitation_region, exploitation_country_code)
 );
-COMMENT ON TABLE pub_routes__countries IS 'Cases by country of citizenship and country of exploitation with regional subtotals (country total) and every margin; the map of countries of exploitation and the top corridors are drawn from it. Disclosure-controlled, the country-in-region hierarchy included. Grain: one row per programme region × programme × year (or total) × region and country of citizenship × region and country of exploitation (each or total).';
+COMMENT ON TABLE pub_routes__countries IS 'Cases by country of citizenship and country of exploitation with regional subtotals (country total) and every margin; the map of countries of exploitation and the top corridors are drawn from it. Disclosure-controlled, the country-in-region hierarchy included. Grain: one row per programme region × programme × period (all years, or a donor''s span) × region and country of citizenship × region and country of exploitation (each or total).';
 COMMENT ON COLUMN pub_routes__countries.programme_region IS 'UN M49 region of the mission that registered the case (the programme region donors fund), total, or not_recorded.';
 COMMENT ON COLUMN pub_routes__countries.programme IS 'Programme slice: gaf (cases eligible for the Global Assistance Fund; for assistance, episodes GAF funded from August 2000), other, or total (both, each person or case once).';
 COMMENT ON COLUMN pub_routes__countries.period IS 'The year counted (YYYY: registration year for cases, year the assistance began for assistance) or total for every year of the table.';
