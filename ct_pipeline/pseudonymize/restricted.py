@@ -158,13 +158,24 @@ def restricted_connection(
         database = str(p)
     temp = ensure_restricted_dir(rdir / "tmp" / "duckdb")
     with owner_only_umask():
-        con = duckdb.connect(database, read_only=read_only, config={"temp_directory": str(temp)})
+        con = duckdb.connect(database, read_only=read_only,
+                             config={"temp_directory": str(temp), "memory_limit": duckdb_memory_limit()})
     con.execute("SET enable_progress_bar = false")  # nothing of ours on the terminal mid-query
     if not in_memory:
         for f in (Path(database), Path(database + ".wal")):
             if f.exists() and stat.S_IMODE(f.stat().st_mode) & 0o077:
                 os.chmod(f, FILE_MODE)
     return con
+
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline's connections: $CT_DUCKDB_MEMORY_LIMIT (e.g. 4GB),
+    else 2GB. DuckDB's own default (80% of the machine) lets one big join take the memory the
+    rest of the night needs; above the limit it spills to the restricted temp folder instead."""
+    return os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
 
 
 def harden_process(restricted_dir: str | Path | None = None) -> Path:
