@@ -9,6 +9,14 @@ build database, so every table comes from the same snapshot), adds the `warehous
 connection opens the new file. Restricted tables (raw_*, quarantine, vault …) are never copied:
 the list comes from the registry, not from what the build database holds.
 
+**Incremental publish.** Each publish records, next to ct.duckdb, a fingerprint of every table
+it holds (per registration-year partition for the facts: row count and a sum of MD5 row hashes,
+with the table's DDL) and the identity of the file it wrote. The next publish starts from a byte
+copy of that file instead of an empty one and rewrites only the tables and partitions whose
+fingerprint changed - a night that adds 1% of cases rewrites a few partitions, not the warehouse.
+When the record is missing or the file is not the one recorded, the whole file is rebuilt. The
+Parquet generation hard-links unchanged files from the previous one likewise.
+
 The Parquet copy is written to a new hidden generation folder and `parquet/` is a symbolic link
 swapped atomically onto it; the previous generation is kept (a reader may be scanning it) and
 older ones are removed.
@@ -20,6 +28,9 @@ the old snapshot. `query()` avoids that by attaching the file to a fresh in-memo
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -40,6 +51,8 @@ from ct_pipeline.warehouse.tables import PARTITIONED_FACTS, col_list, existing_t
 log = logging.getLogger(__name__)
 
 PUBLISHED_ZONES = ("analyst", "public")
+PARTITION = "registration_year"
+ALL_ROWS = "*"
 ALIAS = "ct_publish"
 VIEWS = ("warehouse_tables", "data_dictionary", "code_lists")
 
@@ -50,6 +63,10 @@ class PublishResult:
     tables: dict[str, int] = field(default_factory=dict)
     parquet_dir: Path | None = None
     seconds: float = 0.0
+    #: started from a copy of the previous file (else the whole file was written)
+    incremental: bool = False
+    #: tables written (whole, or some of their partitions)
+    rewritten: list[str] = field(default_factory=list)
 
 
 def _q(text: str | None) -> str:
@@ -172,25 +189,114 @@ def _views_sql(tables: list[str], counts: dict[str, int]) -> str:
     ])
 
 
+# --- fingerprints (incremental publish) ----------------------------------------------------------
+def table_fingerprints(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str]) -> dict[str, dict[str, str]]:
+    """Per table, per partition (registration year of a fact; ``*`` for a whole table): its DDL,
+    row count and the sum of the MD5 of each row's text. Equal fingerprints: equal content."""
+    out: dict[str, dict[str, str]] = {}
+    for t in tables:
+        cols = col_list(t)
+        ddl = hashlib.sha256(warehouse_ddl(t).encode()).hexdigest()[:16]
+        part = f"{PARTITION}::VARCHAR" if t in PARTITIONED_FACTS else f"'{ALL_ROWS}'"
+        rows = con.sql(
+            f"SELECT {part} AS p, count(*), coalesce(sum(md5_number_lower(CAST(ROW({cols}) AS VARCHAR))::HUGEINT), 0) "
+            f"FROM {src_db}.main.{t} GROUP BY ALL"
+        ).fetchall()
+        out[t] = {("NULL" if p is None else p): f"{ddl}:{n}:{h}" for p, n, h in rows}
+        out[t].setdefault("", ddl)  # the table itself (an empty table still has its DDL)
+    return out
+
+
+def _record_path(settings: Settings) -> Path:
+    return settings.analyst_db.with_name(f".{settings.analyst_db.name}.publish.json")
+
+
+def _file_identity(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino}
+
+
+def _previous(settings: Settings) -> dict | None:
+    """The record of the last publish, if ct.duckdb is still the file it wrote."""
+    rec, target = _record_path(settings), settings.analyst_db
+    try:
+        doc = json.loads(rec.read_text())
+        if target.exists() and doc.get("file") == _file_identity(target):
+            return doc
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _rows(t: str, parts: list[str] | None) -> str:
+    """A WHERE clause for the given partitions of a fact (None: every row)."""
+    if parts is None:
+        return ""
+    values = [p for p in parts if p != "NULL"]
+    conds = [f"{PARTITION}::VARCHAR IN ({', '.join(_q(p) for p in values)})"] if values else []
+    if "NULL" in parts:
+        conds.append(f"{PARTITION} IS NULL")
+    return " WHERE " + " OR ".join(conds) if conds else " WHERE false"
+
+
+def _changes(tables: list[str], new: dict, old: dict | None) -> dict[str, list[str] | None]:
+    """Per table: None to copy it whole, a list of partitions to replace, [] when unchanged."""
+    out: dict[str, list[str] | None] = {}
+    for t in tables:
+        before = (old or {}).get(t)
+        if before is None or before.get("") != new[t][""] or t not in PARTITIONED_FACTS:
+            out[t] = [] if before == new[t] else None
+        else:
+            out[t] = sorted(p for p in set(new[t]) | set(before) if p and new[t].get(p) != before.get(p))
+    return out
+
+
 # --- publish -----------------------------------------------------------------------------------
-def _write_parquet(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str], target: Path) -> None:
+def _copy_parquet(con: duckdb.DuckDBPyConnection, src_db: str, t: str, target: Path, parts: list[str] | None) -> None:
+    cols = col_list(t)
+    if t in PARTITIONED_FACTS:
+        con.execute(f"COPY (SELECT {cols} FROM {src_db}.main.{t}{_rows(t, parts)}) TO {_q(str(target / t))} "
+                    f"(FORMAT parquet, PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE)")
+    else:
+        con.execute(f"COPY (SELECT {cols} FROM {src_db}.main.{t}) TO {_q(str(target / (t + '.parquet')))} "
+                    "(FORMAT parquet)")
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link every file of src into dst (same filesystem: no data copied)."""
+    for f in src.rglob("*"):
+        if f.is_file():
+            (dst / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            os.link(f, dst / f.relative_to(src))
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str], target: Path,
+                   changes: dict[str, list[str] | None] | None = None, previous: Path | None = None) -> None:
+    """One Parquet generation: the dim_ and fct_ tables (facts partitioned by registration year).
+    With `changes` and the `previous` generation, unchanged tables and partitions are hard-linked."""
     target.mkdir(parents=True)
     for t in tables:
         if not (t.startswith("dim_") or t.startswith("fct_")):
             continue
-        cols = col_list(t)
-        if t in PARTITIONED_FACTS:
-            con.execute(
-                f"COPY (SELECT {cols} FROM {src_db}.main.{t}) TO {_q(str(target / t))} "
-                "(FORMAT parquet, PARTITION_BY (registration_year))"
-            )
-        else:
-            con.execute(f"COPY (SELECT {cols} FROM {src_db}.main.{t}) TO {_q(str(target / (t + '.parquet')))} "
-                        "(FORMAT parquet)")
+        parts = changes.get(t) if changes is not None and previous is not None else None
+        old = previous / (t if t in PARTITIONED_FACTS else t + ".parquet") if previous is not None else None
+        if parts is None or old is None or not old.exists():
+            _copy_parquet(con, src_db, t, target, None)
+            continue
+        if t not in PARTITIONED_FACTS:
+            os.link(old, target / (t + ".parquet"))
+            continue
+        (target / t).mkdir()
+        for d in old.iterdir():
+            if d.name.split("=", 1)[-1] not in parts:
+                _link_tree(d, target / t / d.name)
+        if parts:
+            _copy_parquet(con, src_db, t, target, parts)
 
 
-def _swap_parquet(settings: Settings, new_generation: Path) -> None:
-    """Point parquet/ at the new generation with an atomic symlink replace; keep one previous."""
+def _swap_parquet(settings: Settings, new_generation: Path) -> str:
+    """Point parquet/ at the new generation with an atomic symlink replace; keep one previous.
+    Returns the generation's folder name (what the link points to)."""
     link = settings.parquet_dir
     final = link.parent / (".parquet-" + new_generation.name.split("new-", 1)[1])
     os.replace(new_generation, final)
@@ -205,6 +311,25 @@ def _swap_parquet(settings: Settings, new_generation: Path) -> None:
     for old in link.parent.glob(".parquet-*"):
         if old.name not in (final.name, previous) and not old.name.startswith((".parquet-new-", ".parquet-link-")):
             shutil.rmtree(old, ignore_errors=True)
+    return final.name
+
+
+def _replace_tables(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str],
+                    changes: dict[str, list[str] | None], stale: set[str]) -> None:
+    """In the attached copy of the last published file: drop what is no longer published and
+    rewrite the changed tables and partitions."""
+    for t in sorted(stale):
+        con.execute(f"DROP TABLE IF EXISTS {ALIAS}.main.{t}")
+    for t in tables:
+        parts, cols = changes[t], col_list(t)
+        if parts == []:
+            continue
+        if parts is None:
+            con.execute(f"DROP TABLE IF EXISTS {ALIAS}.main.{t}")
+            con.execute(warehouse_ddl(t))
+        else:
+            con.execute(f"DELETE FROM {ALIAS}.main.{t}{_rows(t, parts)}")
+        con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}{_rows(t, parts)}")
 
 
 def publish(
@@ -212,8 +337,10 @@ def publish(
     con_or_build_path: duckdb.DuckDBPyConnection | str | Path,
     *,
     parquet: bool = True,
+    incremental: bool = True,
 ) -> PublishResult:
-    """Build a new analyst file from the build database and rename it over settings.analyst_db."""
+    """Build a new analyst file from the build database and rename it over settings.analyst_db
+    (from a copy of the last published file when `incremental` and that file is still ours)."""
     started = time.perf_counter()
     own = not isinstance(con_or_build_path, duckdb.DuckDBPyConnection)
     con = open_build(con_or_build_path) if own else con_or_build_path
@@ -227,38 +354,61 @@ def publish(
     try:
         src_db = con.sql("SELECT current_database()").fetchall()[0][0]
         tables = published_tables(con)
-        con.execute(f"ATTACH {_q(str(tmp))} AS {ALIAS}")
+        attached = False
+        con.begin()  # one snapshot of the build database for the fingerprints and the copy
         try:
-            con.begin()
-            try:
-                con.execute(f"USE {ALIAS}")
-                counts = {}
+            fingerprints = table_fingerprints(con, src_db, tables)
+            previous = _previous(settings) if incremental else None
+            old_parquet = None
+            if previous is not None:
+                shutil.copyfile(target, tmp)
+                gen = previous.get("parquet")
+                if gen and settings.parquet_dir.is_symlink() and os.readlink(settings.parquet_dir) == gen:
+                    old_parquet = settings.parquet_dir.parent / gen
+            changes = _changes(tables, fingerprints, previous["tables"] if previous else None)
+            con.execute(f"ATTACH {_q(str(tmp))} AS {ALIAS}")
+            attached = True
+            con.execute(f"USE {ALIAS}")
+            counts = {}
+            if previous is None:
                 for t in tables:
                     cols = col_list(t)
                     con.execute(warehouse_ddl(t))
                     con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}")
-                    counts[t] = con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
-                con.execute(_views_sql(tables, counts))
-                pause_point("publish:copied")
-                if parquet:
-                    _write_parquet(con, src_db, tables, new_parquet)
-                con.execute(f"USE {src_db}")
-                con.commit()
-            except BaseException:
-                con.rollback()
-                con.execute(f"USE {src_db}")
-                raise
+            else:
+                for v in VIEWS:
+                    con.execute(f"DROP VIEW IF EXISTS {ALIAS}.main.{v}")
+                _replace_tables(con, src_db, tables, changes, existing_tables(con, ALIAS) - set(tables))
+            for t in tables:
+                counts[t] = con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
+            con.execute(_views_sql(tables, counts))
+            pause_point("publish:copied")
+            if parquet:
+                _write_parquet(con, src_db, tables, new_parquet, changes if old_parquet else None, old_parquet)
+            con.execute(f"USE {src_db}")
+            con.commit()
             con.execute(f"CHECKPOINT {ALIAS}")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # after a failed CHECKPOINT nothing is open
+                con.execute(f"USE {src_db}")
+                con.rollback()
+            raise
         finally:
-            con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+            if attached:
+                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
         if Path(str(tmp) + ".wal").exists():
             raise RuntimeError("publish: the new file still has a write-ahead log after DETACH; not renamed")
         _fsync(tmp)
         pause_point("publish:replace")
         os.replace(tmp, target)
         _fsync(target.parent, directory=True)
+        generation = None
         if parquet:
-            _swap_parquet(settings, new_parquet)
+            generation = _swap_parquet(settings, new_parquet)
+        record = {"file": _file_identity(target), "tables": fingerprints, "parquet": generation}
+        rec = _record_path(settings)
+        rec.with_suffix(".tmp").write_text(json.dumps(record))
+        os.replace(rec.with_suffix(".tmp"), rec)
     except BaseException:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(new_parquet, ignore_errors=True)
@@ -266,8 +416,11 @@ def publish(
     finally:
         if own:
             con.close()
-    result = PublishResult(target, counts, settings.parquet_dir if parquet else None, time.perf_counter() - started)
-    log.info("published %d tables to %s in %.2fs", len(counts), target.name, result.seconds)
+    rewritten = [t for t, c in changes.items() if c != []]
+    result = PublishResult(target, counts, settings.parquet_dir if parquet else None, time.perf_counter() - started,
+                           previous is not None, rewritten)
+    log.info("published %d tables to %s in %.2fs (%s; %d rewritten)", len(counts), target.name, result.seconds,
+             "from the previous file" if previous is not None else "whole file", len(rewritten))
     return result
 
 

@@ -228,3 +228,55 @@ def test_query_sees_a_new_publish_even_with_a_connection_open_in_this_process(se
     expected = built.sql("SELECT count(*) FROM fct_screenings").fetchall()[0][0]
     assert query(settings, "SELECT count(*) AS n FROM fct_screenings", "csv") == f"n\n{expected}\n"
     held.close()
+
+
+def _snapshot(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, con.sql(f"SELECT * FROM {t}").fetchall())) for t in tables}
+    finally:
+        con.close()
+
+
+def _parquet_rows(settings):
+    con = duckdb.connect()
+    out = {}
+    for p in sorted(settings.parquet_dir.iterdir()):
+        glob = str(p / "**" / "*.parquet") if p.is_dir() else str(p)
+        out[p.name] = sorted(map(repr, con.sql(f"SELECT * EXCLUDE (registration_year) FROM read_parquet('{glob}', "
+                                               "hive_partitioning=true, union_by_name=true)").fetchall()
+                             if p.is_dir() else con.sql(f"SELECT * FROM read_parquet('{glob}')").fetchall()))
+    return out
+
+
+def test_an_incremental_publish_equals_a_whole_one(settings, built, tmp_path):
+    publish(settings, built)  # whole file: no record of an earlier publish
+    record = settings.analyst_db.with_name(f".{settings.analyst_db.name}.publish.json")
+    assert record.exists()
+    # the next night: one year's cases change, one dimension row is added
+    built.execute("UPDATE fct_cases SET exploitation_days = coalesce(exploitation_days, 0) + 1 "
+                  "WHERE registration_year = (SELECT max(registration_year) FROM fct_cases)")
+    before = os.stat(settings.analyst_db).st_ino
+    result = publish(settings, built)
+    assert result.incremental and "fct_cases" in result.rewritten and "dim_countries" not in result.rewritten
+    assert os.stat(settings.analyst_db).st_ino != before  # still a new file, renamed over the old one
+    incremental, incremental_parquet = _snapshot(settings.analyst_db), _parquet_rows(settings)
+    # the same build published whole into another folder
+    other = get_settings(warehouse_dir=tmp_path / "whole")
+    publish(other, built, incremental=False)
+    assert incremental == _snapshot(other.analyst_db)
+    assert incremental_parquet == _parquet_rows(other)
+    assert result.tables["fct_cases"] == built.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0]
+
+
+def test_a_publish_after_the_file_was_replaced_rebuilds_it_whole(settings, built):
+    publish(settings, built, parquet=False)
+    con = duckdb.connect(str(settings.analyst_db))  # someone writes into the published file
+    con.execute("DELETE FROM fct_cases")
+    con.close()
+    assert not publish(settings, built, parquet=False).incremental
+    con = _published(settings)
+    assert con.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0] == \
+        built.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0]
+    con.close()
