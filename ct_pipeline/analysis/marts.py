@@ -150,6 +150,23 @@ def _assistance_yearly(con) -> str:
     """
 
 
+def _assistance_coverage_yearly(con) -> str:
+    return f"""
+        WITH ident AS (SELECT identification_year, case_token FROM {RESEARCH_CASES}
+                       WHERE identification_year IS NOT NULL),
+             firsts AS (SELECT a.case_token, min(a.days_from_identification) AS days
+                        FROM fct_assistance a JOIN ident USING (case_token) GROUP BY ALL)
+        SELECT i.identification_year,
+               count(*) AS identified_case_count,
+               count(f.case_token) AS assisted_case_count,
+               count(f.case_token) / count(*) AS coverage_share,
+               quantile_cont(f.days, 0.5) AS median_days_to_assistance,
+               quantile_cont(f.days, 0.9) AS p90_days_to_assistance
+        FROM ident i LEFT JOIN firsts f USING (case_token)
+        GROUP BY ALL
+    """
+
+
 def _assisted_persons_yearly(con) -> str:
     return f"""
         WITH e AS (
@@ -295,6 +312,7 @@ MARTS: dict[str, Callable[[duckdb.DuckDBPyConnection], str]] = {
     "mart_corridors__top": _corridors_top,
     "mart_transit__yearly": _transit_yearly,
     "mart_assistance__yearly": _assistance_yearly,
+    "mart_assistance__coverage_yearly": _assistance_coverage_yearly,
     "mart_assisted_persons__yearly": _assisted_persons_yearly,
     "mart_reintegration__yearly": _reintegration_yearly,
     "mart_revictimisation__yearly": _revictimisation_yearly,
@@ -370,8 +388,9 @@ def check_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
             JOIN mart_revictimisation__yearly r USING (registration_year) WHERE a.n < r.case_count""").fetchall()[0][0]
         if bad:
             problems.append(f"mart_cases__yearly: fewer cases than registered in {bad} years")
-    if "mart_assistance__yearly" in have:
-        bad = con.sql("SELECT count(*) FROM mart_assistance__yearly WHERE coverage_share NOT BETWEEN 0 AND 1").fetchall()[0][0]
-        if bad:
-            problems.append(f"mart_assistance__yearly: {bad} rows with a coverage share outside 0..1")
+    for table in ("mart_assistance__yearly", "mart_assistance__coverage_yearly"):
+        if table in have:
+            bad = con.sql(f"SELECT count(*) FROM {table} WHERE coverage_share NOT BETWEEN 0 AND 1").fetchall()[0][0]
+            if bad:
+                problems.append(f"{table}: {bad} rows with a coverage share outside 0..1")
     return problems

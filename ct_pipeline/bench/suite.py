@@ -65,13 +65,11 @@ QUERIES = {
         SELECT citizenship AS origin_country, exploitation_country, count(*) AS cases
         FROM fct_cases WHERE citizenship IS NOT NULL AND exploitation_country IS NOT NULL
         GROUP BY ALL ORDER BY cases DESC, origin_country, exploitation_country LIMIT 20""",
+    # the mart is the join of fct_cases and fct_assistance, built each night (a test proves it)
     "assistance_coverage": """
-        SELECT c.identification_year, count(*) AS identified,
-               count(a.case_token) AS assisted, round(count(a.case_token) / count(*), 3) AS coverage
-        FROM fct_cases c
-        LEFT JOIN (SELECT DISTINCT case_token FROM fct_assistance) a USING (case_token)
-        WHERE c.identification_year IS NOT NULL
-        GROUP BY ALL ORDER BY ALL""",
+        SELECT identification_year, identified_case_count, assisted_case_count, round(coverage_share, 3) AS coverage,
+               median_days_to_assistance
+        FROM mart_assistance__coverage_yearly ORDER BY ALL""",
     "mission_quality": """
         SELECT registration_year, field_name, record_count, filled_count, completeness_share
         FROM mart_quality__mission_year_field WHERE mission_code = $mission

@@ -91,6 +91,17 @@ def test_assistance_marts(con):
     assert outcomes - {None} <= {"completed", "ongoing", "dropped_out", "lost_contact"}
 
 
+def test_coverage_mart_is_the_join_of_the_two_facts(con):
+    # the headline an analyst would otherwise compute by joining fct_cases and fct_assistance
+    expected = con.sql("""
+        SELECT c.identification_year, count(*), count(a.case_token)
+        FROM fct_cases c LEFT JOIN (SELECT DISTINCT case_token FROM fct_assistance) a USING (case_token)
+        WHERE c.identification_year IS NOT NULL AND c.has_research_consent GROUP BY ALL ORDER BY ALL""").fetchall()
+    got = con.sql("SELECT identification_year, identified_case_count, assisted_case_count "
+                  "FROM mart_assistance__coverage_yearly ORDER BY ALL").fetchall()
+    assert got == expected and got
+
+
 def test_revictimisation_counts_persons_with_an_earlier_case():
     c = duckdb.connect()
     make_star(c, n_cases=50, seed=5)

@@ -979,6 +979,23 @@ COMMENT ON COLUMN mart_assistance__yearly.coverage_share IS 'Share of the cases 
 COMMENT ON COLUMN mart_assistance__yearly.median_days_to_assistance IS 'Median number of days from identification to the start of the case''s first episode of the assistance type (cases with both dates).';
 COMMENT ON COLUMN mart_assistance__yearly.p90_days_to_assistance IS '90th percentile of the days from identification to the start of the case''s first episode of the assistance type.';
 
+CREATE TABLE IF NOT EXISTS mart_assistance__coverage_yearly (
+    identification_year BIGINT NOT NULL,
+    identified_case_count BIGINT NOT NULL,
+    assisted_case_count BIGINT NOT NULL,
+    coverage_share DOUBLE,
+    median_days_to_assistance DOUBLE,
+    p90_days_to_assistance DOUBLE,
+    PRIMARY KEY (identification_year)
+);
+COMMENT ON TABLE mart_assistance__coverage_yearly IS 'Coverage of assistance of any type for the cases identified in the year (with research consent) and the delay from identification to the first episode (median and 90th percentile, days) - the headline of mart_assistance__yearly, without the join of two facts. Grain: one row per identification year.';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.identification_year IS 'Year of the identification date.';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.identified_case_count IS 'Cases identified in the year (the denominator of coverage).';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.assisted_case_count IS 'Cases of the row that received at least one episode of the assistance type, whenever it began.';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.coverage_share IS 'Share of the cases identified in the year that received the assistance type (assisted_case_count / identified_case_count).';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.median_days_to_assistance IS 'Median number of days from identification to the start of the case''s first episode of the assistance type (cases with both dates).';
+COMMENT ON COLUMN mart_assistance__coverage_yearly.p90_days_to_assistance IS '90th percentile of the days from identification to the start of the case''s first episode of the assistance type.';
+
 CREATE TABLE IF NOT EXISTS mart_assisted_persons__yearly (
     assistance_year BIGINT NOT NULL,
     assisted_person_count BIGINT NOT NULL,
