@@ -741,6 +741,11 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     cd_val[s] = val
     drop = np.zeros(n, dtype=bool)
     drop[np.nonzero(s)[0][ident[s].astype(np.int64) + 31 > end]] = True
+    # an episode that starts before identification is only detectable against an identification
+    # date the pipeline accepts: not one pushed into the 2090s (that record is quarantined)
+    has_abi = np.zeros(n, dtype=bool)
+    has_abi[ep["case"][ed_kind == ED_BEFORE_IDENT]] = True
+    drop |= (cd_kind == CD_FUTURE_IDENT) & has_abi
     s = cd_kind == CD_END_BEFORE
     drop |= s & (expl_start == NULL)
     cd_val[s] = expl_start[s] - r_def.integers(31, 201, int(s.sum()))
@@ -758,10 +763,15 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     s = (ed_kind == ED_BEFORE_IDENT) | (ed_kind == ED_FUTURE_END)
     s &= remap[ep["case"]]
     ep["ed_val"][s] = unambiguous(ep["ed_val"][s].astype(np.int32), np.ones(int(s.sum()), bool))
+    # a date of birth in 1901-1905 is only impossible when it makes the person older than 100 on
+    # the identification date (cases identified before ~2006 would be 94-100): those report an
+    # impossible age instead (a pre-1900 date of birth cannot be written in a MiMOSA workbook)
+    s = np.nonzero(cd_kind == CD_DOB_OLD)[0]
+    young = s[age_at(cd_val[s], ident[s]) <= 100]
+    cd_kind[young] = CD_AGE_BIG
+    cd_val[young] = 120 + cd_val[young] % 80
 
     # missing values (1-3 optional values the case had)
-    has_abi = np.zeros(n, dtype=bool)
-    has_abi[ep["case"][ed_kind == ED_BEFORE_IDENT]] = True
     pres_f = {
         "identification_date": (ident != NULL) & ~has_abi, "date_of_birth": cdob != NULL, "age_reported": age >= 0,
         "sex": np.ones(n, bool), "citizenship": cit >= 0, "document_number": has_doc, "phone": has_phone,
