@@ -353,8 +353,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     if total < 1:
         raise ValueError("cases must be at least 1")
     ss = np.random.SeedSequence([int(seed), 20260])
-    rngs = [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(12)]
-    r_base, r_pers, r_link, r_case, r_exp, r_ep, r_def, r_rec, r_map, r_name, r_can, r_misc = rngs
+    rngs = [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(13)]  # children 0-11 unchanged by a 13th
+    r_base, r_pers, r_link, r_case, r_exp, r_ep, r_def, r_rec, r_map, r_name, r_can, r_misc, r_keep = rngs
 
     r_cross = cfg.rate("cross_mission_person") if total >= 50 else 0.0
     r_ret = min(1.0, cfg.retrafficking) if total >= 50 else 0.0
@@ -536,6 +536,16 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     interviewer = np.where(r_case.random(n) < 0.9, r_case.integers(0, 6, n), -1).astype(np.int8)
     crand = r_case.integers(0, 2**31 - 1, n, dtype=np.int64)
     uuid = r_case.integers(0, 2**63 - 1, (n, 2), dtype=np.int64)
+    # A person's later case often records the passport or phone of the first one (not re-issued,
+    # not changed): the values the document number and phone are rendered from (`doc_key`,
+    # `phone_key`; a phone keeps the country code of the mission that first wrote it, `phone_m`).
+    doc_key, phone_key, phone_m = crand.copy(), crand.copy(), mission.astype(np.int16).copy()
+    again = link_kind > 0
+    keep_doc = again & (r_keep.random(n) < min(1.0, max(0.0, cfg.same_document)))
+    keep_phone = again & (r_keep.random(n) < min(1.0, max(0.0, cfg.same_phone)))
+    doc_key[keep_doc] = crand[src[keep_doc]]
+    phone_key[keep_phone] = crand[src[keep_phone]]
+    phone_m[keep_phone] = mission[src[keep_phone]]
 
     # --- export schedule --------------------------------------------------------------------------
     ex_m, ex_cut, ex_rec, ex_date = [], [], [], []
@@ -946,7 +956,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
         "rec_c": rec_c, "t1": t1, "t2": t2, "t3": t3, "expl_c": expl_c, "rec_date": rec_date,
         "expl_start": expl_start, "expl_end": expl_end, "dob": cdob, "age": age, "has_doc": has_doc,
         "has_phone": has_phone, "has_addr": has_addr, "has_narr": has_narr, "interviewer": interviewer,
-        "crand": crand, "uuid_hi": uuid[:, 0], "uuid_lo": uuid[:, 1], "first_export": first_export,
+        "crand": crand, "doc_key": doc_key, "phone_key": phone_key, "phone_m": phone_m, "uuid_hi": uuid[:, 0],
+        "uuid_lo": uuid[:, 1], "first_export": first_export,
         "first_era": first_era, "seq": seq, "reg_year": ymd(reg.astype(np.int64))[0].astype(np.int32),
         "oos": oos, "cd_kind": cd_kind, "cd_val": cd_val, "miss": miss, "nv": nv, "canary": canary,
         "given_flat": given_flat, "family_flat": family_flat, "family2_flat": family2_flat,
