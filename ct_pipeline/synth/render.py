@@ -197,8 +197,9 @@ def _staff(seed: int, enc: str) -> pl.Series:
         cult = N.CULTURE_OF.get(m.alpha2, "anglo")
         for i in range(6):
             kind = "F" if i % 2 == 0 else "M"
-            gf, gc = p.base[(cult, kind)]
-            lf, lc = p.base[(cult, "LF" if kind == "F" else "L")]
+            # staff carry common names: the head of each pool
+            gf, gc = p.base[(cult, kind)][0], p.head[(cult, kind)]
+            lf, lc = p.base[(cult, "LF" if kind == "F" else "L")][0], p.head[(cult, "LF" if kind == "F" else "L")]
             g = p.flat[p.start[gf + srng.integers(0, gc)]]
             fam = p.flat[p.start[lf + srng.integers(0, lc)]] if lc else ""
             name = f"{g} {fam}".strip()

@@ -310,16 +310,14 @@ def _draw_persons(rng, T: _Tables, cor: np.ndarray, reg: np.ndarray):
             k = int(s.sum())
             if k == 0:
                 continue
-            first, cnt = p.base[(cname, kind)]
-            given[s] = first + rng.integers(0, cnt, size=k)
+            given[s] = N.draw(rng, cname, kind, k)
             fk = "LF" if kind == "F" else "L"
-            ffirst, fcnt = p.base[(cname, fk)]
-            if fcnt:
-                fam = ffirst + rng.integers(0, fcnt, size=k)
+            if p.base[(cname, fk)][1]:
+                fam = N.draw(rng, cname, fk, k)
                 mono = rng.random(k) < N.MONONYM.get(cname, 0.0)
                 family[s] = np.where(mono, -1, fam)
                 dbl = rng.random(k) < N.DOUBLE_SURNAME.get(cname, 0.0)
-                fam2 = ffirst + rng.integers(0, fcnt, size=k)
+                fam2 = N.draw(rng, cname, fk, k)
                 family2[s] = np.where(dbl & ~mono & (fam2 != fam), fam2, -1)
     return {"sex": sex, "age": age, "citizenship": cit, "culture": culture, "given": given, "family": family,
             "family2": family2}

@@ -434,3 +434,14 @@ def test_labelled_content_defects_are_detectable():
     abi_cases = w.episodes["case"][w.episodes["ed_kind"] == ED_BEFORE_IDENT]
     assert len(abi_cases) > 50
     assert not (c["cd_kind"][abi_cases] == CD_FUTURE_IDENT).any()
+
+
+def test_namesakes_are_rare():
+    """Few persons share their full name and birth year with another (the name pools have a long
+    tail): otherwise linkage measured on the demo would measure the pools."""
+    w = build_world(SynthConfig(), None, 1, 1999, 2026)
+    p = w.persons
+    key = np.stack([p["given"], p["family"], p["family2"], ymd(p["dob"])[0]], axis=1)
+    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    shared = (counts[inverse.ravel()] > 1).mean()
+    assert shared < 0.05, shared
