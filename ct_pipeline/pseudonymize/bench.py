@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from ct_pipeline.pseudonymize.keys import generate_key
-from ct_pipeline.pseudonymize.linkage import link_persons, measure_linkage
+from ct_pipeline.pseudonymize.linkage import link_persons
+from ct_pipeline.pseudonymize.quality import measure_linkage
 from ct_pipeline.pseudonymize.tokens import identities_frame, pseudonymize
 
 

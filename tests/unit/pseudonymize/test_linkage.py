@@ -108,3 +108,25 @@ def test_person_tokens_are_stable_when_new_records_arrive(key, typed, restricted
     assert again.sort("source_file", "source_row")["person_token"].to_list() == first.sort("source_file", "source_row")["person_token"].to_list()
     q = measure_linkage(truth, second)
     assert q.precision >= 0.95
+
+
+def test_a_shared_phone_links_an_age_only_record_and_order_does_not_matter(key, restricted):
+    """The same phone written in two formats (with country code / with trunk zero) blocks and links
+    an age-only record under a nickname, which no name rule would compare; the tokens do not depend
+    on the order of the input rows."""
+    rows = [
+        {"mission_code": "UA-KYI", "case_ref": "1", "given_name": "Oleksandr", "family_name": "Kovalenko",
+         "date_of_birth": date(1990, 5, 17), "sex": "male", "citizenship": "UA", "phone": "+380 67 123 45 67"},
+        {"mission_code": "TR-IST", "case_ref": "2", "given_name": "Sasha", "family_name": "Kovalenko",
+         "age_reported": 25, "sex": "male", "citizenship": "UA", "phone": "067 123-45-67"},
+    ]  # fmt: skip
+    filler, _ = synthetic_screenings(150, seed=11)
+    s = pl.concat([_records(rows), filler.with_columns(pl.col("source_file") + "_f")])
+    links, model = link_persons(identities_frame(s, key), restricted_dir=restricted, return_model=True)
+    assert links["person_token"][0] == links["person_token"][1]
+    no_phone = link_persons(identities_frame(s.with_columns(phone=pl.lit(None, pl.String)), key), restricted_dir=restricted)
+    assert no_phone["person_token"][0] != no_phone["person_token"][1]
+    assert model.match_weights()["g_phone"][1] > 5
+    shuffled = link_persons(identities_frame(s.sample(fraction=1.0, shuffle=True, seed=5), key), restricted_dir=restricted)
+    cols = ["source_file", "source_row", "person_token"]
+    assert links.select(cols).sort(cols[:2]).equals(shuffled.select(cols).sort(cols[:2]))
