@@ -130,3 +130,23 @@ def test_a_shared_phone_links_an_age_only_record_and_order_does_not_matter(key, 
     shuffled = link_persons(identities_frame(s.sample(fraction=1.0, shuffle=True, seed=5), key), restricted_dir=restricted)
     cols = ["source_file", "source_row", "person_token"]
     assert links.select(cols).sort(cols[:2]).equals(shuffled.select(cols).sort(cols[:2]))
+
+
+def test_missed_pairs_are_counted_by_what_the_records_share(key):
+    from ct_pipeline.pseudonymize.quality import missed_pairs
+
+    rows = [
+        {"mission_code": "MD-CHI", "case_ref": "1", "given_name": "Ana", "family_name": "Rusu",
+         "date_of_birth": date(1990, 1, 15), "phone": "+373 69 123 456"},
+        {"mission_code": "MD-CHI", "case_ref": "2", "given_name": "Ana", "family_name": "Rusu", "age_reported": 30,
+         "phone": "069123456"},
+        {"mission_code": "IT-ROM", "case_ref": "3", "given_name": "Anna", "family_name": "Rusu"},
+    ]  # fmt: skip
+    ids = identities_frame(_records(rows), key)
+    truth = ids.select("source_file", "source_row", pl.lit("P1").alias("person_id"))
+    links = ids.select("source_file", "source_row", pl.col("case_token").alias("person_token"))  # nothing linked
+    got = {tuple(r[:-1]): r[-1] for r in missed_pairs(truth, links, ids).iter_rows()}
+    assert got == {
+        ("a date and an age", "same name", "same mission", True): 1,
+        ("a birth year unknown", "spelling variant", "another mission", False): 2,
+    }
