@@ -23,12 +23,8 @@ from ct_pipeline.pseudonymize.keys import (
     read_key_file,
     write_key_file,
 )
-from ct_pipeline.pseudonymize.linkage import (
-    LinkageModel,
-    LinkageQuality,
-    link_persons,
-    measure_linkage,
-)
+from ct_pipeline.pseudonymize.linkage import LinkageModel, link_persons
+from ct_pipeline.pseudonymize.quality import LinkageQuality, measure_linkage
 from ct_pipeline.pseudonymize.restricted import (
     ensure_restricted_dir,
     harden_process,

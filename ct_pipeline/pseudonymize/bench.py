@@ -2,7 +2,8 @@
 
     python -m ct_pipeline.pseudonymize.bench synth  [--cases N] [--seed 1] [--workdir DIR]
         default demo data of ct_pipeline.synth (exports + ground truth) → extract → stage →
-        pseudonymize (with linkage) → pairwise precision / recall against the truth's person_id
+        pseudonymize (with linkage) → pairwise precision / recall against the truth's person_id, and
+        the true pairs not linked counted by what the two records have to go on
     python -m ct_pipeline.pseudonymize.bench variants [--persons 500000] [--seed 1]
         ct_pipeline.pseudonymize.variants: persons registered several times with spelling variants
         (about 2.2 records per person), for the 1M-record timing
@@ -20,7 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from ct_pipeline.pseudonymize.keys import generate_key
-from ct_pipeline.pseudonymize.linkage import link_persons, measure_linkage
+from ct_pipeline.pseudonymize.linkage import link_persons
+from ct_pipeline.pseudonymize.quality import measure_linkage, missed_pairs
 from ct_pipeline.pseudonymize.tokens import identities_frame, pseudonymize
 
 
@@ -77,6 +79,9 @@ def bench_synth(workdir: Path, cases: int | None, seed: int, threshold: float) -
     print("linkage quality vs ground truth:", measure_linkage(truth, links))
     exact = ids.select("source_file", "source_row", pl.col("identity_token").alias("person_token"))
     print("exact tokens only (no linkage):  ", measure_linkage(truth, exact))
+    with pl.Config(tbl_rows=40, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        print("true pairs not linked, by what the two records have to go on (counts only):")
+        print(missed_pairs(truth, links, ids))
 
 
 def bench_variants(persons: int, seed: int, threshold: float, workdir: Path) -> None:

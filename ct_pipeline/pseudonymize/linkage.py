@@ -7,35 +7,49 @@ support is unproven here).
 
 1. **Features** per screening record: normalised name parts (`normalise.py`) with their phonetic
    skeletons; date of birth, or the birth interval implied by a reported age on the identification
-   (else registration) date; sex; citizenship; normalised document number; and facts of the
-   trafficking episode (identification, recruitment and exploitation dates, recruitment and
-   exploitation countries) — the same episode registered by two missions shares them.
+   (else registration) date; sex; citizenship; normalised document number and phone (its last 8
+   digits); the registering mission; and facts of the trafficking episode (identification,
+   recruitment and exploitation dates, recruitment and exploitation countries) — the same episode
+   registered by two missions shares them.
 2. **Blocking** (candidate pairs = union of rules, never the n² grid): same date of birth and one
-   name skeleton in common · same pair of name skeletons with birth years within ±1 (or one unknown) · same document number ·
-   same case (mission + case number) · same exact identity token · same prior person token.
-   Name-skeleton pairs whose known dates of birth cannot be the same person's are dropped before
-   comparison. A block larger than ``block_cap`` (default 300 records) is skipped by its rule — a very common
-   name in one birth year, 1 January — so the work stays near-linear; such records remain
-   reachable through the other rules (and pairs in such blocks are namesakes the comparisons could
-   not tell apart anyway).
+   name skeleton in common · same pair of name skeletons with birth years within ±1 (or one
+   unknown) · same document number · same phone · same case (mission + case number) · same exact
+   identity token · same prior person token. Name-skeleton pairs whose known dates of birth cannot
+   be the same person's are dropped before comparison. A block larger than ``block_cap`` (default
+   300 records) is skipped by its rule — a very common name in one birth year, 1 January — so the
+   work stays near-linear; such records remain reachable through the other rules (and pairs in such
+   blocks are namesakes the comparisons could not tell apart anyway).
 3. **Comparisons**, each with a "missing" level that carries no evidence:
    - names: order-free token-set Jaro–Winkler (a phonetic-skeleton match counts 0.9):
      exact / ≥ 0.95 / ≥ 0.88 / ≥ 0.78 / else;
    - date of birth, both known: exact / one edit or day–month swap / within a year / else;
-     one or both from an age: birth intervals overlap / birth years within 1 / 2 / further;
+     one from an age: the date in the age's birth interval / birth years within 1 / 2 / further;
+     both from ages: birth intervals overlap / birth years within 1 / 2 / further;
    - episode: two or more / one / none of the episode dates equal;
    - route: recruitment and exploitation countries agree / disagree;
-   - sex, citizenship, document number: agree / disagree.
-4. **Weights** ``log2(m/u)``: u-probabilities measured on random record pairs (the route's given
-   the same citizenship), term-frequency adjusted for exact names and exact dates of birth (an exact
-   "Maria Popescu" or a 1 January is weaker evidence than a rare one). m-probabilities start from
-   documented priors (`M_PRIORS`) and are re-estimated from **anchor pairs** — pairs of different
-   cases that agree strongly on *other* fields (e.g. exact name and date of birth for document,
-   episode and route; exact name and two shared episode dates or the document for the date of birth) — so
-   the data says, for instance, whether a person keeps the same document from one case to the next.
-   Agreement on sex or citizenship adds no evidence (similar names already imply it); disagreement
-   subtracts. The prior probability that two random records are the same person is estimated as a
-   fixed point (expected matches among the candidate pairs not linked by rule / all such pairs).
+   - sex, citizenship, document number, phone: agree / disagree;
+   - mission, only when the names are exactly equal: same / another registering mission. A mission
+     that registers a person again writes the name as it did before (same conventions, often its
+     own earlier case at hand); another mission spells it its own way. So for an exact name the
+     mission is evidence (a namesake is less often in the same mission than the person is); for a
+     variant spelling it says nothing here.
+4. **Weights** ``log2(m/u)``: u-probabilities measured on random record pairs (the route's and the
+   mission's among pairs of the same citizenship: routes follow origins, and namesakes share one),
+   term-frequency adjusted for exact names and exact dates of birth (an exact "Maria Popescu" or a
+   1 January is weaker evidence than a rare one). Frequencies count distinct identities (exact
+   identity tokens), not records, and leave the record itself out: a person registered five times
+   must not make their own name look common. Record ids, and so the random pairs, follow file and
+   row, not the input order. m-probabilities start from documented priors (`M_PRIORS`) and are
+   re-estimated from **anchor pairs** — pairs of different cases that agree strongly on *other*
+   fields (exact name and date of birth for document, phone, episode, route and mission; exact name
+   and two shared episode dates or the document for the date of birth; a shared document or phone
+   for the name) — so the data says, for instance, whether a person keeps the same document from
+   one case to the next. Agreement on sex or citizenship adds no evidence (similar names already
+   imply it); disagreement subtracts. The prior probability that two random records are the same
+   person is estimated as a fixed point (expected matches among the candidate pairs not linked by
+   rule / all such pairs), once per birth-date situation (two dates / a date and an age / two ages /
+   a birth year unknown): pairs with equal names and dates of birth are linked by rule, so the
+   matches left to the model are rarer among pairs with two dates than among the others.
 5. **Decision**: a pair links when its posterior match probability ≥ ``threshold`` (default 0.5:
    more likely than not); same case, same exact identity token or same prior person token always
    link.
@@ -62,44 +76,60 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ct_pipeline.pseudonymize.normalise import name_skeleton, normalise_document
+from ct_pipeline.pseudonymize.normalise import (
+    name_skeleton,
+    normalise_document,
+    normalise_mission,
+    normalise_phone,
+)
+from ct_pipeline.pseudonymize.quality import LinkageQuality, measure_linkage, pairwise_quality  # noqa: F401 (re-export)
 from ct_pipeline.pseudonymize.tokens import map_unique, person_name_key
 
 log = logging.getLogger(__name__)
 
-COMPARISONS = ("g_name", "g_dob", "g_episode", "g_route", "g_sex", "g_cit", "g_doc")
+COMPARISONS = ("g_name", "g_dob", "g_episode", "g_route", "g_sex", "g_cit", "g_doc", "g_phone", "g_mission")
 # m-probabilities P(level | same person), within each situation (group of levels) of a comparison.
 M_PRIORS: dict[str, dict[int, float]] = {
     "g_name": {4: 0.60, 3: 0.18, 2: 0.12, 1: 0.06, 0: 0.04},
-    "g_dob": {10: 0.86, 11: 0.07, 12: 0.03, 13: 0.04, 23: 0.55, 20: 0.30, 21: 0.09, 22: 0.06},
+    "g_dob": {10: 0.86, 11: 0.07, 12: 0.03, 13: 0.04, 33: 0.55, 30: 0.30, 31: 0.09, 32: 0.06,
+              23: 0.55, 20: 0.30, 21: 0.09, 22: 0.06},
     "g_episode": {2: 0.25, 1: 0.10, 0: 0.65},
     "g_route": {1: 0.60, 0: 0.40},
     "g_sex": {1: 0.97, 0: 0.03},
     "g_cit": {1: 0.94, 0: 0.06},
     "g_doc": {1: 0.80, 0: 0.20},
+    "g_phone": {1: 0.30, 0: 0.70},  # phones change more often than documents
+    "g_mission": {1: 0.60, 0: 0.40},  # same registering mission, when the names are exactly equal
 }
-SITUATIONS = {"g_dob": [(10, 11, 12, 13), (23, 20, 21, 22)]}
+# date of birth: both known / one known, one from an age / both from ages (a date inside a one-year
+# birth interval is stronger evidence than two one-year intervals that overlap)
+SITUATIONS = {"g_dob": [(10, 11, 12, 13), (33, 30, 31, 32), (23, 20, 21, 22)]}
 NO_POSITIVE_EVIDENCE = ("g_sex", "g_cit")
 TF_LEVELS = {"g_name": 4, "g_dob": 10}
 DEFAULT_THRESHOLD = 0.5  # link when more likely than not (posterior); see the module docstring
-# More records than this sharing one exact identity token or document number is not one person
-# (a placeholder name and date, a dummy document): such groups are not linked by rule.
+# More records than this sharing one exact identity token, document number or phone is not one
+# person (a placeholder name and date, a dummy document, an office phone): such groups are not linked
+# by rule, nor blocked on.
 FORCED_CAP = 50
 # anchor pairs (different cases) that train the m-probabilities of each comparison
 ANCHORS = {
     "g_sex": "g_name = 4 AND g_dob = 10",
     "g_cit": "g_name = 4 AND g_dob = 10",
     "g_doc": "g_name = 4 AND g_dob = 10",
+    "g_phone": "g_name = 4 AND g_dob = 10",
     "g_episode": "g_name = 4 AND g_dob = 10",
     "g_route": "g_name = 4 AND g_dob = 10",
     "g_dob": "g_name = 4 AND (g_episode = 2 OR g_doc = 1)",
+    "g_mission": "g_name = 4 AND g_dob = 10",
+    # Names are trained only on pairs that share a document or phone (and a compatible birth date):
+    # evidence that says nothing about spelling. The same date of birth and episode would not do:
+    # those pairs are mostly the same episode registered by another mission, where spelling differs
+    # far more often than between a person's cases in general.
+    "g_name": "(g_doc = 1 OR g_phone = 1) AND g_dob IN (10, 11, 23, 33)",
 }
-# Names keep their priors: the anchors that could train them (same date of birth and episode) are
-# mostly the same episode registered by another mission, where spelling differs far more often than
-# between a person's cases in general — trained on them, a near-miss would outweigh an exact name.
 ORDERED = {
     "g_name": [(0, 1, 2, 3, 4)],
-    "g_dob": [(13, 12, 11, 10), (22, 21, 20, 23)],
+    "g_dob": [(13, 12, 11, 10), (32, 31, 30, 33), (22, 21, 20, 23)],
     "g_episode": [(0, 1, 2)],
 }
 ANCHOR_PRIOR_WEIGHT = 20.0
@@ -110,7 +140,7 @@ EPISODE_DATES = ("identification_date", "exploitation_start_date", "exploitation
 class LinkageModel:
     """Estimated parameters and counts of one linkage run (no record values)."""
 
-    match_probability: float  # prior: two random records are the same person
+    match_probability: float  # prior: two random records are the same person (pooled over situations)
     m: dict[str, dict[int, float]]
     u: dict[str, dict[int, float]]
     records: int = 0
@@ -120,6 +150,7 @@ class LinkageModel:
     persons: int = 0
     anchors: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    priors: dict[str, float] = field(default_factory=dict)  # per birth-date situation (PRIOR_SITUATIONS)
 
     def match_weights(self) -> dict[str, dict[int, float]]:
         return {k: {lvl: round(v, 2) for lvl, v in wk.items()} for k, wk in level_weights(self.m, self.u).items()}
@@ -170,9 +201,16 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         ref.dt.offset_by(pl.format("-{}y", age + 1)).dt.offset_by("1d")
     )
     doc = map_unique(df, ["document_number"], normalise_document, "doc", pl.String)
-    n = max(df.height, 1)
+    phone = map_unique(df, ["phone"], normalise_phone, "phone_n", pl.String)
+    mission = map_unique(df, ["mission_code"], normalise_mission, "mission_n", pl.String)
+    # term frequencies over distinct identities (exact tokens), not records: copies of one person
+    # (re-exports, their other cases) would make their own name and date of birth look common. The
+    # record itself is left out: u of an exact match on value v is the chance that *another*
+    # identity has v, (count(v) - 1) / n (floored in `_weight_sql`).
+    n_ids = max(df["identity_token"].n_unique(), 1)
     named = pl.col("nk") != ""
-    return df.with_columns(*nf.struct.unnest().iter_columns(), doc).select(
+    df = df.with_columns(_ids_per(df, "nk").alias("ids_nk"), _ids_per(df, "date_of_birth").alias("ids_dob"))
+    return df.with_columns(*nf.struct.unnest().iter_columns(), doc, phone, mission).select(
         pl.col("rid"),
         pl.col("nk"),
         pl.col("toks"),
@@ -186,19 +224,27 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("sex"),
         pl.col("citizenship").alias("cit"),
         pl.when(pl.col("doc") != "").then(pl.col("doc")).alias("doc"),
+        pl.when(pl.col("phone_n") != "").then(pl.col("phone_n")).alias("phone"),
         pl.col("identification_date").alias("e1"),
         pl.col("exploitation_start_date").alias("e2"),
         pl.col("exploitation_end_date").alias("e3"),
         pl.col("recruitment_date").alias("e4"),
         pl.col("recruitment_country").alias("rc"),
         pl.col("exploitation_country").alias("ec"),
+        pl.when(pl.col("mission_n") != "").then(pl.col("mission_n")).alias("mission"),
         pl.col("case_token"),
         pl.col("identity_token"),
         pl.col("prior_person_token"),
         pl.len().over("identity_token").alias("id_n"),
-        pl.when(named).then(pl.len().over("nk") / n).alias("tf_name"),
-        pl.when(dob.is_not_null()).then(pl.len().over("date_of_birth") / n).alias("tf_dob"),
+        pl.when(named).then((pl.col("ids_nk") - 1) / n_ids).alias("tf_name"),
+        pl.when(dob.is_not_null()).then((pl.col("ids_dob") - 1) / n_ids).alias("tf_dob"),
     )
+
+
+def _ids_per(df: pl.DataFrame, key: str) -> pl.Series:
+    """Distinct identity tokens sharing each record's ``key`` value (a join: faster than a window)."""
+    counts = df.select(key, "identity_token").unique().group_by(key).len("c")
+    return df.select(key).join(counts, on=key, how="left", nulls_equal=True, maintain_order="left")["c"]
 
 
 # --- blocking ----------------------------------------------------------------------------------
@@ -219,6 +265,8 @@ CREATE OR REPLACE TEMP TABLE lk_dob AS
   SELECT * FROM lk_dob QUALIFY count(*) OVER (PARTITION BY dob, s) <= @CAP@;
 CREATE OR REPLACE TEMP TABLE lk_doc AS
   SELECT rid, doc FROM lk WHERE doc IS NOT NULL QUALIFY count(*) OVER (PARTITION BY doc) <= @FORCED_CAP@;
+CREATE OR REPLACE TEMP TABLE lk_phone AS
+  SELECT rid, phone FROM lk WHERE phone IS NOT NULL QUALIFY count(*) OVER (PARTITION BY phone) <= @FORCED_CAP@;
 CREATE OR REPLACE TEMP TABLE lk_pairs AS
 SELECT DISTINCT l, r FROM (
   SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.s = b.s AND a.rid < b.rid
@@ -233,6 +281,8 @@ SELECT DISTINCT l, r FROM (
     FROM (SELECT * FROM lk_pkn WHERE byear IS NULL) a JOIN lk_pkn b ON a.k = b.k AND a.rid <> b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk_doc a JOIN lk_doc b ON a.doc = b.doc AND a.rid < b.rid
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_phone a JOIN lk_phone b ON a.phone = b.phone AND a.rid < b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid < b.rid
   UNION ALL
@@ -260,6 +310,11 @@ SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS
               WHEN abs(a.byear - b.byear) <= 1 THEN 12
               ELSE 13 END
        WHEN a.byear IS NULL OR b.byear IS NULL THEN -1
+       WHEN a.dob IS NOT NULL OR b.dob IS NOT NULL THEN
+         CASE WHEN a.blo <= b.bhi AND b.blo <= a.bhi THEN 33
+              WHEN abs(a.byear - b.byear) <= 1 THEN 30
+              WHEN abs(a.byear - b.byear) = 2 THEN 31
+              ELSE 32 END
        WHEN a.blo <= b.bhi AND b.blo <= a.bhi THEN 23
        WHEN abs(a.byear - b.byear) <= 1 THEN 20
        WHEN abs(a.byear - b.byear) = 2 THEN 21
@@ -270,6 +325,10 @@ SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS
   CASE WHEN a.sex IS NULL OR b.sex IS NULL THEN -1 WHEN a.sex = b.sex THEN 1 ELSE 0 END AS g_sex,
   CASE WHEN a.cit IS NULL OR b.cit IS NULL THEN -1 WHEN a.cit = b.cit THEN 1 ELSE 0 END AS g_cit,
   CASE WHEN a.doc IS NULL OR b.doc IS NULL THEN -1 WHEN a.doc = b.doc THEN 1 ELSE 0 END AS g_doc,
+  CASE WHEN a.phone IS NULL OR b.phone IS NULL THEN -1 WHEN a.phone = b.phone THEN 1 ELSE 0 END AS g_phone,
+  CASE WHEN a.nk <> b.nk OR len(a.toks) = 0 OR a.mission IS NULL OR b.mission IS NULL THEN -1
+       WHEN a.mission = b.mission THEN 1 ELSE 0 END AS g_mission,
+  coalesce(a.mission = b.mission, false)::INT AS same_mission,
   a.case_token = b.case_token AS same_case,
   (a.case_token = b.case_token OR (a.identity_token = b.identity_token AND a.id_n <= @FORCED_CAP@)
    OR coalesce(a.prior_person_token = b.prior_person_token, false)) AS forced,
@@ -284,7 +343,7 @@ CREATE OR REPLACE TEMP TABLE @OUT@ AS
 SELECT c.l, c.r,
   CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
        WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
-  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.same_case, c.forced, c.tf_name, c.tf_dob
+  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.g_phone, c.g_mission, c.same_mission, c.same_case, c.forced, c.tf_name, c.tf_dob
 FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_base;
 DROP TABLE @OUT@_names;
@@ -320,11 +379,16 @@ def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -
 
 def _u_probabilities(rand: pl.DataFrame) -> dict[str, dict[int, float]]:
     """u = P(level | different persons), from random pairs, within each situation, +1 smoothing.
-    The route's u is taken among pairs of the same citizenship (routes follow origins)."""
+    The route's u is taken among pairs of the same citizenship (routes follow origins), and so is the
+    mission's: it is compared only when the names are equal, and namesakes share an origin, so the
+    chance that two namesakes were registered by the same mission is that of two compatriots (random
+    pairs almost never have equal names)."""
     u: dict[str, dict[int, float]] = {}
     for k, levels in M_PRIORS.items():
-        sample = rand.filter(pl.col("g_cit") == 1) if k == "g_route" and rand.height else rand
-        g = sample[k].to_numpy() if sample.height else np.zeros(0)
+        same_cit = k in ("g_route", "g_mission") and rand.height
+        sample = rand.filter(pl.col("g_cit") == 1) if same_cit else rand
+        col = "same_mission" if k == "g_mission" else k
+        g = sample[col].to_numpy() if sample.height else np.zeros(0)
         groups = SITUATIONS.get(k, [tuple(levels)])
         u[k] = {}
         for grp in groups:
@@ -394,14 +458,13 @@ def _weight_sql(m: dict, u: dict, n: int) -> str:
     return " + ".join(parts)
 
 
-def _prior_match_probability(weights: np.ndarray, n: int, n_forced: int = 0) -> float:
+def _prior_match_probability(weights: np.ndarray, total: float, start: float) -> float:
     """Fixed point: prior = expected matching pairs among the candidate pairs the model decides /
-    all such pairs (pairs linked by rule — same case, same exact token — are left out: they would
-    inflate the prior of the pairs that must earn their link)."""
-    total = n * (n - 1) / 2 - n_forced
+    all such pairs (``total``; pairs linked by rule — same case, same exact token — are left out:
+    they would inflate the prior of the pairs that must earn their link)."""
     if total <= 0 or len(weights) == 0:
         return 1e-6
-    lam = min(max(n / total, 1e-9), 0.5)
+    lam = min(max(start, 1e-9), 0.5)
     for _ in range(50):
         logit = np.log2(lam / (1 - lam)) + weights
         expected = float((1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))).sum())
@@ -410,6 +473,39 @@ def _prior_match_probability(weights: np.ndarray, n: int, n_forced: int = 0) -> 
             return new
         lam = new
     return lam
+
+
+# Birth-date situations of a pair, from its g_dob level: both dates known / a date and an age / two
+# ages / a birth year unknown. Matches on exact name and date of birth share the identity token and
+# are linked by rule, so among the pairs left to the model matches are rarer where both dates are
+# known than where a birth year comes from an age or is missing: each situation has its own prior
+# (one pooled prior underrated every age-only pair, by ~0.6 bit on the demo data).
+PRIOR_SITUATIONS = ("both_dates", "date_and_age", "ages", "unknown")
+
+
+def _dob_situation(g: np.ndarray) -> np.ndarray:
+    return np.select([(g >= 10) & (g < 20), g >= 30, (g >= 20) & (g < 30)], [0, 1, 2], 3)
+
+
+def _situation_pairs(feats: pl.DataFrame) -> np.ndarray:
+    """All record pairs of each birth-date situation (PRIOR_SITUATIONS order)."""
+    n = feats.height
+    nd = int(feats["dob"].is_not_null().sum())
+    na = int((feats["byear"].is_not_null() & feats["dob"].is_null()).sum())
+    nx = n - nd - na
+    return np.array([nd * (nd - 1) / 2, nd * na, na * (na - 1) / 2, nx * (n - nx) + nx * (nx - 1) / 2], dtype=float)
+
+
+def situation_priors(g_dob: np.ndarray, w: np.ndarray, forced: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
+    """The prior match probability of each situation (fixed points, see `_prior_match_probability`),
+    from the levels, weights and forced flags of the candidate pairs and all pairs per situation."""
+    sit = _dob_situation(g_dob)
+    start = n / max(pairs.sum(), 1.0)
+    out = np.empty(len(PRIOR_SITUATIONS))
+    for k in range(len(PRIOR_SITUATIONS)):
+        sel = sit == k
+        out[k] = _prior_match_probability(w[sel & ~forced], pairs[k] - float((sel & forced).sum()), start)
+    return out
 
 
 # --- clustering --------------------------------------------------------------------------------
@@ -472,12 +568,12 @@ REQUIRED = (
     "identification_date", "case_token", "identity_token",
 )  # fmt: skip
 OPTIONAL = ("exploitation_start_date", "exploitation_end_date", "recruitment_date", "recruitment_country",
-            "exploitation_country")  # fmt: skip
+            "exploitation_country", "phone", "mission_code")  # fmt: skip
 
 
 def _linkage_input(df: pl.DataFrame) -> pl.DataFrame:
     opt = [
-        pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.String if c.endswith("country") else pl.Date).alias(c)
+        pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.Date if c.endswith("_date") else pl.String).alias(c)
         for c in OPTIONAL
     ]
     return df.select(*REQUIRED, *opt)
@@ -520,6 +616,9 @@ def link_persons(
         )
     else:
         records = new
+    # record ids follow (file, row), not the input order: the random pairs that measure the
+    # u-probabilities, and so every weight and token, must not depend on how the input was sorted
+    records = records.with_row_index("_in").sort("source_file", "source_row", maintain_order=True)
     records = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     n = records.height
     feats = features(records)
@@ -541,13 +640,13 @@ def link_persons(
         t = time.perf_counter()
         rng = np.random.default_rng(seed)
         k = min(u_sample_pairs, max(20_000, 20 * n), n * (n - 1) // 2)
-        rand = pl.DataFrame(schema={c: pl.Int64 for c in COMPARISONS})
+        rand = pl.DataFrame(schema={c: pl.Int64 for c in (*COMPARISONS, "same_mission")})
         if k > 0:
             a, b = rng.integers(0, n, size=k), rng.integers(0, n, size=k)
             ok = a != b
             con.register("lk_rnd", pl.DataFrame({"l": np.minimum(a, b)[ok], "r": np.maximum(a, b)[ok]}))
             _compare(con, "lk_rnd", "lk_rnd_cmp")
-            rand = con.sql(f"SELECT {', '.join(COMPARISONS)} FROM lk_rnd_cmp").pl()
+            rand = con.sql(f"SELECT {', '.join(COMPARISONS)}, same_mission FROM lk_rnd_cmp").pl()
             con.execute("DROP TABLE lk_rnd_cmp")
             con.unregister("lk_rnd")
         u = _u_probabilities(rand)
@@ -556,10 +655,11 @@ def link_persons(
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
         m, anchor_sizes = _m_probabilities(con, "lk_cmp")
-        scored = con.sql(f"SELECT l, r, forced, {_weight_sql(m, u, n)} AS w FROM lk_cmp").pl()
+        scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_pairs", "lk_cmp"):
+        for tname in ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs",
+                      "lk_cmp"):
             con.execute(f"DROP TABLE IF EXISTS {tname}")
         if own:
             con.close()
@@ -567,21 +667,25 @@ def link_persons(
     t = time.perf_counter()
     w = scored["w"].to_numpy()
     forced = scored["forced"].fill_null(False).to_numpy()
-    lam = _prior_match_probability(w[~forced], n, int(forced.sum()))
-    logit = np.log2(lam / (1 - lam)) + w
+    g_dob = scored["g_dob"].fill_null(-1).to_numpy()
+    pairs = _situation_pairs(feats)
+    priors = situation_priors(g_dob, w, forced, pairs, n)
+    logit = np.log2(priors / (1 - priors))[_dob_situation(g_dob)] + w
+    lam = float((priors * pairs).sum() / max(pairs.sum(), 1.0))
     prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
     keep_edge = forced | (prob >= threshold)
     edges = scored.filter(pl.Series(keep_edge)).with_columns(
         pl.Series("p", np.where(forced, 2.0, prob)[keep_edge])
-    ).sort("p", descending=True)
+    ).sort(["p", "l", "r"], descending=[True, False, False])  # ties in a fixed order: same run, same merges
     dobs = feats["dob_s"].to_list()
     labels, refused = constrained_clusters(
         n, edges["l"].to_list(), edges["r"].to_list(), edges["forced"].fill_null(False).to_list(), dobs
     )
-    out = _assign_tokens(records.with_columns(cluster=pl.Series(labels)))
+    out = _assign_tokens(records.with_columns(cluster=pl.Series(labels))).sort("_in").drop("_in")
     seconds["clustering"] = time.perf_counter() - t
     model = LinkageModel(
-        lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), anchor_sizes, seconds
+        lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), anchor_sizes, seconds,
+        dict(zip(PRIOR_SITUATIONS, priors.tolist(), strict=True)),
     )
     log.info(
         "linkage: %d records, %d candidate pairs, %d links (%d merges refused), %d persons in %.1fs",
@@ -607,6 +711,7 @@ def _assign_tokens(records: pl.DataFrame) -> pl.DataFrame:
         records.join(prior_pick, on="cluster", how="left")
         .join(new_pick, on="cluster", how="left")
         .select(
+            "_in",
             "source_file",
             "source_row",
             "identity_token",
@@ -614,66 +719,3 @@ def _assign_tokens(records: pl.DataFrame) -> pl.DataFrame:
             pl.col("cluster_size").cast(pl.Int64),
         )
     )
-
-
-# --- measurement -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkageQuality:
-    precision: float
-    recall: float
-    f1: float
-    records: int
-    true_pairs: int
-    predicted_pairs: int
-    correct_pairs: int
-    records_not_in_truth: int
-
-    def __str__(self) -> str:
-        return (
-            f"pairwise precision {self.precision:.4f}, recall {self.recall:.4f}, F1 {self.f1:.4f} "
-            f"({self.records} records, {self.true_pairs} true pairs, {self.predicted_pairs} predicted, "
-            f"{self.correct_pairs} correct)"
-        )
-
-
-def _pairs(counts: pl.Series) -> int:
-    c = counts.cast(pl.Int64)
-    return int((c * (c - 1) // 2).sum())
-
-
-def pairwise_quality(df: pl.DataFrame, truth_col: str = "person_id", pred_col: str = "person_token") -> LinkageQuality:
-    """Pairwise precision/recall of a clustering against a true one (counts, no pair enumeration)."""
-    df = df.filter(pl.col(truth_col).is_not_null() & pl.col(pred_col).is_not_null())
-    true_pairs = _pairs(df.group_by(truth_col).len()["len"])
-    pred_pairs = _pairs(df.group_by(pred_col).len()["len"])
-    correct = _pairs(df.group_by(truth_col, pred_col).len()["len"])
-    precision = correct / pred_pairs if pred_pairs else 1.0
-    recall = correct / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return LinkageQuality(precision, recall, f1, df.height, true_pairs, pred_pairs, correct, 0)
-
-
-def measure_linkage(truth_csv: str | Path | pl.DataFrame, links: pl.DataFrame, *, form: str = "screening") -> LinkageQuality:
-    """Pairwise precision and recall of ``links`` (source_file, source_row, person_token) against the
-    synthetic ground truth (CSV with source_file, source_row, form, person_id, …).
-
-    Only records present in both are measured (quarantined records have no link); how many linked
-    records had no truth row is reported.
-    """
-    if isinstance(truth_csv, pl.DataFrame):
-        truth = truth_csv
-    else:
-        truth = pl.read_csv(truth_csv, infer_schema=False)
-    if "form" in truth.columns and form:
-        truth = truth.filter(pl.col("form") == form)
-    truth = truth.select(
-        pl.col("source_file").cast(pl.String),
-        pl.col("source_row").cast(pl.Int64),
-        pl.col("person_id").cast(pl.String),
-    ).unique(["source_file", "source_row"])
-    lk = links.select(pl.col("source_file").cast(pl.String), pl.col("source_row").cast(pl.Int64), "person_token")
-    joined = lk.join(truth, on=["source_file", "source_row"], how="inner")
-    q = pairwise_quality(joined)
-    return LinkageQuality(**{**q.__dict__, "records_not_in_truth": lk.height - joined.height})

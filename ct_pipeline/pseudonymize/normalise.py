@@ -22,6 +22,10 @@ Case numbers
 `normalise_case_ref` and `normalise_mission`: NFKC, upper case, whitespace removed, Unicode dashes
 as `-`. Leading zeros are kept (``0042`` and ``42`` stay different: guessing would merge cases).
 
+Documents and phones (linkage only, never keyed)
+------------------------------------------------
+`normalise_document`: letters and digits, upper case. `normalise_phone`: the last 8 digits.
+
 Phonetic skeleton (linkage blocking only, never keyed)
 ------------------------------------------------------
 `name_skeleton(token)` is a Soundex-like key tuned for transliteration variants of Slavic and Romance
@@ -103,6 +107,16 @@ def normalise_document(value: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value)).upper()
     return "".join(ch for ch in text if ch.isalnum())
+
+
+def normalise_phone(value: str | None) -> str:
+    """Phone numbers for comparison: the last 8 digits ("" under 7 digits). Missions write the same
+    number with or without the country code or trunk zero (+373 69 123 456, 069123456): the
+    subscriber digits at the end are what stays."""
+    if not value:
+        return ""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", str(value)) if ch.isdigit())
+    return digits[-8:] if len(digits) >= 7 else ""
 
 
 # --- phonetic skeleton (blocking) ----------------------------------------------------------------

@@ -101,6 +101,8 @@ class SynthConfig:
     cross_mission_person: float = 0.012  # share of cases that are a person's case in a 2nd mission
     # --- structure (not defects) ------------------------------------------------------------------
     retrafficking: float = 0.02  # share of cases that are a person's later case in the same mission
+    same_document: float = 0.5  # a person's later case records the same document number (if any)
+    same_phone: float = 0.3  # ... and the same phone number (if any)
     multiline_narrative: float = 0.02  # narratives with a line break (CSV: quoted multi-line cell)
     as_of: date = date(2026, 10, 31)  # no date after this (deterministic "today")
     workers: int | None = None  # processes; None: min(2, CPUs); 1: in-process

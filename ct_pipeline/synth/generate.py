@@ -28,8 +28,8 @@ REC_CASE_FIELDS = (
     "reg", "ident", "dob", "age", "sex", "citizenship", "agency", "status", "eligible", "types", "sectors", "means",
     "recruiter", "rec_c", "t1", "t2", "t3", "expl_c", "rec_date", "expl_start", "expl_end", "consent",
     "interviewer", "has_doc", "has_phone", "has_addr", "has_narr", "cd_kind", "cd_val", "miss", "oos", "nv",
-    "canary", "given_flat", "family_flat", "family2_flat", "crand", "uuid_hi", "uuid_lo", "first_era", "reg_year",
-    "seq", "profile", "person",
+    "canary", "given_flat", "family_flat", "family2_flat", "crand", "doc_key", "phone_key", "phone_m", "uuid_hi",
+    "uuid_lo", "first_era", "reg_year", "seq", "profile", "person",
 )
 
 

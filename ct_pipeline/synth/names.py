@@ -13,6 +13,7 @@ from functools import cache
 
 import numpy as np
 
+from ct_pipeline.synth.name_tails import head_share, tail_spec
 from ct_pipeline.synth.reference import ascii_fold, cp1252_fold
 
 _G: dict[str, dict[str, str]] = {
@@ -258,20 +259,30 @@ class Pool:
     start: np.ndarray  # int32, per global entry
     nvar: np.ndarray  # int32
     base: dict[tuple[str, str], tuple[int, int]]  # (culture, kind) -> (first global entry, count)
+    head: dict[tuple[str, str], int]  # (culture, kind) -> entries of the head (common names; the tail follows)
 
 
 @cache
 def pool() -> Pool:
-    """kinds: F, M (given names), L (family names, male form), LF (family names, female form)."""
+    """kinds: F, M (given names), L (family names, male form), LF (family names, female form).
+    Per (culture, kind): the head entries of `_G`, then the tail of `name_tails` (entries already in
+    the head, or twice in the tail, are left out)."""
     flat: list[str] = []
     start: list[int] = []
     nvar: list[int] = []
     base: dict[tuple[str, str], tuple[int, int]] = {}
+    head: dict[tuple[str, str], int] = {}
     for culture in CULTURES:
         spec = _G[culture]
         for kind in ("F", "M", "L", "LF"):
             src = spec["L"] if kind == "LF" else spec[kind]
             ents = _entries(src)
+            head[(culture, kind)] = len(ents)
+            seen = {ascii_fold(v).casefold() for e in ents for v in e}
+            for e in _entries(tail_spec(culture, "L" if kind == "LF" else kind)):
+                if ascii_fold(e[0]).casefold() not in seen:
+                    seen.add(ascii_fold(e[0]).casefold())
+                    ents.append(e)
             first = len(start)
             for variants in ents:
                 if kind in ("L", "LF"):
@@ -287,7 +298,21 @@ def pool() -> Pool:
                 nvar.append(len(variants))
                 flat.extend(variants)
             base[(culture, kind)] = (first, len(ents))
-    return Pool(tuple(flat), np.array(start, dtype=np.int32), np.array(nvar, dtype=np.int32), base)
+    return Pool(tuple(flat), np.array(start, dtype=np.int32), np.array(nvar, dtype=np.int32), base, head)
+
+
+def draw(rng: np.random.Generator, culture: str, kind: str, k: int) -> np.ndarray:
+    """k global entries of (culture, kind): a head (common) name for `head_share` of them, else a
+    tail name, uniform within each."""
+    p = pool()
+    first, cnt = p.base[(culture, kind)]
+    nh = p.head[(culture, kind)]
+    if cnt == nh:
+        return first + rng.integers(0, cnt, size=k)
+    in_head = rng.random(k) < head_share(culture, "L" if kind == "LF" else kind)
+    h = rng.integers(0, nh, size=k)
+    t = nh + rng.integers(0, cnt - nh, size=k)
+    return first + np.where(in_head, h, t)
 
 
 @cache

@@ -197,8 +197,9 @@ def _staff(seed: int, enc: str) -> pl.Series:
         cult = N.CULTURE_OF.get(m.alpha2, "anglo")
         for i in range(6):
             kind = "F" if i % 2 == 0 else "M"
-            gf, gc = p.base[(cult, kind)]
-            lf, lc = p.base[(cult, "LF" if kind == "F" else "L")]
+            # staff carry common names: the head of each pool
+            gf, gc = p.base[(cult, kind)][0], p.head[(cult, kind)]
+            lf, lc = p.base[(cult, "LF" if kind == "F" else "L")][0], p.head[(cult, "LF" if kind == "F" else "L")]
             g = p.flat[p.start[gf + srng.integers(0, gc)]]
             fam = p.flat[p.start[lf + srng.integers(0, lc)]] if lc else ""
             name = f"{g} {fam}".strip()
@@ -599,8 +600,9 @@ def identity_text(ctx: Ctx, r: dict[str, np.ndarray], v: dict[str, np.ndarray], 
         given, fam = g2, f2
     city = take(MT["city_cp"] if enc == "cp1252" else MT["city"], mi)
     # phone
-    digits = pl.Series((mix(crand, 11) % np.uint64(10**8)).astype(np.int64)).cast(pl.Utf8).str.zfill(8)
-    df = pl.DataFrame({"d": digits, "cc": take(MT["cc"], mi), "ps": MT["phone_style"][mi]})
+    digits = pl.Series((mix(r["phone_key"], 11) % np.uint64(10**8)).astype(np.int64)).cast(pl.Utf8).str.zfill(8)
+    cc = take(MT["cc"], r["phone_m"].astype(np.int64))  # the country of the SIM, written in this mission's style
+    df = pl.DataFrame({"d": digits, "cc": cc, "ps": MT["phone_style"][mi]})
     d = pl.col("d")
     phone = df.select(
         pl.when(pl.col("ps") == 0).then(pl.concat_str([pl.lit("+"), "cc", pl.lit(" "), d.str.slice(0, 2), pl.lit(" "),
@@ -610,7 +612,7 @@ def identity_text(ctx: Ctx, r: dict[str, np.ndarray], v: dict[str, np.ndarray], 
     ).to_series()
     # identity document
     letters = pl.Series(list("ABCDEFGHJKLMNPRSTUVWXYZ"))
-    h = mix(crand, 12)
+    h = mix(r["doc_key"], 12)
     doc = pl.DataFrame({
         "l1": take(letters, (h % np.uint64(23)).astype(np.int64)),
         "l2": take(letters, ((h >> np.uint64(8)) % np.uint64(23)).astype(np.int64)),

@@ -310,16 +310,14 @@ def _draw_persons(rng, T: _Tables, cor: np.ndarray, reg: np.ndarray):
             k = int(s.sum())
             if k == 0:
                 continue
-            first, cnt = p.base[(cname, kind)]
-            given[s] = first + rng.integers(0, cnt, size=k)
+            given[s] = N.draw(rng, cname, kind, k)
             fk = "LF" if kind == "F" else "L"
-            ffirst, fcnt = p.base[(cname, fk)]
-            if fcnt:
-                fam = ffirst + rng.integers(0, fcnt, size=k)
+            if p.base[(cname, fk)][1]:
+                fam = N.draw(rng, cname, fk, k)
                 mono = rng.random(k) < N.MONONYM.get(cname, 0.0)
                 family[s] = np.where(mono, -1, fam)
                 dbl = rng.random(k) < N.DOUBLE_SURNAME.get(cname, 0.0)
-                fam2 = ffirst + rng.integers(0, fcnt, size=k)
+                fam2 = N.draw(rng, cname, fk, k)
                 family2[s] = np.where(dbl & ~mono & (fam2 != fam), fam2, -1)
     return {"sex": sex, "age": age, "citizenship": cit, "culture": culture, "given": given, "family": family,
             "family2": family2}
@@ -353,8 +351,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     if total < 1:
         raise ValueError("cases must be at least 1")
     ss = np.random.SeedSequence([int(seed), 20260])
-    rngs = [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(12)]
-    r_base, r_pers, r_link, r_case, r_exp, r_ep, r_def, r_rec, r_map, r_name, r_can, r_misc = rngs
+    rngs = [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(13)]  # children 0-11 unchanged by a 13th
+    r_base, r_pers, r_link, r_case, r_exp, r_ep, r_def, r_rec, r_map, r_name, r_can, r_misc, r_keep = rngs
 
     r_cross = cfg.rate("cross_mission_person") if total >= 50 else 0.0
     r_ret = min(1.0, cfg.retrafficking) if total >= 50 else 0.0
@@ -536,6 +534,16 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     interviewer = np.where(r_case.random(n) < 0.9, r_case.integers(0, 6, n), -1).astype(np.int8)
     crand = r_case.integers(0, 2**31 - 1, n, dtype=np.int64)
     uuid = r_case.integers(0, 2**63 - 1, (n, 2), dtype=np.int64)
+    # A person's later case often records the passport or phone of the first one (not re-issued,
+    # not changed): the values the document number and phone are rendered from (`doc_key`,
+    # `phone_key`; a phone keeps the country code of the mission that first wrote it, `phone_m`).
+    doc_key, phone_key, phone_m = crand.copy(), crand.copy(), mission.astype(np.int16).copy()
+    again = link_kind > 0
+    keep_doc = again & (r_keep.random(n) < min(1.0, max(0.0, cfg.same_document)))
+    keep_phone = again & (r_keep.random(n) < min(1.0, max(0.0, cfg.same_phone)))
+    doc_key[keep_doc] = crand[src[keep_doc]]
+    phone_key[keep_phone] = crand[src[keep_phone]]
+    phone_m[keep_phone] = mission[src[keep_phone]]
 
     # --- export schedule --------------------------------------------------------------------------
     ex_m, ex_cut, ex_rec, ex_date = [], [], [], []
@@ -741,6 +749,11 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     cd_val[s] = val
     drop = np.zeros(n, dtype=bool)
     drop[np.nonzero(s)[0][ident[s].astype(np.int64) + 31 > end]] = True
+    # an episode that starts before identification is only detectable against an identification
+    # date the pipeline accepts: not one pushed into the 2090s (that record is quarantined)
+    has_abi = np.zeros(n, dtype=bool)
+    has_abi[ep["case"][ed_kind == ED_BEFORE_IDENT]] = True
+    drop |= (cd_kind == CD_FUTURE_IDENT) & has_abi
     s = cd_kind == CD_END_BEFORE
     drop |= s & (expl_start == NULL)
     cd_val[s] = expl_start[s] - r_def.integers(31, 201, int(s.sum()))
@@ -758,10 +771,15 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     s = (ed_kind == ED_BEFORE_IDENT) | (ed_kind == ED_FUTURE_END)
     s &= remap[ep["case"]]
     ep["ed_val"][s] = unambiguous(ep["ed_val"][s].astype(np.int32), np.ones(int(s.sum()), bool))
+    # a date of birth in 1901-1905 is only impossible when it makes the person older than 100 on
+    # the identification date (cases identified before ~2006 would be 94-100): those report an
+    # impossible age instead (a pre-1900 date of birth cannot be written in a MiMOSA workbook)
+    s = np.nonzero(cd_kind == CD_DOB_OLD)[0]
+    young = s[age_at(cd_val[s], ident[s]) <= 100]
+    cd_kind[young] = CD_AGE_BIG
+    cd_val[young] = 120 + cd_val[young] % 80
 
     # missing values (1-3 optional values the case had)
-    has_abi = np.zeros(n, dtype=bool)
-    has_abi[ep["case"][ed_kind == ED_BEFORE_IDENT]] = True
     pres_f = {
         "identification_date": (ident != NULL) & ~has_abi, "date_of_birth": cdob != NULL, "age_reported": age >= 0,
         "sex": np.ones(n, bool), "citizenship": cit >= 0, "document_number": has_doc, "phone": has_phone,
@@ -936,7 +954,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
         "rec_c": rec_c, "t1": t1, "t2": t2, "t3": t3, "expl_c": expl_c, "rec_date": rec_date,
         "expl_start": expl_start, "expl_end": expl_end, "dob": cdob, "age": age, "has_doc": has_doc,
         "has_phone": has_phone, "has_addr": has_addr, "has_narr": has_narr, "interviewer": interviewer,
-        "crand": crand, "uuid_hi": uuid[:, 0], "uuid_lo": uuid[:, 1], "first_export": first_export,
+        "crand": crand, "doc_key": doc_key, "phone_key": phone_key, "phone_m": phone_m, "uuid_hi": uuid[:, 0],
+        "uuid_lo": uuid[:, 1], "first_export": first_export,
         "first_era": first_era, "seq": seq, "reg_year": ymd(reg.astype(np.int64))[0].astype(np.int32),
         "oos": oos, "cd_kind": cd_kind, "cd_val": cd_val, "miss": miss, "nv": nv, "canary": canary,
         "given_flat": given_flat, "family_flat": family_flat, "family2_flat": family2_flat,

@@ -108,3 +108,45 @@ def test_person_tokens_are_stable_when_new_records_arrive(key, typed, restricted
     assert again.sort("source_file", "source_row")["person_token"].to_list() == first.sort("source_file", "source_row")["person_token"].to_list()
     q = measure_linkage(truth, second)
     assert q.precision >= 0.95
+
+
+def test_a_shared_phone_links_an_age_only_record_and_order_does_not_matter(key, restricted):
+    """The same phone written in two formats (with country code / with trunk zero) blocks and links
+    an age-only record under a nickname, which no name rule would compare; the tokens do not depend
+    on the order of the input rows."""
+    rows = [
+        {"mission_code": "UA-KYI", "case_ref": "1", "given_name": "Oleksandr", "family_name": "Kovalenko",
+         "date_of_birth": date(1990, 5, 17), "sex": "male", "citizenship": "UA", "phone": "+380 67 123 45 67"},
+        {"mission_code": "TR-IST", "case_ref": "2", "given_name": "Sasha", "family_name": "Kovalenko",
+         "age_reported": 25, "sex": "male", "citizenship": "UA", "phone": "067 123-45-67"},
+    ]  # fmt: skip
+    filler, _ = synthetic_screenings(150, seed=11)
+    s = pl.concat([_records(rows), filler.with_columns(pl.col("source_file") + "_f")])
+    links, model = link_persons(identities_frame(s, key), restricted_dir=restricted, return_model=True)
+    assert links["person_token"][0] == links["person_token"][1]
+    no_phone = link_persons(identities_frame(s.with_columns(phone=pl.lit(None, pl.String)), key), restricted_dir=restricted)
+    assert no_phone["person_token"][0] != no_phone["person_token"][1]
+    assert model.match_weights()["g_phone"][1] > 5
+    shuffled = link_persons(identities_frame(s.sample(fraction=1.0, shuffle=True, seed=5), key), restricted_dir=restricted)
+    cols = ["source_file", "source_row", "person_token"]
+    assert links.select(cols).sort(cols[:2]).equals(shuffled.select(cols).sort(cols[:2]))
+
+
+def test_missed_pairs_are_counted_by_what_the_records_share(key):
+    from ct_pipeline.pseudonymize.quality import missed_pairs
+
+    rows = [
+        {"mission_code": "MD-CHI", "case_ref": "1", "given_name": "Ana", "family_name": "Rusu",
+         "date_of_birth": date(1990, 1, 15), "phone": "+373 69 123 456"},
+        {"mission_code": "MD-CHI", "case_ref": "2", "given_name": "Ana", "family_name": "Rusu", "age_reported": 30,
+         "phone": "069123456"},
+        {"mission_code": "IT-ROM", "case_ref": "3", "given_name": "Anna", "family_name": "Rusu"},
+    ]  # fmt: skip
+    ids = identities_frame(_records(rows), key)
+    truth = ids.select("source_file", "source_row", pl.lit("P1").alias("person_id"))
+    links = ids.select("source_file", "source_row", pl.col("case_token").alias("person_token"))  # nothing linked
+    got = {tuple(r[:-1]): r[-1] for r in missed_pairs(truth, links, ids).iter_rows()}
+    assert got == {
+        ("a date and an age", "same name", "same mission", True): 1,
+        ("a birth year unknown", "spelling variant", "another mission", False): 2,
+    }

@@ -12,6 +12,7 @@ from ct_pipeline.pseudonymize.normalise import (
     name_tokens,
     normalise_case_ref,
     normalise_name,
+    normalise_phone,
 )
 
 LATIN = "abcdefghijklmnopqrstuvwxyz"
@@ -89,3 +90,14 @@ def test_skeleton_groups_transliterations():
 @given(st.text(alphabet="ABC-0123456789/ ", min_size=1, max_size=20))
 def test_case_ref_spacing_and_case(ref):
     assert normalise_case_ref(ref) == normalise_case_ref(" " + ref.lower().replace("-", "\u2013") + " ")
+
+
+@given(st.text(alphabet="0123456789", min_size=8, max_size=8), st.sampled_from(["373", "39", "1"]))
+def test_phone_formats_of_one_number_agree(digits, cc):
+    """Missions write one number with or without country code or trunk zero, spaced or dashed."""
+    forms = [f"+{cc} {digits[:2]} {digits[2:5]} {digits[5:]}", f"0{digits}", f"(+{cc}) {digits[:3]}-{digits[3:]}"]
+    assert {normalise_phone(f) for f in forms} == {digits}
+
+
+def test_phone_too_short_is_no_phone():
+    assert normalise_phone("12-34") == normalise_phone(None) == normalise_phone("n/a") == ""
