@@ -87,19 +87,46 @@ QUERIES = {
 # ------------------------------------------------------------------------------------------------
 
 
-def _vmrss_mb() -> float:
+def _status_rss_mb(pid: int | str) -> float:
     try:
-        with open("/proc/self/status") as fh:
+        with open(f"/proc/{pid}/status") as fh:
             for line in fh:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return 0.0
+
+
+def _children(pid: int | str) -> list[str]:
+    """Every descendant process (worker pools, Chromium): /proc/<pid>/task/*/children."""
+    out: list[str] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as fh:
+                kids = fh.read().split()
+        except OSError:
+            continue
+        for k in kids:
+            out += [k, *_children(k)]
+    return out
+
+
+def _vmrss_mb() -> float:
+    """RSS of this process and all its descendants (the ingest's worker processes count too)."""
+    total = _status_rss_mb("self")
+    if not total:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return total + sum(_status_rss_mb(k) for k in _children(os.getpid()))
 
 
 class _Sampler:
-    """Background thread sampling this process's RSS; `window()` restarts the per-stage peak."""
+    """Background thread sampling the RSS of this process and its children; `window()` restarts the
+    per-stage peak."""
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
