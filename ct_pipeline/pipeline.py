@@ -37,6 +37,7 @@ def _layer(layer: str) -> list[str]:
 
 
 CORE_TABLES = ["warehouse_ledger", *_layer("core")]
+INGEST_DUCKDB_MEMORY = "1GB"  # the build database's memory_limit during the ingest step
 MART_TABLES = _layer("mart")
 PUBLIC_TABLES = _layer("public")
 
@@ -115,17 +116,6 @@ def list_export_files(settings: Settings) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:
-    if df.height == 0:
-        return
-    con.register("_frame_in", df)
-    try:
-        cols = ", ".join(df.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame_in")
-    finally:
-        con.unregister("_frame_in")
-
-
 def ingest(
     settings: Settings,
     *,
@@ -141,51 +131,23 @@ def ingest(
     vault, so a person's token stays stable across nights.
     """
     from ct_pipeline.ingest import run_ingestion
-    from ct_pipeline.pseudonymize import (
-        ensure_vault_tables,
-        load_identities,
-        load_key,
-        pseudonymize,
-        store_identities,
-        update_person_tokens,
-    )
+    from ct_pipeline.pseudonymize import load_key
+    from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 
     key = load_key(settings.key_file)  # refuses to run without a key
     with build_connection(settings) as con, transaction(con):
+        # DuckDB's default cache is 80% of RAM and keeps what the run wrote; ingestion writes
+        # through spool files and queries little, so a small cache bounds the step's memory
+        con.execute(f"SET memory_limit = '{INGEST_DUCKDB_MEMORY}'")
         ensure_tables(con, INGEST_TABLES)
+        # each staged batch is pseudonymised and written as soon as it is staged, so the run never
+        # holds every record at once; the person linkage runs once, over the whole run, at the end
+        pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log)
         res = run_ingestion(
-            settings, con, files=files, missions=missions, reload=reload, own_transaction=False, progress=log
+            settings, con, files=files, missions=missions, reload=reload, own_transaction=False, progress=log,
+            on_batch=lambda staged, loaded: pseudo.add(staged.typed_screenings, staged.typed_assistance, loaded),
         )
-        loaded = [f.source_file for f in res.files if f.file_status == "loaded"]
-        if loaded:
-            # a reloaded file replaces its earlier staged rows
-            con.register("_loaded_files", __import__("polars").DataFrame({"source_file": loaded}))
-            for t in ("stg_screenings", "stg_assistance"):
-                con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
-            con.unregister("_loaded_files")
-        if res.typed_screenings.height or res.typed_assistance.height:
-            prior = None
-            ensure_vault_tables(con)
-            if con.execute("select count(*) from identity_vault").fetchall()[0][0]:
-                prior = load_identities(con, key, reason="nightly record linkage", who="ct_pipeline")
-                if loaded:
-                    prior = prior.filter(~__import__("polars").col("source_file").is_in(loaded))
-            ps = pseudonymize(
-                res.typed_screenings, res.typed_assistance, key,
-                prior_identities=prior, restricted_dir=settings.restricted_dir,
-            )
-            store_identities(con, ps.identities, key)
-            _insert_frame(con, "stg_screenings", ps.stg_screenings)
-            _insert_frame(con, "stg_assistance", ps.stg_assistance)
-            if prior is not None and ps.relinked is not None and ps.relinked.height:
-                update_person_tokens(con, ps.relinked)
-                con.register("_relinked", ps.relinked.select("source_file", "source_row", "person_token"))
-                con.execute(
-                    "UPDATE stg_screenings s SET person_token = r.person_token FROM _relinked r "
-                    "WHERE s.source_file = r.source_file AND s.source_row = r.source_row "
-                    "AND s.person_token IS DISTINCT FROM r.person_token"
-                )
-                con.unregister("_relinked")
+        pseudo.finish()
         counts = row_counts(con, INGEST_TABLES)
     st = res.by_status()
     tot = res.totals()

@@ -9,12 +9,16 @@
    ledger row with status ``already_seen`` and is not read again;
 3. extracts each new file on its own: a file that cannot be read is ``refused`` with a reason for
    the mission (the other files go on), never a crash of the run;
-4. stages the extracted records together (`ct_pipeline.stage.stage`);
+4. stages the extracted records a few whole missions at a time (`stage_groups`, in worker
+   processes for a large set; `ct_pipeline.stage.stage`: nothing in staging crosses missions);
 5. checks the accounting per file: rows_read = rows_staged + rows_quarantined + rows_duplicate
    (an imbalance is a pipeline bug and stops the run before anything is written);
-6. writes `raw_screenings`, `raw_assistance`, `quarantine` and `ingestion_ledger` in the given
-   DuckDB connection (the restricted database), in one transaction unless the caller holds one;
-7. returns the typed records of the new files (for pseudonymisation) and the per-file accounting.
+6. writes `raw_screenings`, `raw_assistance`, `quarantine` (batch by batch, through spool files in
+   the restricted zone) and `ingestion_ledger` in the given DuckDB connection (the restricted
+   database), in one transaction unless the caller holds one;
+7. returns the typed records of the new files (for pseudonymisation) and the per-file accounting;
+   or, with `on_batch`, hands each batch's typed records over as soon as it is written and keeps
+   none (the nightly step: memory stays bounded by a batch, not by the run).
 
 Ledger statuses: ``loaded`` (read; its records staged, quarantined or counted as duplicates; a
 header-only file is loaded with 0 rows and a note in error_message), ``refused`` (error_message says
@@ -53,6 +57,7 @@ from ct_pipeline.extract.paths import parse_export_path, relative_name
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
+from ct_pipeline.pseudonymize.restricted import spool_insert
 from ct_pipeline.settings import Settings
 from ct_pipeline.stage import Staged, stage
 
@@ -176,19 +181,40 @@ def survey_exports(exports_root: Path) -> dict[str, dict[str, int]]:
 
 
 @dataclass
+class FileOutcome:
+    """An extracted file, once its records are in its batch's raw frames: what the ledger and the
+    accounting need. The per-file value frames are dropped, since they hold the same values as the
+    raw frames and would otherwise travel from the worker and sit in memory twice."""
+
+    source_file: str
+    era: str
+    mission_code: str | None
+    received_date: dt.date | None
+    rows_read: int
+    quarantine: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ex: Extracted) -> FileOutcome:
+        return cls(ex.source_file, ex.era, ex.mission_code, ex.received_date, ex.rows_read, ex.quarantine, list(ex.notes))
+
+
+@dataclass
 class StagedGroup:
     """Extraction and staging of a batch of whole missions' new files."""
 
     missions: str
     items: list[tuple[Path, object]]  # (path, ExportPath)
-    outcomes: list  # per item: Extracted | FileRefused | Exception
-    extracted: dict[str, Extracted]
+    outcomes: list  # per item: FileOutcome | FileRefused | Exception
+    extracted: dict[str, FileOutcome]
     raw_screenings: pl.DataFrame
     raw_assistance: pl.DataFrame
     staged: Staged
 
 
-STAGE_BATCH_BYTES = 128 * 1024 * 1024
+# A batch of export files takes about 10x its size in memory while it is staged (measured): 32 MB
+# keeps each worker near 1 GB, and smaller batches cost more per file than they save.
+STAGE_BATCH_BYTES = 32 * 1024 * 1024
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, worker processes cost more than they save
 
 
@@ -261,8 +287,9 @@ def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None) -
 
 
 def _stage_batch(group: list, outcomes: list, today: dt.date | None) -> StagedGroup:
-    extracted = {o.source_file: o for o in outcomes if isinstance(o, Extracted)}
-    raw_s, raw_a = raw_tables(list(extracted.values()))
+    raw_s, raw_a = raw_tables([o for o in outcomes if isinstance(o, Extracted)])
+    outcomes = [FileOutcome.of(o) if isinstance(o, Extracted) else o for o in outcomes]
+    extracted = {o.source_file: o for o in outcomes if isinstance(o, FileOutcome)}
     staged = stage(raw_s, raw_a, today=today)
     missions = sorted({w.mission_code or "" for _, w in group})
     return StagedGroup(", ".join(missions), group, outcomes, extracted, raw_s, raw_a, staged)
@@ -326,7 +353,7 @@ def _refused(rel: str, sha: str, reason: str, where=None, era: str | None = None
     )
 
 
-def _account(files: list[FileResult], extracted: dict[str, Extracted], staged: Staged) -> None:
+def _account(files: list[FileResult], extracted: dict[str, FileOutcome], staged: Staged) -> None:
     acct = staged.accounting.group_by("source_file").agg(
         pl.col("rows_staged").sum(), pl.col("rows_quarantined").sum(), pl.col("rows_duplicate").sum()
     )
@@ -359,9 +386,15 @@ def run_ingestion(
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    on_batch: Callable[[Staged, list[str]], None] | None = None,
 ) -> IngestionResult:
     """Ingest the new export files (see module docstring). `workers`: extraction processes
-    (default `default_workers()`; 1 = in this process)."""
+    (default `default_workers()`; 1 = in this process).
+
+    `on_batch(staged, loaded_files)`: called inside the transaction after each batch's raw and
+    quarantine rows are written, with the batch's staged records and its loaded files. With it,
+    the typed records, quarantine and duplicates are handed over batch by batch and NOT kept: the
+    result's frames are empty, so a large run never holds every record at once."""
     say = progress or (lambda msg: log.info(msg))
     root = settings.raw_exports_dir
     reg = load_registry()
@@ -453,15 +486,19 @@ def run_ingestion(
                 results.append(res)
                 by_rel[rel] = res
             _account(results, group.extracted, group.staged)
-            _insert(con, "raw_screenings", group.raw_screenings)
-            _insert(con, "raw_assistance", group.raw_assistance)
+            # through spool files: a frame registered with DuckDB stays in memory until COMMIT
+            spool_insert(con, "raw_screenings", group.raw_screenings, settings.restricted_dir)
+            spool_insert(con, "raw_assistance", group.raw_assistance, settings.restricted_dir)
             quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
-            _insert(con, "quarantine", quarantine)
-            typed_s.append(group.staged.typed_screenings)
-            typed_a.append(group.staged.typed_assistance)
-            quarantines.append(quarantine)
-            duplicates.append(group.staged.duplicates)
-            del group
+            spool_insert(con, "quarantine", quarantine, settings.restricted_dir)
+            if on_batch is not None:
+                on_batch(group.staged, list(group.extracted))
+            else:
+                typed_s.append(group.staged.typed_screenings)
+                typed_a.append(group.staged.typed_assistance)
+                quarantines.append(quarantine)
+                duplicates.append(group.staged.duplicates)
+            del group, quarantine
         for rel, sha, where, first in copies:
             f0 = by_rel[first]
             if f0.file_status == LOADED and f0.rows_read == 0:  # the same empty export: loaded, empty

@@ -1,0 +1,174 @@
+"""Pseudonymisation of an ingestion run batch by batch, written as it goes (bounded memory).
+
+`pseudonymize` takes every typed record of a run at once; at a million cases that is millions of
+rows held together with their tokens, generalised copies and stg frames. Only the person linkage
+needs every screening record at once, and it needs a few identity columns of them. So, per batch
+of staged records (`BatchPseudonymizer.add`):
+
+- stg_assistance and stg_screenings are built, validated and inserted, and the identities sealed
+  into the vault, with the exact identity token as a provisional person_token;
+- only the linkage's input columns of the batch's identities are kept.
+
+`finish()` links the run's identities (with the vault's prior identities, whose person_tokens stay
+stable) in one call, as before, and applies the person_tokens that differ from the provisional or
+prior ones to the vault and stg_screenings. The tables end exactly as if the whole run had been
+pseudonymised at once with its records in file and row order (the linkage sees them in that
+order, whatever the batches were).
+
+Everything happens in the caller's connection and transaction. Logs carry counts only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ct_pipeline.pseudonymize.keys import PseudonymKey
+from ct_pipeline.pseudonymize.linkage import OPTIONAL, REQUIRED, link_persons
+from ct_pipeline.pseudonymize.restricted import restricted_connection, spool_insert
+from ct_pipeline.pseudonymize.tokens import pseudonymize
+from ct_pipeline.pseudonymize.vault import (
+    ensure_vault_tables,
+    load_identities,
+    store_identities,
+    update_person_tokens,
+)
+
+STG_TABLES = ("stg_screenings", "stg_assistance")
+LINKAGE_DUCKDB_MEMORY = "2GB"  # memory_limit of the linkage's DuckDB
+KEY = ["source_file", "source_row"]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class BatchPseudonymizer:
+    """Feed it the staged batches of one ingestion run (`add`), then call `finish` once."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        key: PseudonymKey,
+        *,
+        restricted_dir: str | Path | None = None,
+        log: Callable[[str], None] = _quiet,
+    ) -> None:
+        self.con, self.key, self.restricted_dir, self.log = con, key, restricted_dir, log
+        if restricted_dir is None:
+            from ct_pipeline.settings import get_settings
+
+            restricted_dir = get_settings().restricted_dir
+        self.spool_dir = restricted_dir  # inserts pass through files here (see spool_insert)
+        self._links_in: list[pl.DataFrame] = []  # linkage input columns of this run's identities
+        self._loaded: list[str] = []
+        self._prior: pl.DataFrame | None = None
+        self._started = False
+        self.seconds: dict[str, float] = {"pseudonymise": 0.0, "vault": 0.0, "write": 0.0}
+        self.report: dict[str, int] = {"screenings": 0, "assistance": 0}
+
+    def _start(self) -> None:
+        """Before the first write to the vault: the identities it holds from earlier runs (the
+        linkage keeps their person_tokens stable). Decrypting them is an audited access."""
+        self._started = True
+        ensure_vault_tables(self.con)
+        if self.con.execute("select count(*) from identity_vault").fetchall()[0][0]:
+            self._prior = load_identities(self.con, self.key, reason="nightly record linkage", who="ct_pipeline")
+
+    def add(self, typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame, loaded_files: list[str]) -> None:
+        """One batch: its loaded files' earlier stg rows go (a reloaded file replaces them), its
+        records are pseudonymised and written."""
+        self._loaded += loaded_files
+        con = self.con
+        if loaded_files:
+            con.register("_loaded_files", pl.DataFrame({"source_file": loaded_files}, schema={"source_file": pl.String}))
+            try:
+                for t in STG_TABLES:
+                    con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
+            finally:
+                con.unregister("_loaded_files")
+        if typed_screenings.height == 0 and typed_assistance.height == 0:
+            return
+        if not self._started:
+            self._start()
+        t = time.perf_counter()
+        ps = pseudonymize(typed_screenings, typed_assistance, self.key, link=False)
+        self.seconds["pseudonymise"] += time.perf_counter() - t
+        t = time.perf_counter()
+        store_identities(con, ps.identities, self.key, restricted_dir=self.spool_dir)
+        self.seconds["vault"] += time.perf_counter() - t
+        t = time.perf_counter()
+        spool_insert(con, "stg_screenings", ps.stg_screenings, self.spool_dir)
+        spool_insert(con, "stg_assistance", ps.stg_assistance, self.spool_dir)
+        self.seconds["write"] += time.perf_counter() - t
+        if ps.identities.height:
+            self._links_in.append(ps.identities.select(*REQUIRED, *[c for c in OPTIONAL if c in ps.identities.columns]))
+        self.report["screenings"] += ps.stg_screenings.height
+        self.report["assistance"] += ps.stg_assistance.height
+
+    def _link(self, records: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
+        # its own in-memory DuckDB, in the restricted zone, with a bounded cache: unbounded, the
+        # candidate pairs of a million records take about 4 GB there (it spills instead)
+        lk = restricted_connection(None, restricted_dir=self.spool_dir)
+        try:
+            lk.execute(f"SET memory_limit = '{LINKAGE_DUCKDB_MEMORY}'")
+            return link_persons(records, prior=prior, restricted_dir=self.restricted_dir, con=lk)
+        finally:
+            lk.close()
+
+    def finish(self) -> dict[str, int]:
+        """Link the run's persons and apply the person_tokens that changed; returns counts."""
+        if not self._links_in:
+            return self.report
+        t = time.perf_counter()
+        # in file and row order: the linkage's result depends on the order of its records (ties),
+        # and the order of the batches' records depends on how the files were batched
+        records = pl.concat(self._links_in, how="diagonal_relaxed").sort(KEY)
+        self._links_in = []
+        prior = self._prior
+        if prior is not None and self._loaded:
+            prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
+        links = self._link(records, prior)
+        # what the vault and stg_screenings hold now: the exact token for this run's records, the
+        # earlier person_token for prior ones
+        current = records.select(*KEY, pl.col("identity_token").alias("_now"))
+        if prior is not None and prior.height:
+            current = pl.concat([
+                current,
+                prior.join(records, on=KEY, how="anti").select(*KEY, pl.col("person_token").alias("_now")),
+            ])  # fmt: skip
+        changed = (
+            links.select(*KEY, "person_token")
+            .join(current, on=KEY, how="inner")
+            .filter(pl.col("person_token") != pl.col("_now"))
+            .select(*KEY, "person_token")
+        )
+        self._prior = None
+        self.seconds["linkage"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if changed.height:
+            update_person_tokens(self.con, changed)
+            self.con.register("_relinked", changed)
+            try:
+                self.con.execute(
+                    "UPDATE stg_screenings s SET person_token = r.person_token FROM _relinked r "
+                    "WHERE s.source_file = r.source_file AND s.source_row = r.source_row "
+                    "AND s.person_token IS DISTINCT FROM r.person_token"
+                )
+            finally:
+                self.con.unregister("_relinked")
+        self.seconds["apply_links"] = time.perf_counter() - t
+        self.report.update(persons=links["person_token"].n_unique(), person_tokens_changed=changed.height)
+        self.log(
+            f"pseudonymisation: {self.report['screenings']} screening and {self.report['assistance']} assistance "
+            f"records, {self.report['persons']} persons, {changed.height} person tokens set by linkage; seconds "
+            + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())
+        )
+        return self.report
+
+
+__all__ = ["BatchPseudonymizer"]

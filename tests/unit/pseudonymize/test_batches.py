@@ -1,0 +1,119 @@
+"""Batch-by-batch pseudonymisation ends with the same tables as pseudonymising the run at once."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.pseudonymize import load_identities, pseudonymize, store_identities
+from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
+
+KEY = ["source_file", "source_row"]
+
+
+def _stg_tables(con) -> None:
+    for t in ("stg_screenings", "stg_assistance"):
+        con.execute(table_ddl(t))
+
+
+def _batches(s: pl.DataFrame, a: pl.DataFrame, n: int):
+    files = sorted(set(s["source_file"]) | set(a["source_file"]))
+    for i in range(n):
+        part = files[i::n]
+        yield s.filter(pl.col("source_file").is_in(part)), a.filter(pl.col("source_file").is_in(part)), part
+
+
+def _table(con, t: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * FROM {t}").pl().sort(KEY)
+
+
+def _vault(con) -> pl.DataFrame:
+    return con.sql("SELECT source_file, source_row, case_token, person_token, identity_token FROM identity_vault").pl().sort(KEY)
+
+
+def test_batches_equal_one_pass(con, key, typed, restricted, tmp_path):
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    s, a, _ = typed
+    s = s.sort(KEY)  # the batches' linkage takes the records in file and row order
+    whole = pseudonymize(s, a, key, restricted_dir=restricted)
+    ref = restricted_connection(tmp_path / "ref" / "ref.duckdb")
+    _stg_tables(ref)
+    store_identities(ref, whole.identities, key)
+
+    _stg_tables(con)
+    bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+    for bs, ba, files in _batches(s, a, 3):
+        bp.add(bs, ba, files)
+    report = bp.finish()
+
+    assert _table(con, "stg_screenings").equals(whole.stg_screenings.sort(KEY))
+    assert _table(con, "stg_assistance").equals(whole.stg_assistance.sort(KEY))
+    assert _vault(con).equals(_vault(ref))
+    assert report["person_tokens_changed"] > 0  # linkage merged some records: tokens were updated
+    ref.close()
+
+
+def test_second_night_in_batches_equals_one_pass(con, key, typed, restricted, tmp_path):
+    """Prior identities from the vault keep their person_tokens; relinked prior rows are updated."""
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    s, a, _ = typed
+    s = s.sort(KEY)
+    files = sorted(s["source_file"].unique().to_list())
+    night1 = s.filter(pl.col("source_file").is_in(files[::2]))
+    night2 = s.filter(~pl.col("source_file").is_in(files[::2]))
+    none = a.head(0)
+
+    ref = restricted_connection(tmp_path / "ref" / "ref.duckdb")
+    _stg_tables(ref)
+    first = pseudonymize(night1, none, key, restricted_dir=restricted)
+    store_identities(ref, first.identities, key)
+    prior = load_identities(ref, key, reason="nightly record linkage", who="ct_pipeline")
+    second = pseudonymize(night2, none, key, prior_identities=prior, restricted_dir=restricted)
+    store_identities(ref, second.identities, key)
+    moved = second.relinked
+    expected_stg = pl.concat([first.stg_screenings, second.stg_screenings]).sort(KEY)
+    if moved is not None and moved.height:
+        expected_stg = expected_stg.update(moved, on=KEY)
+        ref.register("_m", moved)
+        ref.execute("UPDATE identity_vault v SET person_token = m.person_token FROM _m m "
+                    "WHERE v.source_file = m.source_file AND v.source_row = m.source_row")
+
+    _stg_tables(con)
+    for night in (night1, night2):
+        bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+        for bs, ba, fs in _batches(night, none, 2):
+            bp.add(bs, ba, fs)
+        bp.finish()
+    assert _table(con, "stg_screenings").equals(expected_stg)
+    assert _vault(con).equals(_vault(ref))
+    ref.close()
+
+
+def test_the_batching_does_not_change_the_persons(con, key, typed, restricted, tmp_path):
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    s, a, _ = typed
+    tokens = []
+    for n, c in ((1, con), (4, restricted_connection(tmp_path / "other" / "o.duckdb"))):
+        _stg_tables(c)
+        bp = BatchPseudonymizer(c, key, restricted_dir=restricted)
+        for bs, ba, files in _batches(s.sample(fraction=1.0, shuffle=True, seed=n), a, n):
+            bp.add(bs, ba, files)
+        bp.finish()
+        tokens.append(_table(c, "stg_screenings").select(*KEY, "person_token"))
+    assert tokens[0].equals(tokens[1])
+
+
+def test_a_reloaded_file_replaces_its_stg_rows(con, key, typed, restricted):
+    s, a, _ = typed
+    _stg_tables(con)
+    for _ in range(2):
+        bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+        for bs, ba, files in _batches(s, a, 2):
+            bp.add(bs, ba, files)
+        bp.finish()
+    assert con.sql("SELECT count(*) FROM stg_screenings").fetchall()[0][0] == s.height
+    assert con.sql("SELECT count(*) FROM stg_assistance").fetchall()[0][0] == a.height
+    assert con.sql("SELECT count(*) FROM identity_vault").fetchall()[0][0] == s.height
