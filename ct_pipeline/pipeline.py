@@ -37,7 +37,6 @@ def _layer(layer: str) -> list[str]:
 
 
 CORE_TABLES = ["warehouse_ledger", *_layer("core")]
-INGEST_DUCKDB_MEMORY = "1GB"  # the build database's memory_limit during the ingest step
 MART_TABLES = _layer("mart")
 PUBLIC_TABLES = _layer("public")
 
@@ -116,6 +115,17 @@ def list_export_files(settings: Settings) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _ingest_memory_limit(settings: Settings) -> str:
+    """The build database's memory_limit during the ingest step.
+
+    DuckDB's default is 80% of RAM, and its cache keeps what the run wrote: gigabytes at a million
+    cases. Ingestion writes through spool files and queries little, so 1 GB serves it, plus what
+    the load transaction must keep in memory until COMMIT, its primary-key indexes: about a fifth
+    of the exports' size (measured; a limit below that fails the run), hence half of it."""
+    exports = sum(int(v.split(":", 1)[0]) for v in list_export_files(settings).values())
+    return f"{((1 << 30) + exports // 2) >> 20}MB"
+
+
 def ingest(
     settings: Settings,
     *,
@@ -136,9 +146,7 @@ def ingest(
 
     key = load_key(settings.key_file)  # refuses to run without a key
     with build_connection(settings) as con, transaction(con):
-        # DuckDB's default cache is 80% of RAM and keeps what the run wrote; ingestion writes
-        # through spool files and queries little, so a small cache bounds the step's memory
-        con.execute(f"SET memory_limit = '{INGEST_DUCKDB_MEMORY}'")
+        con.execute(f"SET memory_limit = '{_ingest_memory_limit(settings)}'")
         ensure_tables(con, INGEST_TABLES)
         # each staged batch is pseudonymised and written as soon as it is staged, so the run never
         # holds every record at once; the person linkage runs once, over the whole run, at the end
