@@ -119,11 +119,11 @@ def _ingest_memory_limit(settings: Settings) -> str:
     """The build database's memory_limit during the ingest step.
 
     DuckDB's default is 80% of RAM, and its cache keeps what the run wrote: gigabytes at a million
-    cases. Ingestion writes through spool files and queries little, so 1 GB serves it, plus what
+    cases. Ingestion writes through spool files and queries little, so 512 MB serves it, plus what
     the load transaction must keep in memory until COMMIT, its primary-key indexes: about a fifth
     of the exports' size (measured; a limit below that fails the run), hence half of it."""
     exports = sum(int(v.split(":", 1)[0]) for v in list_export_files(settings).values())
-    return f"{((1 << 30) + exports // 2) >> 20}MB"
+    return f"{((512 << 20) + exports // 2) >> 20}MB"
 
 
 def ingest(
