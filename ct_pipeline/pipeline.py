@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +142,7 @@ def ingest(
     """
     from ct_pipeline.ingest import run_ingestion
     from ct_pipeline.pseudonymize import load_key
-    from ct_pipeline.pseudonymize.batches import BatchPseudonymizer, prepare_staged
+    from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 
     key = load_key(settings.key_file)  # refuses to run without a key
     with build_connection(settings) as con, transaction(con):
@@ -152,11 +151,9 @@ def ingest(
         # each staged batch is pseudonymised and written as soon as it is staged, so the run never
         # holds every record at once; the person linkage runs once, over the whole run, at the end
         pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log)
-        # tokens, generalisation, validation and sealing run in the worker that staged the batch
-        # (the key goes along, to a child process of this one); this process only writes
         res = run_ingestion(
             settings, con, files=files, missions=missions, reload=reload, own_transaction=False, progress=log,
-            prepare=partial(prepare_staged, key=key), on_batch=pseudo.add_prepared,
+            on_batch=lambda staged, loaded: pseudo.add(staged.typed_screenings, staged.typed_assistance, loaded),
         )
         pseudo.finish()
         counts = row_counts(con, INGEST_TABLES)

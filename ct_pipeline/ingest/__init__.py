@@ -38,7 +38,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -210,7 +210,6 @@ class StagedGroup:
     raw_screenings: pl.DataFrame
     raw_assistance: pl.DataFrame
     staged: Staged
-    prepared: object = None  # what `prepare(staged)` made of the batch, if given
 
 
 # A batch of export files takes about 10x its size in memory while it is staged (measured): 32 MB
@@ -234,12 +233,8 @@ def stage_groups(
     today: dt.date | None = None,
     batch_bytes: int | None = None,
     workers: int | None = None,
-    prepare: Callable[[Staged], object] | None = None,
 ):
     """Extract and stage files a few missions at a time (yields StagedGroup).
-
-    `prepare(staged)`, if given, runs where the batch was staged (a worker process: it must be
-    picklable) and its result comes back as `StagedGroup.prepared` instead of the typed records.
 
     Nothing in staging crosses missions (duplicates are per file, the identification date is
     joined on mission + case number), so staging whole missions in batches of about `batch_bytes`
@@ -266,7 +261,7 @@ def stage_groups(
     if workers <= 1 or total < PARALLEL_MIN_BYTES or len(batches) < 2:
         for group in batches:
             outcomes = extract_files([p for p, _ in group], exports_root, today=today)
-            yield _prepared(_stage_batch(group, outcomes, today), prepare)
+            yield _stage_batch(group, outcomes, today)
         return
     # Worker processes extract and stage whole batches, `workers` at a time (a window of work in
     # flight bounds memory); this process takes the results in order.
@@ -276,29 +271,19 @@ def stage_groups(
         queue = list(batches)
         while queue or pending:
             while queue and len(pending) < workers + 1:
-                pending.append(executor.submit(_extract_and_stage, queue.pop(0), exports_root, today, prepare))
+                pending.append(executor.submit(_extract_and_stage, queue.pop(0), exports_root, today))
             yield pending.pop(0).result()
     finally:
         executor.shutdown(cancel_futures=True)
 
 
-def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None, prepare=None) -> StagedGroup:
+def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None) -> StagedGroup:
     """Worker side of `stage_groups`: the batch's results, picklable (bugs in one file become
     ExtractionFailed; a staging failure propagates and stops the run, as in this process)."""
     outcomes = extract_files([p for p, _ in group], exports_root, today=today)
     outcomes = [o if isinstance(o, (Extracted, FileRefused)) or not isinstance(o, Exception)
                 else ExtractionFailed(type(o).__name__) for o in outcomes]
-    return _prepared(_stage_batch(group, outcomes, today), prepare)
-
-
-def _prepared(group: StagedGroup, prepare) -> StagedGroup:
-    """Apply `prepare`; the typed records it consumed are not sent on (they are the largest part)."""
-    if prepare is None:
-        return group
-    group.prepared = prepare(group.staged)
-    st = group.staged
-    group.staged = replace(st, typed_screenings=st.typed_screenings.clear(), typed_assistance=st.typed_assistance.clear())
-    return group
+    return _stage_batch(group, outcomes, today)
 
 
 def _stage_batch(group: list, outcomes: list, today: dt.date | None) -> StagedGroup:
@@ -401,8 +386,7 @@ def run_ingestion(
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
-    on_batch: Callable[[object, list[str]], None] | None = None,
-    prepare: Callable[[Staged], object] | None = None,
+    on_batch: Callable[[Staged, list[str]], None] | None = None,
 ) -> IngestionResult:
     """Ingest the new export files (see module docstring). `workers`: extraction processes
     (default `default_workers()`; 1 = in this process).
@@ -410,9 +394,7 @@ def run_ingestion(
     `on_batch(staged, loaded_files)`: called inside the transaction after each batch's raw and
     quarantine rows are written, with the batch's staged records and its loaded files. With it,
     the typed records, quarantine and duplicates are handed over batch by batch and NOT kept: the
-    result's frames are empty, so a large run never holds every record at once. `prepare(staged)`:
-    run on each batch where it is staged (see `stage_groups`); on_batch then gets its result
-    instead of the staged records."""
+    result's frames are empty, so a large run never holds every record at once."""
     say = progress or (lambda msg: log.info(msg))
     root = settings.raw_exports_dir
     reg = load_registry()
@@ -483,8 +465,7 @@ def run_ingestion(
     begin()
     try:
         # whole missions in batches: staging needs nothing across missions, so memory stays bounded
-        items = [(t[0], t[3]) for t in to_extract]
-        for group in stage_groups(items, root, today=today, workers=workers, prepare=prepare):
+        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today, workers=workers):
             for (_, where), ex in zip(group.items, group.outcomes, strict=True):
                 rel = where.source_file
                 sha = run_sha_of[rel]
@@ -511,7 +492,7 @@ def run_ingestion(
             quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
             spool_insert(con, "quarantine", quarantine, settings.restricted_dir)
             if on_batch is not None:
-                on_batch(group.staged if prepare is None else group.prepared, list(group.extracted))
+                on_batch(group.staged, list(group.extracted))
             else:
                 typed_s.append(group.staged.typed_screenings)
                 typed_a.append(group.staged.typed_assistance)

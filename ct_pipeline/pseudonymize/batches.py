@@ -5,10 +5,9 @@ rows held together with their tokens, generalised copies and stg frames. Only th
 needs every screening record at once, and it needs a few identity columns of them. So, per batch
 of staged records (`BatchPseudonymizer.add`):
 
-- stg_assistance and stg_screenings are built and validated, and the identities sealed, with the
-  exact identity token as a provisional person_token (`prepare_batch`: no database needed, so the
-  ingestion runs it in the worker process that staged the batch);
-- they are inserted, and only the linkage's input columns of the batch's identities are kept.
+- stg_assistance and stg_screenings are built, validated and inserted, and the identities sealed
+  into the vault, with the exact identity token as a provisional person_token;
+- only the linkage's input columns of the batch's identities are kept.
 
 `finish()` links the run's identities (with the vault's prior identities, whose person_tokens stay
 stable) in one call, as before, and applies the person_tokens that differ from the provisional or
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,9 +33,8 @@ from ct_pipeline.pseudonymize.restricted import restricted_connection, spool_ins
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
     ensure_vault_tables,
-    insert_sealed,
     load_identities,
-    sealed_rows,
+    store_identities,
     update_person_tokens,
 )
 
@@ -48,30 +45,6 @@ KEY = ["source_file", "source_row"]
 
 def _quiet(_: str) -> None:
     pass
-
-
-@dataclass
-class PreparedBatch:
-    """A batch pseudonymised (exact token as provisional person_token) and sealed, ready to write."""
-
-    stg_screenings: pl.DataFrame
-    stg_assistance: pl.DataFrame
-    vault: pl.DataFrame  # `vault.sealed_rows`
-    links_in: pl.DataFrame  # the linkage's input columns of the batch's identities
-
-
-def prepare_batch(typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame, key: PseudonymKey) -> PreparedBatch:
-    """Everything of a batch that needs no database: tokens, generalisation, validation, sealing."""
-    ps = pseudonymize(typed_screenings, typed_assistance, key, link=False)
-    ident = ps.identities
-    links_in = ident.select(*REQUIRED, *[c for c in OPTIONAL if c in ident.columns])
-    return PreparedBatch(ps.stg_screenings, ps.stg_assistance, sealed_rows(ident, key), links_in)
-
-
-def prepare_staged(staged, *, key: PseudonymKey) -> PreparedBatch:
-    """`prepare_batch` of a `ct_pipeline.stage.Staged` (for `run_ingestion(prepare=...)`, which runs
-    it in the worker process that staged the batch: the main process only writes)."""
-    return prepare_batch(staged.typed_screenings, staged.typed_assistance, key)
 
 
 class BatchPseudonymizer:
@@ -107,15 +80,8 @@ class BatchPseudonymizer:
             self._prior = load_identities(self.con, self.key, reason="nightly record linkage", who="ct_pipeline")
 
     def add(self, typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame, loaded_files: list[str]) -> None:
-        """One batch of typed records (see `add_prepared`)."""
-        t = time.perf_counter()
-        batch = prepare_batch(typed_screenings, typed_assistance, self.key)
-        self.seconds["pseudonymise"] += time.perf_counter() - t
-        self.add_prepared(batch, loaded_files)
-
-    def add_prepared(self, batch: PreparedBatch, loaded_files: list[str]) -> None:
-        """One batch, pseudonymised and sealed (`prepare_batch`, maybe in a worker process): its
-        loaded files' earlier stg rows go (a reloaded file replaces them), its rows are written."""
+        """One batch: its loaded files' earlier stg rows go (a reloaded file replaces them), its
+        records are pseudonymised and written."""
         self._loaded += loaded_files
         con = self.con
         if loaded_files:
@@ -125,21 +91,24 @@ class BatchPseudonymizer:
                     con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
             finally:
                 con.unregister("_loaded_files")
-        if batch.stg_screenings.height == 0 and batch.stg_assistance.height == 0:
+        if typed_screenings.height == 0 and typed_assistance.height == 0:
             return
         if not self._started:
             self._start()
         t = time.perf_counter()
-        insert_sealed(con, batch.vault, restricted_dir=self.spool_dir)
+        ps = pseudonymize(typed_screenings, typed_assistance, self.key, link=False)
+        self.seconds["pseudonymise"] += time.perf_counter() - t
+        t = time.perf_counter()
+        store_identities(con, ps.identities, self.key, restricted_dir=self.spool_dir)
         self.seconds["vault"] += time.perf_counter() - t
         t = time.perf_counter()
-        spool_insert(con, "stg_screenings", batch.stg_screenings, self.spool_dir)
-        spool_insert(con, "stg_assistance", batch.stg_assistance, self.spool_dir)
+        spool_insert(con, "stg_screenings", ps.stg_screenings, self.spool_dir)
+        spool_insert(con, "stg_assistance", ps.stg_assistance, self.spool_dir)
         self.seconds["write"] += time.perf_counter() - t
-        if batch.links_in.height:
-            self._links_in.append(batch.links_in)
-        self.report["screenings"] += batch.stg_screenings.height
-        self.report["assistance"] += batch.stg_assistance.height
+        if ps.identities.height:
+            self._links_in.append(ps.identities.select(*REQUIRED, *[c for c in OPTIONAL if c in ps.identities.columns]))
+        self.report["screenings"] += ps.stg_screenings.height
+        self.report["assistance"] += ps.stg_assistance.height
 
     def _link(self, records: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
         # its own in-memory DuckDB, in the restricted zone, with a bounded cache: unbounded, the

@@ -136,27 +136,17 @@ def store_identities(
     ``restricted_dir``: pass the sealed rows through a spool file there (`restricted.spool_insert`:
     within a long transaction a registered frame would stay in memory until it ends)."""
     ensure_vault_tables(con)
-    return insert_sealed(con, sealed_rows(identities, key), restricted_dir=restricted_dir)
-
-
-def sealed_rows(identities: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
-    """The vault rows of an identities frame: tokens in clear, the identity sealed. Needs no
-    database, so it can run where the records are staged (a worker process)."""
+    if identities.height == 0:
+        return 0
     cols = [c for c in (*IDENTITY_FIELDS, *EPISODE_FIELDS) if c in identities.columns]
     sealed = seal_frame(identities, cols, key)
     now = datetime.now(UTC).replace(tzinfo=None)
-    return identities.select(
+    frame = identities.select(
         "source_file", "source_row", "mission_code", "case_token", "person_token", "identity_token",
         "identity_basis", pl.lit(key.version).alias("key_version"),
     ).with_columns(
         pl.Series("sealed_identity", sealed, dtype=pl.String), pl.lit(now).alias("stored_at")
     )  # fmt: skip
-
-
-def insert_sealed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, restricted_dir=None) -> int:
-    """Upsert `sealed_rows` into the vault (see `store_identities` for ``restricted_dir``)."""
-    if frame.height == 0:
-        return 0
     with _no_string_compression(con):
         if restricted_dir is not None:
             spool_insert(con, VAULT_TABLE, frame, restricted_dir, verb="INSERT OR REPLACE")
