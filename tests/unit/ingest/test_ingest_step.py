@@ -1,0 +1,52 @@
+"""The ingest step (pipeline.ingest): batch by batch, staged in worker processes or not, the same tables."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import ct_pipeline.ingest as ingest_mod
+from ct_pipeline import pipeline
+from ct_pipeline.settings import get_settings, temporary_env
+from ct_pipeline.synth import generate
+
+TABLES = {
+    "stg_screenings": "*",
+    "stg_assistance": "*",
+    "identity_vault": "source_file, source_row, case_token, person_token, identity_token, identity_basis",
+    "raw_screenings": "*",
+    "raw_assistance": "*",
+    "quarantine": "*",
+    "ingestion_ledger": "* EXCLUDE (ingested_at)",
+}
+
+
+def _tables(settings) -> dict:
+    con = duckdb.connect(str(pipeline.build_path(settings)), read_only=True)
+    try:
+        return {t: con.sql(f"SELECT {cols} FROM {t} ORDER BY ALL").fetchall() for t, cols in TABLES.items()}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    root = tmp_path_factory.mktemp("step") / "raw"
+    generate(root, cases=400, seed=5)
+    return root
+
+
+def test_workers_and_batches_give_the_same_tables(exports, tmp_path, monkeypatch):
+    key = "v1:" + "ab" * 32
+    out = []
+    for name, workers, batch in (("serial", "1", None), ("workers", "2", 1)):
+        s = get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / name, key_file=tmp_path / "no.key")
+        if batch is not None:  # one mission per batch, every batch staged in a worker process
+            monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+            monkeypatch.setattr(ingest_mod, "STAGE_BATCH_BYTES", batch)
+        with temporary_env(CT_PSEUDONYM_KEY=key, CT_INGEST_WORKERS=workers):
+            res = pipeline.ingest(s)
+        assert res.tables["stg_screenings"] == res.tables["identity_vault"] > 0
+        out.append(_tables(s))
+    for t in TABLES:
+        assert out[0][t] == out[1][t], t
