@@ -118,10 +118,13 @@ def list_export_files(settings: Settings) -> dict[str, str]:
 def _ingest_memory_limit(settings: Settings) -> str:
     """The build database's memory_limit during the ingest step.
 
-    DuckDB's default is 80% of RAM, and its cache keeps what the run wrote: gigabytes at a million
-    cases. Ingestion writes through spool files and queries little, so 512 MB serves it, plus what
-    the load transaction must keep in memory until COMMIT, its primary-key indexes: about a fifth
-    of the exports' size (measured; a limit below that fails the run), hence half of it."""
+    $CT_DUCKDB_MEMORY_LIMIT when set. Otherwise sized to the load rather than the fixed default:
+    DuckDB's cache keeps what the run wrote, up to the limit, and ingestion writes through spool
+    files and queries little, so 512 MB serves it, plus what the load transaction must keep in
+    memory until COMMIT, its primary-key indexes: about a fifth of the exports' size (measured; a
+    limit below that fails the run), hence half of it. 1.0 GB at a million cases, 5 GB at ten."""
+    if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip():
+        return os.environ["CT_DUCKDB_MEMORY_LIMIT"].strip()
     exports = sum(int(v.split(":", 1)[0]) for v in list_export_files(settings).values())
     return f"{((512 << 20) + exports // 2) >> 20}MB"
 

@@ -29,7 +29,7 @@ import polars as pl
 
 from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.linkage import OPTIONAL, REQUIRED, link_persons
-from ct_pipeline.pseudonymize.restricted import restricted_connection, spool_insert
+from ct_pipeline.pseudonymize.restricted import spool_insert
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
     ensure_vault_tables,
@@ -39,7 +39,6 @@ from ct_pipeline.pseudonymize.vault import (
 )
 
 STG_TABLES = ("stg_screenings", "stg_assistance")
-LINKAGE_DUCKDB_MEMORY = "2GB"  # memory_limit of the linkage's DuckDB
 KEY = ["source_file", "source_row"]
 
 
@@ -110,16 +109,6 @@ class BatchPseudonymizer:
         self.report["screenings"] += ps.stg_screenings.height
         self.report["assistance"] += ps.stg_assistance.height
 
-    def _link(self, records: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
-        # its own in-memory DuckDB, in the restricted zone, with a bounded cache: unbounded, the
-        # candidate pairs of a million records take about 4 GB there (it spills instead)
-        lk = restricted_connection(None, restricted_dir=self.spool_dir)
-        try:
-            lk.execute(f"SET memory_limit = '{LINKAGE_DUCKDB_MEMORY}'")
-            return link_persons(records, prior=prior, restricted_dir=self.restricted_dir, con=lk)
-        finally:
-            lk.close()
-
     def finish(self) -> dict[str, int]:
         """Link the run's persons and apply the person_tokens that changed; returns counts."""
         if not self._links_in:
@@ -132,7 +121,7 @@ class BatchPseudonymizer:
         prior = self._prior
         if prior is not None and self._loaded:
             prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
-        links = self._link(records, prior)
+        links = link_persons(records, prior=prior, restricted_dir=self.restricted_dir)
         # what the vault and stg_screenings hold now: the exact token for this run's records, the
         # earlier person_token for prior ones
         current = records.select(*KEY, pl.col("identity_token").alias("_now"))
