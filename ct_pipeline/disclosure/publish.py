@@ -168,14 +168,20 @@ def cube(con: duckdb.DuckDBPyConnection, spec: CubeSpec, period_ranges: tuple[tu
             dims.remove(d)
         base = " UNION ALL ".join(parts)
     fixed = [c for c in spec.dims if c not in dims]  # a constant column: in every grouping set
-    sets = ", ".join("(" + ", ".join([*s, *fixed]) + ")" for s in grouping_sets(replace(spec, dims=tuple(dims))))
-    columns = ", ".join(f"coalesce({c}, '{TOTAL}') AS {c}" if c in dims else c for c in spec.dims)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_base AS SELECT DISTINCT * FROM ({base})")
     try:
+        # one GROUP BY per grouping set, one after the other: DuckDB's GROUPING SETS with a
+        # DISTINCT count keeps a hash table per set at once (gigabytes at a million cases)
         counted = "count(DISTINCT unit_id)" if len(period_ranges) or spec.non_additive else "count(*)"
-        return con.sql(
-            f"SELECT {columns}, {counted} AS value FROM _pub_base GROUP BY GROUPING SETS ({sets})"
-        ).pl().sort(list(spec.dims))
+        parts = []
+        for chosen in grouping_sets(replace(spec, dims=tuple(dims))):
+            keys = [*chosen, *fixed]
+            columns = ", ".join(f"coalesce({c}::VARCHAR, '{NOT_RECORDED}') AS {c}" if c in keys else f"'{TOTAL}' AS {c}" for c in spec.dims)
+            parts.append(con.sql(f"SELECT {columns}, {counted} AS value FROM _pub_base"
+                                 + (f" GROUP BY {', '.join(keys)}" if keys else "")).pl())
+        out = pl.concat(parts, how="vertical_relaxed")
+        # an empty base still has its all-total cell (0) in a GROUP BY of nothing: drop zeros
+        return out.filter(pl.col("value") > 0).sort(list(spec.dims))
     finally:
         con.execute("DROP TABLE IF EXISTS _pub_base")
 
