@@ -323,24 +323,72 @@ def vault_lookup(
     return found
 
 
+VAULT_READ_ROWS = 65_536  # vault rows decrypted at a time by load_identities
+
+
 def load_identities(
     con: duckdb.DuckDBPyConnection, key: PseudonymKey, *, reason: str, who: str | None = None
 ) -> pl.DataFrame:
     """Decrypt the whole vault (e.g. prior identities for linkage, or a rotation). Audited as one
-    access to token ``*``. Returns the identities frame (table person_identities)."""
+    access to token ``*``. Returns the identities frame (table person_identities), in file and row
+    order.
+
+    Read in chunks, and only the decryption is per row: the JSON payloads are parsed by polars
+    into typed columns. (A dict per record, from one sorted fetch of the whole vault, took 8.8 GB
+    and 39 s for a million identities, measured; the frame itself is 0.3 GB.)"""
     from ct_pipeline.metadata.registry import load_registry
     from ct_pipeline.metadata.types import polars_schema
 
     ensure_vault_tables(con)
     reason = _check_reason(reason)
-    rows = con.execute(
-        f"""SELECT source_file, source_row, case_token, person_token, identity_token, identity_basis,
-                   key_version, sealed_identity FROM {VAULT_TABLE} ORDER BY source_file, source_row"""
-    ).fetchall()
-    found = _decrypt_rows(rows, key)
-    _append_audit(con, "*", (who or getpass.getuser()).strip(), reason, len(found))
     schema = polars_schema(load_registry(), "person_identities")
-    if not found:
+    reader = con.sql(
+        f"""SELECT source_file, source_row, case_token, person_token, identity_token, identity_basis,
+                   key_version, sealed_identity FROM {VAULT_TABLE}"""
+    ).to_arrow_reader(VAULT_READ_ROWS)
+    parts = [_open_part(pl.from_arrow(batch), key, schema) for batch in reader]
+    parts = [p for p in parts if p.height]
+    _append_audit(con, "*", (who or getpass.getuser()).strip(), reason, sum(p.height for p in parts))
+    if not parts:
         return pl.DataFrame(schema=schema)
-    df = pl.DataFrame(found, infer_schema_length=None)
-    return df.select([(pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+    return pl.concat(parts).sort("source_file", "source_row")
+
+
+def _open_part(rows: pl.DataFrame, key: PseudonymKey, schema) -> pl.DataFrame:
+    """Vault rows -> identities (person_identities columns): the sealed fields decrypted, parsed
+    from their JSON and typed (dates were sealed as ISO text)."""
+    if rows.height == 0:
+        return pl.DataFrame(schema=schema)
+    sealed_fields = {c: t for c, t in schema.items() if c not in rows.columns}
+    as_json = pl.Struct({c: pl.String if t == pl.Date else t for c, t in sealed_fields.items()})
+    ident = pl.Series("p", _open_frame(rows, key), dtype=pl.String).str.json_decode(as_json).struct.unnest()
+    df = pl.concat([rows.drop("sealed_identity"), ident], how="horizontal")
+    return df.select([
+        (pl.col(c).str.to_date("%Y-%m-%d") if c in sealed_fields and t == pl.Date else pl.col(c).cast(t)).alias(c)
+        for c, t in schema.items()
+    ])  # fmt: skip
+
+
+def _open_frame(rows: pl.DataFrame, key: PseudonymKey) -> list[str]:
+    """The JSON payloads of vault rows (source_file, source_row, key_version, sealed_identity), in
+    order; same refusals as `_decrypt_rows` (another key version, an altered or moved record)."""
+    if rows.height == 0:
+        return []
+    other = rows.filter(pl.col("key_version") != key.version)
+    if other.height:
+        raise VaultError(
+            f"vault rows are sealed under key version {other['key_version'][0]!r}, the key given is {key.version!r}"
+        )
+    aads = rows.select(pl.format("{}\x1f{}\x1f{}", "source_file", "source_row", "key_version"))[:, 0].to_list()
+    decrypt, b64 = AESGCM(vault_key(key)).decrypt, base64.b64decode
+    out = []
+    for i, (sealed, aad) in enumerate(zip(rows["sealed_identity"].to_list(), aads, strict=True)):
+        raw = b64(sealed)
+        try:
+            out.append(decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad.encode()).decode())
+        except InvalidTag:
+            raise VaultError(
+                f"vault record {rows['source_file'][i]} row {rows['source_row'][i]} failed authentication: "
+                "it was altered or moved, or the key is wrong"
+            ) from None
+    return out
