@@ -19,17 +19,14 @@ from ct_pipeline.disclosure.publish import (
     DRAWN,
     PUBLICATIONS,
     RESEARCH_CASES,
+    _named,
     create_research_view,
     cube,
     released_cells,
 )
-from ct_pipeline.disclosure.suppress import DEFAULT_K, NOT_RECORDED, TOTAL, is_range
+from ct_pipeline.disclosure.suppress import DEFAULT_K, TOTAL, is_range
 
-_T, _NR = TOTAL, NOT_RECORDED
-
-
-def _named(col: str) -> pl.Expr:
-    return ~pl.col(col).is_in([_T, _NR])
+_T = TOTAL
 
 
 #: chart -> (table, the drawn cells it shows)
