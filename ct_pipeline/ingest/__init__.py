@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -318,6 +319,27 @@ def _ledger_state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[
     return by_path, loaded
 
 
+STAT_CACHE = "export_stats.json"
+
+
+def _read_stat_cache(settings: Settings) -> dict[str, list]:
+    """Size, modification time and SHA-256 of each export file when it was last hashed (restricted
+    zone: file names carry mission codes and dates). Missing or unreadable: every file is hashed."""
+    try:
+        return json.loads((settings.restricted_dir / STAT_CACHE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_stat_cache(settings: Settings, seen: dict[str, list]) -> None:
+    from ct_pipeline.pseudonymize.restricted import write_restricted_file
+
+    try:
+        write_restricted_file(settings.restricted_dir / STAT_CACHE, json.dumps(seen, separators=(",", ":")))
+    except OSError as e:  # only a cache: the next night hashes every file again
+        log.warning("could not write the export stat cache (%s)", type(e).__name__)
+
+
 def _same_content(rel: str, first: str) -> str:
     """The already_seen note: names the first file only within the same mission (the note reaches
     the mission's report; another mission's file names are not theirs to see)."""
@@ -412,14 +434,25 @@ def run_ingestion(
     if reload:
         reloaded = [relative_name(p, root) for p in candidates if relative_name(p, root) in by_path]
         loaded_sha = {s: p for s, p in loaded_sha.items() if p not in reloaded}
+    known = _read_stat_cache(settings)
+    seen: dict[str, list] = {}
     for path in candidates:
         rel = relative_name(path, root)
         try:
+            st = path.stat()
+            stamp = [st.st_size, st.st_mtime_ns]
+            if rel in by_path and not reload and known.get(rel) == [*stamp, by_path[rel]]:
+                # in the ledger, same size and modification time as when it was hashed: not read
+                # again (the nightly run would otherwise re-read every export ever received)
+                seen[rel] = known[rel]
+                skipped.append(rel)
+                continue
             data = path.read_bytes()
         except OSError as e:
             results.append(_refused(rel, hashlib.sha256(b"").hexdigest(), f"The file cannot be read ({type(e).__name__})."))
             continue
         sha = hashlib.sha256(data).hexdigest()
+        seen[rel] = [*stamp, sha]
         if rel in by_path and not reload:
             if by_path[rel] != sha:
                 msg = f"{rel}: content changed after it was ingested; exports are immutable (drop a new file instead)"
@@ -518,6 +551,9 @@ def run_ingestion(
         raise
     if own_transaction:
         con.execute("COMMIT")
+    # only files the ledger holds: a file refused for a read error is hashed again next night
+    ledgered = set(by_path) | {r.source_file for r in results}
+    _write_stat_cache(settings, {r: v for r, v in seen.items() if r in ledgered})
     empty = stage(empty_frame(reg, "raw_screenings"), empty_frame(reg, "raw_assistance"))
     result = IngestionResult(
         files=results,

@@ -29,9 +29,22 @@ import polars as pl
 
 from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.linkage import OPTIONAL, REQUIRED, link_persons
+from ct_pipeline.pseudonymize.linkage_increment import (
+    FULL_RELINK_SHARE,
+    full_relink_requested,
+    link_increment,
+)
+from ct_pipeline.pseudonymize.linkage_state import (
+    LinkageState,
+    LinkageStateError,
+    load_state,
+    save_state,
+    vault_digest,
+)
 from ct_pipeline.pseudonymize.restricted import spool_insert
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
+    _append_audit,
     ensure_vault_tables,
     load_identities,
     store_identities,
@@ -66,17 +79,36 @@ class BatchPseudonymizer:
         self._links_in: list[pl.DataFrame] = []  # linkage input columns of this run's identities
         self._loaded: list[str] = []
         self._prior: pl.DataFrame | None = None
+        self._state: LinkageState | None = None
         self._started = False
         self.seconds: dict[str, float] = {"pseudonymise": 0.0, "vault": 0.0, "write": 0.0}
         self.report: dict[str, int] = {"screenings": 0, "assistance": 0}
 
     def _start(self) -> None:
-        """Before the first write to the vault: the identities it holds from earlier runs (the
-        linkage keeps their person_tokens stable). Decrypting them is an audited access."""
+        """Before the first write to the vault: what the linkage needs of earlier runs (their
+        person_tokens stay stable). The linkage state, when it describes exactly this vault (an
+        incremental night); else the vault's identities, decrypted (a full linkage). Either is an
+        audited access."""
         self._started = True
         ensure_vault_tables(self.con)
-        if self.con.execute("select count(*) from identity_vault").fetchall()[0][0]:
-            self._prior = load_identities(self.con, self.key, reason="nightly record linkage", who="ct_pipeline")
+        if not self.con.execute("select count(*) from identity_vault").fetchall()[0][0]:
+            return
+        if not full_relink_requested():
+            t = time.perf_counter()
+            try:
+                self._state = load_state(self.spool_dir, self.key, vault_digest(self.con))
+            except LinkageStateError as e:  # damaged: a full linkage writes a new one
+                self.log(f"pseudonymisation: linkage state not used ({e}); linking in full")
+                self._state = None
+            if self._state is not None:
+                _append_audit(self.con, "*", "ct_pipeline", "nightly record linkage (linkage state)",
+                             self._state.records.height)
+            self.seconds["state"] = time.perf_counter() - t
+        if self._state is None:
+            self._prior = self._load_prior()
+
+    def _load_prior(self) -> pl.DataFrame:
+        return load_identities(self.con, self.key, reason="nightly record linkage", who="ct_pipeline")
 
     def add(self, typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame, loaded_files: list[str]) -> None:
         """One batch: its loaded files' earlier stg rows go (a reloaded file replaces them), its
@@ -118,10 +150,23 @@ class BatchPseudonymizer:
         # and the order of the batches' records depends on how the files were batched
         records = pl.concat(self._links_in, how="diagonal_relaxed").sort(KEY)
         self._links_in = []
-        prior = self._prior
-        if prior is not None and self._loaded:
-            prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
-        links = link_persons(records, prior=prior, restricted_dir=self.restricted_dir)
+        state = self._state
+        if state is not None and not self._incremental_ok(state, records):
+            state, self._state = None, None
+            self._prior = self._load_prior()
+        if state is not None:
+            links, new_state, _ = link_increment(records, state.records, state.model,
+                                                 restricted_dir=self.restricted_dir)
+            prior = state.records.select(*KEY, "person_token")
+            model = state.model
+            self.report["linkage_incremental"] = 1
+        else:
+            prior = self._prior
+            if prior is not None and self._loaded:
+                prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
+            links, _, (model, new_state) = link_persons(records, prior=prior, restricted_dir=self.restricted_dir,
+                                                        return_state=True)
+            self.report["linkage_incremental"] = 0
         # what the vault and stg_screenings hold now: the exact token for this run's records, the
         # earlier person_token for prior ones
         current = records.select(*KEY, pl.col("identity_token").alias("_now"))
@@ -151,13 +196,26 @@ class BatchPseudonymizer:
             finally:
                 self.con.unregister("_relinked")
         self.seconds["apply_links"] = time.perf_counter() - t
-        self.report.update(persons=links["person_token"].n_unique(), person_tokens_changed=changed.height)
+        t = time.perf_counter()
+        # the state's person_tokens are the links', now the vault's too: the digest says so
+        save_state(self.spool_dir, LinkageState(model, new_state, vault_digest(self.con)), self.key)
+        self.seconds["state"] = self.seconds.get("state", 0.0) + time.perf_counter() - t
+        self.report.update(persons=new_state["person_token"].n_unique(), person_tokens_changed=changed.height)
         self.log(
             f"pseudonymisation: {self.report['screenings']} screening and {self.report['assistance']} assistance "
             f"records, {self.report['persons']} persons, {changed.height} person tokens set by linkage; seconds "
             + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())
         )
         return self.report
+
+    def _incremental_ok(self, state: LinkageState, records: pl.DataFrame) -> bool:
+        """A night links incrementally unless it reloads files already linked (their records would
+        be replaced) or brings too many records for the stored model (see FULL_RELINK_SHARE)."""
+        if records.height > FULL_RELINK_SHARE * max(state.records.height, 1):
+            return False
+        if self._loaded and state.records["source_file"].is_in(self._loaded).any():
+            return False
+        return True
 
 
 __all__ = ["BatchPseudonymizer"]

@@ -203,14 +203,7 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
     doc = map_unique(df, ["document_number"], normalise_document, "doc", pl.String)
     phone = map_unique(df, ["phone"], normalise_phone, "phone_n", pl.String)
     mission = map_unique(df, ["mission_code"], normalise_mission, "mission_n", pl.String)
-    # term frequencies over distinct identities (exact tokens), not records: copies of one person
-    # (re-exports, their other cases) would make their own name and date of birth look common. The
-    # record itself is left out: u of an exact match on value v is the chance that *another*
-    # identity has v, (count(v) - 1) / n (floored in `_weight_sql`).
-    n_ids = max(df["identity_token"].n_unique(), 1)
-    named = pl.col("nk") != ""
-    df = df.with_columns(_ids_per(df, "nk").alias("ids_nk"), _ids_per(df, "date_of_birth").alias("ids_dob"))
-    return df.with_columns(*nf.struct.unnest().iter_columns(), doc, phone, mission).select(
+    return with_frequencies(df.with_columns(*nf.struct.unnest().iter_columns(), doc, phone, mission).select(
         pl.col("rid"),
         pl.col("nk"),
         pl.col("toks"),
@@ -235,10 +228,24 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("case_token"),
         pl.col("identity_token"),
         pl.col("prior_person_token"),
+    ))
+
+
+def with_frequencies(feats: pl.DataFrame) -> pl.DataFrame:
+    """``id_n``, ``tf_name`` and ``tf_dob`` of every record, over all of ``feats``.
+
+    Term frequencies count distinct identities (exact tokens), not records: copies of one person
+    (re-exports, their other cases) would make their own name and date of birth look common. The
+    record itself is left out: u of an exact match on value v is the chance that *another*
+    identity has v, (count(v) - 1) / n (floored in `_weight_sql`)."""
+    n_ids = max(feats["identity_token"].n_unique(), 1)
+    return feats.with_columns(
+        _ids_per(feats, "nk").alias("_ids_nk"), _ids_per(feats, "dob").alias("_ids_dob")
+    ).with_columns(
         pl.len().over("identity_token").alias("id_n"),
-        pl.when(named).then((pl.col("ids_nk") - 1) / n_ids).alias("tf_name"),
-        pl.when(dob.is_not_null()).then((pl.col("ids_dob") - 1) / n_ids).alias("tf_dob"),
-    )
+        pl.when(pl.col("nk") != "").then((pl.col("_ids_nk") - 1) / n_ids).alias("tf_name"),
+        pl.when(pl.col("dob").is_not_null()).then((pl.col("_ids_dob") - 1) / n_ids).alias("tf_dob"),
+    ).drop("_ids_nk", "_ids_dob")
 
 
 def _ids_per(df: pl.DataFrame, key: str) -> pl.Series:
@@ -589,6 +596,7 @@ def link_persons(
     u_sample_pairs: int = 500_000,
     block_cap: int = 300,
     return_model: bool = False,
+    return_state: bool = False,
     seed: int = 42,
 ):
     """Link identity records (one per screening record) into persons.
@@ -596,7 +604,9 @@ def link_persons(
     ``identities``: the `pseudonymize` identities frame (or `tokens.identities_frame`);
     ``prior``: identities linked in earlier runs (with their ``person_token``), e.g. from the vault.
     Returns one row per record of both (source_file, source_row, identity_token, person_token,
-    cluster_size), and the `LinkageModel` too when ``return_model``.
+    cluster_size), and the `LinkageModel` too when ``return_model``, and then the state an
+    incremental linkage continues from (`linkage_state`: model parameters, every record's
+    features and person_token) when ``return_state``.
     ``con``: a restricted DuckDB connection to work in (default: an in-memory one spilling to
     ``<restricted_dir>/tmp/duckdb``).
     """
@@ -691,7 +701,31 @@ def link_persons(
         "linkage: %d records, %d candidate pairs, %d links (%d merges refused), %d persons in %.1fs",
         n, n_pairs, edges.height, refused, model.persons, time.perf_counter() - t0,
     )  # fmt: skip
+    if return_state:
+        state = {"m": m, "u": u, "priors": priors.tolist(), "threshold": threshold, "block_cap": block_cap}
+        frame = state_frame(feats, records.select("source_file", "source_row", "registration_date"), out)
+        return out, model, (state, frame)
     return (out, model) if return_model else out
+
+
+# What the linkage state keeps per record: the features (without the run-wide frequencies, which an
+# incremental run recomputes over all records), the key, the registration date (token order) and
+# the current person_token.
+STATE_COLUMNS = ("source_file", "source_row", "registration_date", "nk", "toks", "skels", "pair_keys", "dob",
+                 "dob_s", "byear", "blo", "bhi", "sex", "cit", "doc", "phone", "e1", "e2", "e3", "e4", "rc", "ec",
+                 "mission", "case_token", "identity_token", "person_token")  # fmt: skip
+
+
+def state_frame(feats: pl.DataFrame, keys: pl.DataFrame, out: pl.DataFrame) -> pl.DataFrame:
+    """The state's records: ``feats`` (rid order) beside ``keys`` (same order), with the person_token
+    of ``out``, sorted by file and row."""
+    return (
+        pl.concat([keys, feats], how="horizontal")
+        .join(out.select("source_file", "source_row", "person_token"), on=["source_file", "source_row"],
+              how="left", maintain_order="left")
+        .select(STATE_COLUMNS)
+        .sort("source_file", "source_row")
+    )  # fmt: skip
 
 
 def _assign_tokens(records: pl.DataFrame) -> pl.DataFrame:

@@ -226,3 +226,23 @@ def test_empty_exports_are_not_deduplicated_and_other_missions_files_are_not_nam
     b.write_legacy(b.export_path(exports, "ast.csv", mission="CC-THREE"), "assistance", [])
     (f,) = run_ingestion(settings, con).files
     assert (f.file_status, f.rows_read) == ("loaded", 0)
+
+
+def test_files_in_the_ledger_are_not_read_again_unless_their_stat_changed(settings, con, good_files, monkeypatch):
+    import os
+    from pathlib import Path
+
+    run_ingestion(settings, con)
+    reads: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    r = run_ingestion(settings, con)
+    assert r.files == [] and reads == [] and len(r.skipped) == 4
+    # same size, new content and modification time: hashed again, and the change is reported
+    data = bytearray(real(good_files[0]))
+    data[-2] = ord("9") if data[-2] != ord("9") else ord("8")
+    good_files[0].write_bytes(bytes(data))
+    st = good_files[0].stat()
+    os.utime(good_files[0], ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    r = run_ingestion(settings, con)
+    assert reads == [good_files[0].name] and r.warnings and "content changed" in r.warnings[0]

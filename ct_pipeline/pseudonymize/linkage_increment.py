@@ -1,0 +1,245 @@
+"""Incremental person linkage: a night's new records against everything linked before.
+
+The full linkage (`linkage.link_persons`) blocks, compares and clusters the whole population and
+re-estimates its model every time. On a night that adds ~1 % new records almost all of that work
+returns what the last night already knew. Here, from the `linkage_state` the last linkage left:
+
+1. **Features** are computed for the new records only; the state holds every earlier record's. The
+   term frequencies (an exact name's or date of birth's weight) are recomputed over all records, as
+   the full linkage would.
+2. **Blocking** uses the same rules and caps as the full linkage (block sizes counted over whole
+   blocks, old and new records), but only pairs with at least one new record are formed: pairs of
+   two earlier records were decided on an earlier night.
+3. **Comparisons and weights** are the full linkage's, with the model (m, u, prior per birth-date
+   situation) of the last full linkage: the model is re-estimated only by a full linkage, which runs
+   when the state is missing or stale, when the night brings more than `FULL_RELINK_SHARE` of the
+   records already linked, or on request (`CT_LINKAGE_FULL=1`).
+4. **Clustering**: each earlier person (records sharing a person_token) is one cluster already; the
+   new links are merged strongest first with the same date-of-birth constraint, over the new
+   records and the earlier persons they touch (with all their records, for the constraint).
+5. **Tokens**: as in the full linkage, a cluster keeps the person_token of its earliest earlier
+   record, a new person takes the identity_token of its earliest record.
+
+The result differs from a full re-linkage only by the model's parameters (fixed since the last
+full linkage) — a test measures both against the synthetic truth. No value of a record is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from ct_pipeline.pseudonymize.linkage import (
+    _DOB_OK,
+    DEFAULT_THRESHOLD,
+    FORCED_CAP,
+    STATE_COLUMNS,
+    _assign_tokens,
+    _compare,
+    _dob_situation,
+    _linkage_input,
+    _weight_sql,
+    constrained_clusters,
+    features,
+    with_frequencies,
+)
+
+log = logging.getLogger(__name__)
+
+KEY = ["source_file", "source_row"]
+# A night bringing more new records than this share of those already linked re-links everything
+# (and re-estimates the model): the model was fitted to a population that has changed too much.
+FULL_RELINK_SHARE = 0.25
+
+_BLOCKING_SQL = """
+CREATE OR REPLACE TEMP TABLE lk_pk AS
+  SELECT rid, unnest(pair_keys) AS k, byear, is_new FROM lk;
+-- only blocks holding a new record; every record of such a block is kept, so the caps count the
+-- same block sizes as the full linkage does
+CREATE OR REPLACE TEMP TABLE lk_pk AS
+  SELECT p.* FROM lk_pk p SEMI JOIN (SELECT DISTINCT k FROM lk_pk WHERE is_new) n USING (k);
+CREATE OR REPLACE TEMP TABLE lk_pky AS
+  SELECT p.rid, p.k, p.byear, p.is_new, l.dob, l.dob_s, l.e1 FROM lk_pk p JOIN lk l USING (rid)
+  WHERE p.byear IS NOT NULL
+  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_pkn AS
+  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_dob AS
+  SELECT rid, dob, is_new, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s FROM lk WHERE dob IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE lk_dob AS
+  SELECT d.* FROM lk_dob d SEMI JOIN (SELECT DISTINCT dob, s FROM lk_dob WHERE is_new) n USING (dob, s)
+  QUALIFY count(*) OVER (PARTITION BY d.dob, d.s) <= @CAP@;
+CREATE OR REPLACE TEMP TABLE lk_doc AS
+  SELECT d.rid, d.doc, d.is_new FROM lk d SEMI JOIN (SELECT DISTINCT doc FROM lk WHERE is_new AND doc IS NOT NULL) n USING (doc)
+  QUALIFY count(*) OVER (PARTITION BY d.doc) <= @FORCED_CAP@;
+CREATE OR REPLACE TEMP TABLE lk_phone AS
+  SELECT d.rid, d.phone, d.is_new FROM lk d
+  SEMI JOIN (SELECT DISTINCT phone FROM lk WHERE is_new AND phone IS NOT NULL) n USING (phone)
+  QUALIFY count(*) OVER (PARTITION BY d.phone) <= @FORCED_CAP@;
+CREATE OR REPLACE TEMP TABLE lk_pairs AS
+SELECT DISTINCT least(l, r) AS l, greatest(l, r) AS r FROM (
+  SELECT a.rid AS l, b.rid AS r FROM lk_dob a JOIN lk_dob b ON a.dob = b.dob AND a.s = b.s AND a.rid <> b.rid
+    WHERE a.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND b.byear = a.byear AND a.rid <> b.rid
+    WHERE a.is_new AND @DOB_OK@
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND b.byear = a.byear + 1 WHERE a.is_new AND @DOB_OK@
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pky a JOIN lk_pky b ON a.k = b.k AND b.byear = a.byear - 1 WHERE a.is_new AND @DOB_OK@
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pkn a JOIN lk_pkn b ON a.k = b.k AND a.rid <> b.rid WHERE a.byear IS NULL AND a.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_pkn a JOIN lk_pkn b ON a.k = b.k AND a.rid <> b.rid WHERE a.byear IS NULL AND b.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_doc a JOIN lk_doc b ON a.doc = b.doc AND a.rid <> b.rid WHERE a.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk_phone a JOIN lk_phone b ON a.phone = b.phone AND a.rid <> b.rid WHERE a.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid <> b.rid WHERE a.is_new
+  UNION ALL
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid <> b.rid WHERE a.is_new
+);
+CREATE OR REPLACE TEMP TABLE lk_names AS
+  SELECT DISTINCT ON (nk) nk, toks FROM lk
+  WHERE rid IN (SELECT l FROM lk_pairs UNION SELECT r FROM lk_pairs);
+"""
+_TEMP = ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
+
+
+def full_relink_requested() -> bool:
+    return os.environ.get("CT_LINKAGE_FULL", "").strip() not in ("", "0")
+
+
+def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, int]:
+    """The stored model (JSON: levels are text) as linkage uses it."""
+    def levels(d: dict) -> dict:
+        return {k: {int(lvl): float(p) for lvl, p in v.items()} for k, v in d.items()}
+
+    return (levels(raw["m"]), levels(raw["u"]), np.asarray(raw["priors"], dtype=float),
+            float(raw.get("threshold", DEFAULT_THRESHOLD)), int(raw.get("block_cap", 300)))  # fmt: skip
+
+
+def link_increment(
+    identities: pl.DataFrame,
+    state_records: pl.DataFrame,
+    model: dict,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    restricted_dir: str | Path | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Link the new ``identities`` (none of them in ``state_records``) to the persons of
+    ``state_records`` (`linkage_state`), with the stored ``model``.
+
+    Returns (links, state, counts): ``links`` one row per record whose person_token may have been
+    set now — the new records and every record of an earlier person they touched — (source_file,
+    source_row, identity_token, person_token, cluster_size); ``state`` the state records after the
+    night (earlier and new); ``counts`` numbers only."""
+    from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    t0 = time.perf_counter()
+    m, u, priors, threshold, block_cap = _model(model)
+    new = (
+        _linkage_input(identities)
+        .with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
+        .sort(KEY)
+        .with_row_index("rid")
+        .with_columns(pl.col("rid").cast(pl.Int64))
+    )
+    fcols = [c for c in STATE_COLUMNS if c not in ("source_file", "source_row", "registration_date", "person_token")]
+    new_state = pl.concat(
+        [new.select(*KEY, "registration_date"), features(new).select(fcols)], how="horizontal"
+    ).with_columns(prior_person_token=pl.lit(None, dtype=pl.String), is_new=pl.lit(True))
+    old_state = state_records.select(
+        *[c for c in STATE_COLUMNS if c != "person_token"], pl.col("person_token").alias("prior_person_token")
+    ).with_columns(is_new=pl.lit(False))
+    allr = (
+        pl.concat([old_state, new_state], how="vertical_relaxed")
+        .sort(KEY)
+        .with_row_index("rid")
+        .with_columns(pl.col("rid").cast(pl.Int64))
+    )
+    allr = with_frequencies(allr)
+    n = allr.height
+    seconds = {"features": time.perf_counter() - t0}
+
+    own = con is None
+    if own:
+        con = restricted_connection(None, restricted_dir=restricted_dir)
+    try:
+        t = time.perf_counter()
+        con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))
+        con.execute("CREATE OR REPLACE TEMP TABLE lk AS SELECT * FROM lk_src")
+        con.unregister("lk_src")
+        con.execute(
+            _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@CAP@", str(block_cap))
+            .replace("@FORCED_CAP@", str(FORCED_CAP))
+        )  # fmt: skip
+        n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
+        seconds["blocking"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _compare(con, "lk_pairs", "lk_cmp")
+        scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
+        seconds["comparisons"] = time.perf_counter() - t
+    finally:
+        for tname in _TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {tname}")
+        if own:
+            con.close()
+
+    t = time.perf_counter()
+    w = scored["w"].to_numpy()
+    forced = scored["forced"].fill_null(False).to_numpy()
+    g_dob = scored["g_dob"].fill_null(-1).to_numpy()
+    logit = np.log2(priors / (1 - priors))[_dob_situation(g_dob)] + w
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
+    keep = forced | (prob >= threshold)
+    edges = scored.filter(pl.Series(keep)).with_columns(pl.Series("p", np.where(forced, 2.0, prob)[keep]))
+
+    # the records the night can change: new ones, and every record of an earlier person a new
+    # record links to (all of them: the date-of-birth constraint looks at the whole cluster)
+    ends = pl.concat([edges["l"], edges["r"]]).unique()
+    touched = allr.filter(pl.col("rid").is_in(ends.implode()) & pl.col("prior_person_token").is_not_null())
+    sub = allr.filter(
+        pl.col("is_new") | pl.col("prior_person_token").is_in(touched["prior_person_token"].unique().implode())
+    ).select("rid", *KEY, "registration_date", "identity_token", "prior_person_token", "dob_s")
+    local = {rid: i for i, rid in enumerate(sub["rid"].to_list())}
+    # an earlier person is one cluster already: chain its records with forced links (merged first)
+    chain = (
+        sub.filter(pl.col("prior_person_token").is_not_null())
+        .select("rid", "prior_person_token")
+        .with_columns(pl.col("rid").shift(-1).over("prior_person_token").alias("next"))
+        .filter(pl.col("next").is_not_null())
+    )
+    order = edges.sort(["p", "l", "r"], descending=[True, False, False])
+    left = [local[x] for x in chain["rid"].to_list()] + [local[x] for x in order["l"].to_list()]
+    right = [local[x] for x in chain["next"].to_list()] + [local[x] for x in order["r"].to_list()]
+    flags = [True] * chain.height + order["forced"].fill_null(False).to_list()
+    labels, refused = constrained_clusters(sub.height, left, right, flags, sub["dob_s"].to_list())
+    links = _assign_tokens(sub.with_columns(cluster=pl.Series(labels), _in=pl.col("rid"))).drop("_in")
+    seconds["clustering"] = time.perf_counter() - t
+
+    state = (
+        allr.select(*[c for c in STATE_COLUMNS if c != "person_token"], "prior_person_token")
+        .join(links.select(*KEY, "person_token"), on=KEY, how="left", maintain_order="left")
+        .with_columns(pl.coalesce("person_token", "prior_person_token").alias("person_token"))
+        .select(STATE_COLUMNS)
+    )
+    counts = {"records": n, "new_records": new.height, "candidate_pairs": int(n_pairs), "links": edges.height,
+              "refused_merges": refused, "records_relinked": links.height}  # fmt: skip
+    log.info(
+        "incremental linkage: %d new of %d records, %d candidate pairs, %d links (%d merges refused), "
+        "%d records in touched persons, in %.1fs (%s)",
+        new.height, n, n_pairs, edges.height, refused, links.height, time.perf_counter() - t0,
+        ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items()),
+    )  # fmt: skip
+    return links, state, counts
+
+
+__all__ = ["FULL_RELINK_SHARE", "full_relink_requested", "link_increment"]
