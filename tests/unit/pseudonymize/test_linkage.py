@@ -150,3 +150,16 @@ def test_missed_pairs_are_counted_by_what_the_records_share(key):
         ("a date and an age", "same name", "same mission", True): 1,
         ("a birth year unknown", "spelling variant", "another mission", False): 2,
     }
+
+
+def test_vectorised_name_features_equal_the_per_name_reference(key):
+    """`_name_frame` (skeletons per distinct token, lists built by polars) = `_name_features`."""
+    from ct_pipeline.pseudonymize.linkage import _NAME_DTYPE, _name_features, _name_frame
+    from ct_pipeline.pseudonymize.tokens import map_unique, person_name_key
+
+    s, _ = synthetic_screenings(400, seed=3)
+    nk = map_unique(s, ["full_name", "given_name", "family_name"], person_name_key, "nk", pl.String)
+    df = pl.DataFrame({"nk": pl.concat([nk, pl.Series([None, "", "a", "ab  cd", "zz zz"], dtype=pl.String)])})
+    ref = map_unique(df, ["nk"], _name_features, "nf", _NAME_DTYPE).struct.unnest()
+    new = df.join(_name_frame(df["nk"]), on="nk", how="left", nulls_equal=True, maintain_order="left").drop("nk")
+    assert new.equals(ref)
