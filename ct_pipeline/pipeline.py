@@ -352,7 +352,7 @@ def build_reports(settings: Settings, *, run_date: date | None = None, png: bool
         # socket path limit; the charts hold only disclosure-controlled aggregates, so /tmp is fine.
         with temporary_env(TMPDIR="/tmp"):
             packs = build_donor_packs(con, settings, default_donors_file(), run_date, png=png)
-        quality = write_quality_reports(con, settings.reports_dir / "missions")
+        quality = write_quality_reports(con, settings.reports_dir / "missions", cache_dir=settings.restricted_dir)
     _remember(settings, "reports", fp)
     log(f"reports: {len(packs)} packs, {len(quality)} mission data-quality files")
     return StepResult(

@@ -24,13 +24,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from ct_pipeline.formats.eras import load_eras, not_recorded
+from ct_pipeline.pseudonymize.restricted import write_restricted_file
 
 UNSORTED = "UNSORTED"
 KEY_FIELDS = {
@@ -44,6 +47,7 @@ KEY_FIELDS = {
 RAW_TABLE = {"screening": "raw_screenings", "assistance": "raw_assistance"}
 HTML_ROW_NUMBERS = 60
 CSV_CELL_LIMIT = 30_000
+COMPLETENESS_CACHE = "quality_completeness.json"
 ROW_NOTE = (
     "Row numbers count records: row 1 is the first record below the header (spreadsheet row 2); "
     "in a JSON Lines file the row is the line number, and an assistance episode's row is the line "
@@ -91,7 +95,55 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0] > 0
 
 
-def _gather(con: duckdb.DuckDBPyConnection) -> dict[str, list[FileSection]]:
+def _completeness(con: duckdb.DuckDBPyConnection, cache_dir: Path | None) -> dict[str, list[dict]]:
+    """Per file and key field, the share of rows with a value. Exports are immutable: with
+    ``cache_dir`` (restricted zone) each file's figures are computed once, keyed by its SHA-256 in
+    the ledger (a reloaded file is recomputed), instead of scanning every raw row every night."""
+    cache_path = Path(cache_dir) / COMPLETENESS_CACHE if cache_dir else None
+    cached: dict[str, dict] = {}
+    if cache_path is not None:
+        try:
+            cached = json.loads(cache_path.read_text())
+        except (OSError, ValueError):
+            cached = {}
+    shas = dict(con.execute("SELECT source_file, source_sha256 FROM ingestion_ledger").fetchall())
+    fresh = {f: v["fields"] for f, v in cached.items() if shas.get(f) == v.get("sha")}
+    markers = sorted(not_recorded())
+    completeness: dict[str, list[dict]] = {}
+    for form, table in RAW_TABLE.items():
+        if not _exists(con, table):
+            continue
+        fields = KEY_FIELDS[form]
+        present = ", ".join(
+            f"count(*) FILTER (WHERE {f} IS NOT NULL AND lower(trim({f})) NOT IN ({', '.join('?' for _ in markers)})) AS {f}"
+            for f in fields
+        )
+        params = markers * len(fields)
+        con.register("_known_files", pl.DataFrame({"source_file": list(fresh)}, schema={"source_file": pl.String}))
+        try:
+            rows = con.execute(
+                f"SELECT source_file, count(*) AS n, {present} FROM {table} "
+                "WHERE source_file NOT IN (SELECT source_file FROM _known_files) GROUP BY source_file", params
+            ).fetchall()
+        finally:
+            con.unregister("_known_files")
+        for row in rows:
+            f, n, *counts = row
+            completeness.setdefault(f, []).extend(
+                {"form": form, "field_name": fld, "rows": n, "percent": round(100.0 * c / n, 1) if n else None}
+                for fld, c in zip(fields, counts, strict=False)
+            )
+    if cache_path is not None:
+        new = {f: {"sha": shas.get(f), "fields": v} for f, v in completeness.items() if shas.get(f)}
+        write_restricted_file(cache_path, json.dumps({**{f: cached[f] for f in fresh}, **new}, separators=(",", ":")))
+    for f, v in fresh.items():
+        completeness[f] = v
+    # the forms in RAW_TABLE order, as computed: screening fields before assistance fields
+    order = {form: i for i, form in enumerate(RAW_TABLE)}
+    return {f: sorted(v, key=lambda c: order.get(c["form"], 99)) for f, v in completeness.items()}
+
+
+def _gather(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = None) -> dict[str, list[FileSection]]:
     if not _exists(con, "ingestion_ledger"):
         return {}
     cols = [
@@ -114,23 +166,7 @@ def _gather(con: duckdb.DuckDBPyConnection) -> dict[str, list[FileSection]]:
             quarantine.setdefault(f, []).append(
                 {"form": form, "field_name": field, "rule": rule, "reason": reason, "rows": len(rows), "row_numbers": rows}
             )
-    markers = sorted(not_recorded())
-    completeness: dict[str, list[dict]] = {}
-    for form, table in RAW_TABLE.items():
-        if not _exists(con, table):
-            continue
-        fields = KEY_FIELDS[form]
-        present = ", ".join(
-            f"count(*) FILTER (WHERE {f} IS NOT NULL AND lower(trim({f})) NOT IN ({', '.join('?' for _ in markers)})) AS {f}"
-            for f in fields
-        )
-        params = markers * len(fields)
-        for row in con.execute(f"SELECT source_file, count(*) AS n, {present} FROM {table} GROUP BY source_file", params).fetchall():
-            f, n, *counts = row
-            completeness.setdefault(f, []).extend(
-                {"form": form, "field_name": fld, "rows": n, "percent": round(100.0 * c / n, 1) if n else None}
-                for fld, c in zip(fields, counts, strict=False)
-            )
+    completeness = _completeness(con, cache_dir)
     out: dict[str, list[FileSection]] = {}
     for row in ledger:
         mission = row["mission_code"] or UNSORTED
@@ -276,13 +312,15 @@ def write_quality_reports(
     *,
     missions: list[str] | None = None,
     generated: dt.datetime | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
-    """Write the HTML and CSV reports of every mission in the ledger (or of `missions`)."""
+    """Write the HTML and CSV reports of every mission in the ledger (or of `missions`).
+    ``cache_dir``: a restricted folder keeping each file's completeness figures (see `_completeness`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = generated or dt.datetime.now(dt.UTC)
     paths: list[Path] = []
-    for mission, sections in _gather(con).items():
+    for mission, sections in _gather(con, cache_dir).items():
         if missions and mission not in missions:
             continue
         stem = _file_stem(mission)

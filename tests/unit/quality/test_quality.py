@@ -90,3 +90,21 @@ def test_helpers():
     assert safe_cell("=SUM(A1)") == "'=SUM(A1)" and safe_cell("-2") == "'-2" and safe_cell(3) == 3
     assert safe_cell("@x") == "'@x" and safe_cell("plain") == "plain"
     json.dumps([safe_cell("\tx")])
+
+
+def test_completeness_cache_gives_the_same_reports_and_follows_the_file_hash(reports, tmp_path):
+    con, paths = reports
+    when = dt.datetime(2026, 11, 28, 12, 0)
+    for run in ("a", "b"):  # a: computes and caches; b: reads the cache
+        again = write_quality_reports(con, tmp_path / run, generated=when, cache_dir=tmp_path / "cache")
+        assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+    cache = tmp_path / "cache" / "quality_completeness.json"
+    data = json.loads(cache.read_text())
+    assert data and all(v["sha"] for v in data.values())
+    assert oct(cache.stat().st_mode & 0o777) == "0o600"
+    # a reloaded file (another hash) is computed again, not taken from the cache
+    f = next(iter(data))
+    data[f] = {"sha": "0" * 64, "fields": [{"form": "screening", "field_name": "sex", "rows": 1, "percent": 1.0}]}
+    cache.write_text(json.dumps(data))
+    again = write_quality_reports(con, tmp_path / "c", generated=when, cache_dir=tmp_path / "cache")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
