@@ -8,8 +8,9 @@ wins when several apply: value_too_long, control_character, then the type's own 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 
 import polars as pl
 
@@ -32,10 +33,33 @@ def kind_of(spec: FieldSpec) -> str:
 
 
 def present_text(col: str) -> pl.Expr:
-    """Trimmed text, null when empty or a not-recorded marker (``-99``, ``-99.0``, ``unknown``…)."""
-    t = pl.col(col).str.strip_chars()
-    key = t.str.to_lowercase().str.replace(_TRAILING_ZERO_DECIMALS, "$1")
-    return pl.when((t != "") & ~key.is_in(sorted(nz.not_recorded_values()))).then(t)
+    """Trimmed text, null when empty or a not-recorded marker (``-99``, ``-99.0``, ``unknown``…).
+
+    A marker is the lower-cased text, or for a whole number written with a zero decimal part
+    (``-99.00``) its integer part. Written without a regex replacement on every value (the most
+    costly step of staging, measured): the text is an integer marker followed by ``.`` and one or
+    more zeros exactly when it ends in ``0`` and stripping its trailing zeros leaves marker + ``.``;
+    a marker that itself has a zero decimal part could only be matched through its integer part."""
+    return _present(pl.col(col).str.strip_chars())
+
+
+def _present(t: pl.Expr) -> pl.Expr:
+    """`present_text` of text already trimmed (``t`` is used several times: a materialised
+    column, as polars evaluates a repeated sub-expression each time here)."""
+    words, dotted = _marker_sets()
+    marker = t.str.to_lowercase().is_in(words)
+    if dotted:
+        marker = marker | (t.str.ends_with("0") & t.str.strip_chars_end("0").is_in(dotted))
+    return pl.when((t != "") & ~marker).then(t)
+
+
+@cache
+def _marker_sets() -> tuple[list[str], list[str]]:
+    """(markers compared with the lower-cased text, integer markers + ".")."""
+    markers = sorted(nz.not_recorded_values())
+    words = [m for m in markers if not re.fullmatch(_TRAILING_ZERO_DECIMALS, m)]
+    dotted = [m + "." for m in markers if re.fullmatch(r"[+-]?\d+", m)]
+    return words, dotted
 
 
 def _mapped(df: pl.DataFrame, text: pl.Expr, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Series:
@@ -74,8 +98,9 @@ def parse_frame(
     blanks = [dt.date.fromisoformat(d) for d in era.blank_dates]
     kinds = {name: kind_of(spec) for name, spec in fields.items()}
     # phase 1: trimmed present text and the value-independent problems
+    df = df.with_columns([pl.col(n).str.strip_chars().alias(f"t__{n}") for n in fields])
     df = df.with_columns(
-        [present_text(n).alias(f"t__{n}") for n in fields]
+        [_present(pl.col(f"t__{n}")).alias(f"t__{n}") for n in fields]
         + [
             pl.when(
                 (pl.col(f"_long__{n}") if f"_long__{n}" in df.columns else pl.lit(False))
