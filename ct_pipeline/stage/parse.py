@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 
 import polars as pl
 
@@ -122,8 +122,8 @@ def parse_frame(
             fn = nz.country_code if kind == "country" else partial(nz.code_value, codelist=spec.codelist)
             mapped.append(_mapped(df, t, _single(fn), pl.String()).alias(f"v__{name}"))
         elif kind in ("code_list", "country_list"):
-            fn = nz.country_code if kind == "country_list" else partial(nz.code_value, codelist=spec.codelist)
-            split = partial(_split, seps=tuple(era.multi_separators), match=fn, unique=kind != "country_list")
+            codelist = None if kind == "country_list" else spec.codelist
+            split = partial(_split_cached, seps=tuple(era.multi_separators), codelist=codelist, unique=kind != "country_list")
             mapped.append(_mapped(df, t, split, _SPLIT_TYPE).alias(f"s__{name}"))
         elif kind == "date":
             dates.append(parse_date_expr(t, era.date_formats).alias(f"p__{name}"))
@@ -192,3 +192,17 @@ _SPLIT_TYPE = pl.Struct({"codes": pl.List(pl.String), "bad": pl.Boolean})
 def _split(text: str, *, seps: tuple[str, ...], match, unique: bool) -> dict:
     codes, unknown = nz.split_multi(text, list(seps), match, unique=unique)
     return {"codes": codes or None, "bad": bool(unknown)}
+
+
+def _split_cached(text: str, *, seps: tuple[str, ...], codelist: str | None, unique: bool) -> dict:
+    """`_split` with the code list's matcher (None: countries), remembered across batches: a
+    worker stages many batches, and the same multi-valued answers come back in each."""
+    codes, bad = _split_key(text, seps, codelist, unique)
+    return {"codes": list(codes) if codes is not None else None, "bad": bad}
+
+
+@lru_cache(maxsize=1 << 17)
+def _split_key(text: str, seps: tuple[str, ...], codelist: str | None, unique: bool) -> tuple[tuple[str, ...] | None, bool]:
+    match = nz.country_code if codelist is None else partial(nz.code_value, codelist=codelist)
+    out = _split(text, seps=seps, match=match, unique=unique)
+    return (tuple(out["codes"]) if out["codes"] is not None else None), out["bad"]
