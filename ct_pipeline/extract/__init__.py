@@ -31,7 +31,13 @@ from ct_pipeline.extract.ctdc import ERA as CTDC_ERA
 from ct_pipeline.extract.ctdc import MISSION as CTDC_MISSION
 from ct_pipeline.extract.ctdc import type_ctdc
 from ct_pipeline.extract.errors import FileRefused
-from ct_pipeline.extract.frames import Provenance, quarantine_frame, raw_frames, value_frame
+from ct_pipeline.extract.frames import (
+    Provenance,
+    quarantine_frame,
+    raw_frames,
+    text_frame,
+    value_frame,
+)
 from ct_pipeline.extract.paths import ExportPath, parse_export_path, relative_name
 from ct_pipeline.formats import eras as formats
 
@@ -191,15 +197,13 @@ def _extract_xlsx(path: Path, data: bytes, sha: str, where: ExportPath) -> Extra
 def _jsonl_extracted(where: ExportPath, sha: str, parsed: jsonl_export.Parsed) -> Extracted:
     return Extracted(
         where.source_file, sha, jsonl_export.ERA, where.mission_code, where.received_date,
-        value_frame(parsed.screening, parsed.screening_rows),
-        value_frame(parsed.assistance, parsed.assistance_rows),
-        quarantine_frame(parsed.quarantine),
+        text_frame(parsed.screening), text_frame(parsed.assistance), quarantine_frame(parsed.quarantine),
     )
 
 
 def _extract_jsonl(data: bytes, sha: str, where: ExportPath) -> Extracted:
-    lines = jsonl_export.decode_lines(data)
-    out = jsonl_export.parse_batch({where.source_file: lines}, {where.source_file: where.mission_code})
+    text = jsonl_export.decode_text(data)
+    out = jsonl_export.parse_texts({where.source_file: text}, {where.source_file: where.mission_code})
     res = out[where.source_file]
     if isinstance(res, FileRefused):
         raise res
@@ -238,12 +242,12 @@ def extract_files(
             return
         batch = {k: v[3] for k, v in pending.items()}
         try:
-            out = jsonl_export.parse_batch(batch, {k: v[1].mission_code for k, v in pending.items()})
+            out = jsonl_export.parse_texts(batch, {k: v[1].mission_code for k, v in pending.items()})
         except Exception:  # noqa: BLE001 - retry one by one so that only the culprit fails
             out = {}
-            for k, lines in batch.items():
+            for k, text in batch.items():
                 try:
-                    out[k] = jsonl_export.parse_batch({k: lines}, {k: pending[k][1].mission_code})[k]
+                    out[k] = jsonl_export.parse_texts({k: text}, {k: pending[k][1].mission_code})[k]
                 except Exception as e:  # noqa: BLE001
                     out[k] = e
         for k, (i, where, sha, _) in pending.items():
@@ -266,8 +270,10 @@ def extract_files(
             if kind != "jsonl":
                 results[i] = _extract_one(path, where, raw)
                 continue
-            lines = jsonl_export.decode_lines(raw)
-            pending[where.source_file] = (i, where, sha256_of(raw), lines)
+            # decoded here (a file that is not UTF-8 is refused on its own); its lines are split
+            # and numbered with the rest of the batch
+            text = jsonl_export.decode_text(raw)
+            pending[where.source_file] = (i, where, sha256_of(raw), text)
             pending_bytes += len(raw)
             if pending_bytes >= JSONL_BATCH_BYTES:
                 flush()

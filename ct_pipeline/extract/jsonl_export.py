@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 import polars as pl
@@ -40,6 +41,7 @@ from ct_pipeline.metadata.registry import load_registry
 ERA = "case_api_jsonl"
 MAX_EPISODES = 999
 REQUIRED_FIELDS = ("case_ref", "registration_date")
+LINES_PER_CHUNK = 256
 _local = threading.local()
 
 
@@ -97,26 +99,41 @@ def _plan() -> _Plan:
     return _Plan(scalar, legs, leg_keys, episodes, case_in_ast, multi, route_list, episode_list)
 
 
+NO_RECORDS = "The file holds no records (only empty lines)."
+
+
+def decode_text(data: bytes) -> str:
+    """Decode strictly as UTF-8 (FileRefused otherwise)."""
+    text, _ = decode_strict(data, "utf-8", format_label=formats.load_eras()[ERA].label)
+    return text
+
+
+def lines_frame(texts: list[str]) -> pl.DataFrame:
+    """The non-blank lines of many decoded files, numbered per file: file_id (position in
+    ``texts``), line_no, line. One vectorised pass for the whole batch (a frame per file costs
+    more than its lines). A file without any non-blank line has no row."""
+    df = pl.DataFrame({"file_id": pl.Series(range(len(texts)), dtype=pl.Int32), "line": pl.Series(texts, dtype=pl.String)})
+    # one final newline ends the last line; every other "\n" separates lines (an empty text is one empty line)
+    df = df.with_columns(pl.col("line").str.strip_suffix("\n").str.split("\n")).explode("line")
+    df = df.with_columns(
+        line_no=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("file_id"),
+        line=pl.col("line").str.strip_suffix("\r"),
+    ).filter(pl.col("line").str.strip_chars() != "")
+    return df.select("file_id", "line_no", "line")
+
+
 def decode_lines(data: bytes) -> pl.DataFrame:
     """Decode strictly (FileRefused otherwise) and number the non-blank lines."""
-    era = formats.load_eras()[ERA]
-    text, _ = decode_strict(data, "utf-8", format_label=era.label)
-    body = text[:-1] if text.endswith("\n") else text
-    df = pl.DataFrame({"line": pl.Series("line", body.split("\n"), dtype=pl.String)})
-    df = df.with_columns(
-        line_no=pl.int_range(1, df.height + 1, dtype=pl.Int64), line=pl.col("line").str.strip_suffix("\r")
-    ).filter(pl.col("line").str.strip_chars() != "")
+    df = lines_frame([decode_text(data)])
     if df.height == 0:
-        raise FileRefused("The file holds no records (only empty lines).", era=ERA)
+        raise FileRefused(NO_RECORDS, era=ERA)
     return df.select("line_no", "line")
 
 
 @dataclass
 class Parsed:
-    screening: dict[str, pl.Series]
-    screening_rows: pl.Series
-    assistance: dict[str, pl.Series]
-    assistance_rows: pl.Series
+    screening: pl.DataFrame  # source_row + the screening fields, as text
+    assistance: pl.DataFrame  # source_row + the assistance fields, as text
     quarantine: list[dict]
 
 
@@ -176,11 +193,36 @@ def _query(plan: _Plan) -> str:
 
 def parse_batch(batch: dict[str, pl.DataFrame], mission_of: dict[str, str | None]) -> dict[str, Parsed | FileRefused]:
     """Parse the decoded lines of several files in one query; per file a Parsed or a FileRefused."""
+    frames = [df.select(pl.lit(i, dtype=pl.Int32).alias("file_id"), "line_no", "line") for i, df in enumerate(batch.values())]
+    return _parse_lines(list(batch), pl.concat(frames), mission_of)
+
+
+def parse_texts(texts: dict[str, str], mission_of: dict[str, str | None]) -> dict[str, Parsed | FileRefused]:
+    """`parse_batch` of decoded files (`decode_text`), their lines split and numbered all at once;
+    a file with only blank lines is refused as `decode_lines` refuses it."""
+    keys = list(texts)
+    lines = lines_frame(list(texts.values()))
+    present = set(lines.get_column("file_id").unique().to_list())
+    if len(present) < len(keys):
+        out: dict[str, Parsed | FileRefused] = {k: FileRefused(NO_RECORDS, era=ERA) for i, k in enumerate(keys) if i not in present}
+        kept = [i for i in range(len(keys)) if i in present]
+        renumber = pl.Series(kept, dtype=pl.Int32)
+        lines = lines.with_columns(pl.col("file_id").replace_strict(renumber, pl.int_range(0, len(kept), dtype=pl.Int32, eager=True)))
+        out |= _parse_lines([keys[i] for i in kept], lines, mission_of)
+        return {k: out[k] for k in keys}
+    return _parse_lines(keys, lines, mission_of)
+
+
+def _parse_lines(keys: list[str], lines: pl.DataFrame, mission_of: dict[str, str | None]) -> dict[str, Parsed | FileRefused]:
+    """The query over the lines (file_id = position in ``keys``, line_no, line) of a batch."""
     plan = _plan()
-    keys = list(batch)
-    frames = [df.with_columns(file_id=pl.lit(i, dtype=pl.Int32)) for i, df in enumerate(batch.values())]
-    lines = pl.concat(frames)
+    if not keys:
+        return {}
     con = connection()
+    # DuckDB's peak memory for this query grows with the size of the Arrow chunks it scans
+    # (measured on 22 MB of lines: one chunk +290 MB, 256-line chunks +110 MB, as with one chunk
+    # per file before), so the batch goes in as small chunks
+    lines = pl.concat([lines.slice(i, LINES_PER_CHUNK) for i in range(0, lines.height, LINES_PER_CHUNK)], rechunk=False)
     con.register("jsonl_lines", lines)
     try:
         out = con.sql(_query(plan)).pl()
@@ -212,13 +254,14 @@ def parse_batch(batch: dict[str, pl.DataFrame], mission_of: dict[str, str | None
     keys_of = {fid: ks for fid, ks in file_keys.iter_rows()}
     bad = out.filter(pl.col("problem").is_not_null())
     too_many = set(ast.filter(pl.col("idx") > MAX_EPISODES).get_column("file_id").unique().to_list())
-    scr_parts = scr.partition_by("file_id", as_dict=True)
-    ast_parts = ast.partition_by("file_id", as_dict=True)
+    # the per-file frames without file_id (dropping it file by file costs more than the parse)
+    scr_parts = scr.partition_by("file_id", as_dict=True, include_key=False)
+    ast_parts = ast.drop("idx").partition_by("file_id", as_dict=True, include_key=False)
     bad_parts = bad.partition_by("file_id", as_dict=True)
     n_lines = dict(lines.group_by("file_id").len().iter_rows())
     result: dict[str, Parsed | FileRefused] = {}
-    scr_fields = [f for f, _ in plan.scalar_fields] + [f for f, _, _ in plan.leg_fields]
-    ast_fields = [f for f, _ in plan.case_fields_in_assistance] + [f for f, _ in plan.episode_fields]
+    scr = scr.drop("file_id")
+    ast = ast.drop("file_id", "idx")
     for fid, key in enumerate(keys):
         try:
             n_bad = bad_parts[(fid,)].height if (fid,) in bad_parts else 0
@@ -231,9 +274,12 @@ def parse_batch(batch: dict[str, pl.DataFrame], mission_of: dict[str, str | None
         except FileRefused as e:
             result[key] = e
             continue
-        s = scr_parts.get((fid,), scr.clear())
-        a = ast_parts.get((fid,), ast.clear())
-        b = bad_parts.get((fid,), bad.clear())
+        s = scr_parts[(fid,)] if (fid,) in scr_parts else scr.clear()
+        a = ast_parts[(fid,)] if (fid,) in ast_parts else ast.clear()
+        if (fid,) not in bad_parts:
+            result[key] = Parsed(screening=s, assistance=a, quarantine=[])
+            continue
+        b = bad_parts[(fid,)]
         quarantine = [
             {
                 "source_file": key,
@@ -248,13 +294,7 @@ def parse_batch(batch: dict[str, pl.DataFrame], mission_of: dict[str, str | None
             }
             for line_no, line, problem in b.select("line_no", "bad_line", "problem").iter_rows()
         ]
-        result[key] = Parsed(
-            screening={f: s.get_column(f) for f in scr_fields},
-            screening_rows=s.get_column("source_row"),
-            assistance={f: a.get_column(f) for f in ast_fields},
-            assistance_rows=a.get_column("source_row"),
-            quarantine=quarantine,
-        )
+        result[key] = Parsed(screening=s, assistance=a, quarantine=quarantine)
     return result
 
 
@@ -263,11 +303,18 @@ def _empty_to_null(df: pl.DataFrame, exclude: tuple[str, ...]) -> list[pl.Expr]:
     return [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in df.columns if c not in exclude]
 
 
+@cache
+def _key_rules() -> tuple[frozenset[str], frozenset[str]]:
+    """(every allowed top-level key, the required ones)."""
+    sig = formats.signature(ERA, "screening") | formats.signature(ERA, "assistance")
+    required = frozenset(formats.column_map(ERA, "screening")[f].split(".")[0].split("[")[0] for f in REQUIRED_FIELDS)
+    return sig, required
+
+
 def _check_keys(keys: list[str], n_good: int) -> None:
     if n_good == 0:
         return  # every line is quarantined; nothing to compare
-    sig = formats.signature(ERA, "screening") | formats.signature(ERA, "assistance")
-    required = {formats.column_map(ERA, "screening")[f].split(".")[0].split("[")[0] for f in REQUIRED_FIELDS}
+    sig, required = _key_rules()
     have = set(keys)
     missing = tuple(sorted(required - have))
     unexpected = tuple(sorted(have - sig))

@@ -30,11 +30,12 @@ def relative_name(path: Path, exports_root: Path) -> str:
 
 def parse_export_path(path: Path, exports_root: Path, *, today: dt.date | None = None) -> ExportPath:
     """Check the drop-folder layout; raise FileRefused (with what could be read) when it is wrong."""
-    rel = relative_name(path, exports_root)
+    # each resolve() is a system call per path component: once each (relative_name's result)
     try:
-        parts = path.resolve().relative_to(exports_root.resolve()).parts
+        inside = path.resolve().relative_to(exports_root.resolve())
     except ValueError:
         raise FileRefused(f"The file is not inside the exports folder; exports go in {LAYOUT}.") from None
+    rel, parts = inside.as_posix(), inside.parts
     if len(parts) != 3:
         raise FileRefused(
             f"The file is not in the expected folder layout: exports go in {LAYOUT}; "

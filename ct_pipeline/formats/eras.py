@@ -72,22 +72,37 @@ def _flag_rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
-def column_map(era: str, form: str) -> dict[str, str]:
-    """Canonical field -> source header for one era and form (fields the era did not collect left out)."""
+# Extraction asks for these per file (thousands of files a batch): built once, handed out as
+# fresh copies so that a caller may change what it gets.
+
+
+@cache
+def _column_map(era: str, form: str) -> tuple[tuple[str, str], ...]:
     if era not in load_eras():
         raise KeyError(f"unknown era {era!r}")
-    return {r["field"]: r[era] for r in _column_rows() if r["form"] == form and r[era]}
+    return tuple((r["field"], r[era]) for r in _column_rows() if r["form"] == form and r[era])
 
 
-def flag_map(era: str, form: str) -> dict[str, dict[str, str]]:
-    """Multi-valued fields spread over 0/1/-99 flag columns: field -> {code: header}."""
+def column_map(era: str, form: str) -> dict[str, str]:
+    """Canonical field -> source header for one era and form (fields the era did not collect left out)."""
+    return dict(_column_map(era, form))
+
+
+@cache
+def _flag_map(era: str, form: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     out: dict[str, dict[str, str]] = {}
     for r in _flag_rows():
         if r["era"] == era and r["form"] == form:
             out.setdefault(r["field"], {})[r["code"]] = r["header"]
-    return out
+    return tuple((f, tuple(codes.items())) for f, codes in out.items())
 
 
+def flag_map(era: str, form: str) -> dict[str, dict[str, str]]:
+    """Multi-valued fields spread over 0/1/-99 flag columns: field -> {code: header}."""
+    return {f: dict(codes) for f, codes in _flag_map(era, form)}
+
+
+@cache
 def signature(era: str, form: str) -> frozenset[str]:
     """The headers a file of this era and form carries, exactly (JSONL: its top-level keys)."""
     headers = list(column_map(era, form).values())

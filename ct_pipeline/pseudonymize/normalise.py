@@ -1,7 +1,11 @@
 """Normalisation of what identifies a person or a case, before keying or comparing.
 
-One pure-Python definition per value (the property tests pin it down); the pipeline applies it to the
-*unique* values of a column only, so a million records cost a few seconds.
+One pure-Python definition per value (the property tests pin it down). Frames go through
+`normalise_names` / `normalise_case_refs`: values that are pure ASCII (most of them) are normalised
+by polars string expressions that do exactly what the Python definition does to ASCII text; the
+others go through the Python definition, once per distinct value. Tokens are keyed on these
+strings, so the two paths must agree byte for byte (tests/unit/pseudonymize/test_token_identity.py
+checks them against the earlier implementation and frozen tokens).
 
 Names
 -----
@@ -37,6 +41,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+import polars as pl
 
 # --- names ---------------------------------------------------------------------------------------
 
@@ -55,17 +62,35 @@ _APOSTROPHES = "'’‘ʼ`´ʹ′"
 _TRANSLATE = str.maketrans({**_CYRILLIC, **_LATIN_EXTRA, **{a: "" for a in _APOSTROPHES}})
 
 
+# `\W` in a str pattern is exactly "not str.isalnum() and not '_'" (CPython's sre uses the same
+# Unicode predicate), so this is the per-character `ch if ch.isalnum() else " "` at C speed.
+_NOT_ALNUM = re.compile(r"[\W_]")
+
+
+@cache
+def _latin_marks() -> re.Pattern:
+    """A run of combining characters (unicodedata.combining != 0) right after an ASCII character:
+    the diacritics `_strip_latin_marks` removes. ASCII characters are never combining, so the run
+    ends at the next base character, as in the character loop this replaces."""
+    marks = [c for c in map(chr, range(0x80, 0x110000)) if unicodedata.combining(c)]
+    ranges: list[str] = []
+    start = prev = marks[0]
+    for c in [*marks[1:], None]:
+        if c is not None and ord(c) == ord(prev) + 1:
+            prev = c
+            continue
+        ranges.append(re.escape(start) if start == prev else f"{re.escape(start)}-{re.escape(prev)}")
+        if c is not None:
+            start = prev = c
+    return re.compile(f"(?<=[\\x00-\\x7f])[{''.join(ranges)}]+")
+
+
 def _strip_latin_marks(text: str) -> str:
-    out: list[str] = []
-    base_is_latin = False
-    for ch in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(ch):
-            if base_is_latin:
-                continue  # a diacritic on a Latin letter
-        else:
-            base_is_latin = ch.isascii()
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    """NFKD, drop the combining marks that follow a Latin (ASCII) base letter, NFC. Other scripts
+    keep their marks (Thai, Devanagari, Arabic: there the marks are letters)."""
+    if text.isascii():  # nothing to decompose or strip; NFC of ASCII is itself
+        return text
+    return unicodedata.normalize("NFC", _latin_marks().sub("", unicodedata.normalize("NFKD", text)))
 
 
 def name_tokens(*parts: str | None) -> list[str]:
@@ -75,8 +100,7 @@ def name_tokens(*parts: str | None) -> list[str]:
         return []
     text = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATE)
     text = _strip_latin_marks(text)
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return sorted(text.split())
+    return sorted(_NOT_ALNUM.sub(" ", text).split())
 
 
 def normalise_name(*parts: str | None) -> str:
@@ -99,6 +123,67 @@ def normalise_case_ref(value: str | None) -> str:
 
 def normalise_mission(value: str | None) -> str:
     return normalise_case_ref(value)
+
+
+# --- vectorised over frames ----------------------------------------------------------------------
+#
+# What the Python definitions above do to pure-ASCII text, as polars expressions:
+# - NFKC, NFKD and NFC leave ASCII unchanged; casefold() and upper() only map A-Z / a-z;
+# - of the translation table only the apostrophes ' and ` are ASCII (removed);
+# - str.isalnum() on ASCII is [A-Za-z0-9]; sorted() orders by code point, which for ASCII is the
+#   byte order polars sorts by;
+# - Python's `\s` on ASCII is [\t\n\v\f\r\x1c-\x1f ] (the information separators are
+#   whitespace to str.isspace()); the Unicode dashes are not ASCII.
+# Anything non-ASCII takes the Python definition.
+
+_ASCII_SPACE = r"[\t\n\x0B\x0C\r\x1C-\x1F ]"
+
+
+def _is_ascii(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.len_bytes() == pl.col(col).str.len_chars())
+
+
+def _ascii_name(cols: list[str]) -> pl.Expr:
+    text = pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True)
+    words = (
+        text.str.to_lowercase()
+        .str.replace_all(r"['`]", "")
+        .str.replace_all(r"[^a-z0-9]+", " ")
+        .str.strip_chars(" ")
+        .str.split(" ")
+    )
+    # words are separated by exactly one space now; "" splits into [""], which joins back to ""
+    return words.list.sort().list.join(" ")
+
+
+def _by_value(df: pl.DataFrame, fast: pl.Expr, slow, ascii_: pl.Expr) -> pl.Series:
+    """`fast` where every column of the row is ASCII, else ``slow(*row)`` once per distinct row."""
+    cols = df.columns
+    out = df.select(ascii_.alias("_a"), fast.alias("_v"))
+    if out.get_column("_a").all():
+        return out.get_column("_v")
+    other = df.filter(~out.get_column("_a")).unique(maintain_order=True)
+    other = other.with_columns(pl.Series("_s", [slow(*row) for row in other.iter_rows()], dtype=pl.String))
+    slow_v = df.join(other, on=cols, how="left", nulls_equal=True, maintain_order="left").get_column("_s")
+    return out.select(pl.when("_a").then("_v").otherwise(slow_v)).to_series()
+
+
+def normalise_names(parts: pl.DataFrame) -> pl.Series:
+    """`normalise_name(*row)` of every row of the name columns ``parts`` (String columns)."""
+    cols = parts.columns
+    if parts.height == 0:
+        return pl.Series("name", [], dtype=pl.String)
+    parts = parts.cast(pl.String)  # an all-null column may come typed Null
+    ascii_ = pl.all_horizontal([_is_ascii(c) for c in cols])
+    return _by_value(parts, _ascii_name(cols), normalise_name, ascii_).alias("name")
+
+
+def normalise_case_refs(values: pl.Series) -> pl.Series:
+    """`normalise_case_ref` of every value (and so `normalise_mission`); null gives ""."""
+    name = values.name
+    df = values.cast(pl.String).alias("v").to_frame()
+    fast = pl.col("v").str.to_uppercase().str.replace_all(_ASCII_SPACE, "").fill_null("")
+    return _by_value(df, fast, normalise_case_ref, _is_ascii("v")).alias(name)
 
 
 def normalise_document(value: str | None) -> str:

@@ -33,6 +33,7 @@ null and are counted in `Pseudonymized.report` (counts only).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Sequence
@@ -44,7 +45,13 @@ import polars as pl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.schemas import validate
 from ct_pipeline.pseudonymize.keys import PseudonymKey
-from ct_pipeline.pseudonymize.normalise import normalise_case_ref, normalise_mission, normalise_name
+from ct_pipeline.pseudonymize.normalise import (
+    normalise_case_ref,
+    normalise_case_refs,
+    normalise_mission,
+    normalise_name,
+    normalise_names,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,23 @@ def person_name_key(full_name: str | None, given_name: str | None, family_name: 
     return key or normalise_name(full_name)
 
 
+def person_name_keys(names: pl.DataFrame) -> pl.Series:
+    """`person_name_key` of every row of (full_name, given_name, family_name), vectorised."""
+    full, given, family = names.columns
+    key = normalise_names(names.select(given, family))
+    legacy = key.eq("")  # no given or family name: the one-cell full name
+    if legacy.any():
+        idx = legacy.arg_true()
+        key = key.scatter(idx, normalise_names(names.select(full)[idx]))
+    return key
+
+
+# map_unique(df, [full, given, family], person_name_key, ...) takes the vectorised path
+person_name_key.vectorised = person_name_keys  # type: ignore[attr-defined]
+normalise_case_ref.vectorised = normalise_case_refs  # type: ignore[attr-defined]
+normalise_mission.vectorised = normalise_case_refs  # type: ignore[attr-defined]
+
+
 def identity_token(
     key: PseudonymKey,
     *,
@@ -107,7 +131,15 @@ def identity_token(
 def map_unique(
     df: pl.DataFrame, columns: Sequence[str], fn: Callable[..., object], name: str, dtype: pl.DataType
 ) -> pl.Series:
-    """Apply ``fn(*row)`` once per distinct combination of ``columns``; return it for every row."""
+    """Apply ``fn(*row)`` once per distinct combination of ``columns``; return it for every row.
+
+    A function with a ``vectorised`` twin (frame of ``columns`` -> Series, same values) is applied
+    through it: e.g. the name and case-number normalisers, mostly polars string expressions."""
+    vectorised = getattr(fn, "vectorised", None)
+    if vectorised is not None:
+        sub = df.select(columns)
+        out = vectorised(sub) if len(columns) > 1 else vectorised(sub.to_series())
+        return out.cast(dtype).alias(name)
     uniq = df.select(columns).unique()
     values = [fn(*row) for row in uniq.iter_rows()]
     uniq = uniq.with_columns(pl.Series(name, values, dtype=dtype))
@@ -115,27 +147,54 @@ def map_unique(
     return out[name]
 
 
+_HMAC_BLOCK = 64  # bytes, SHA-256's block
+
+
+def _hmac_states(secret: bytes):
+    """SHA-256 states after the HMAC key pads (RFC 2104): HMAC(k, m) = H(k^opad ‖ H(k^ipad ‖ m)).
+    Copying these states per message skips the key set-up `hmac.digest` repeats for each one."""
+    if len(secret) > _HMAC_BLOCK:
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(_HMAC_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret))
+    return inner, outer
+
+
 def hmac_tokens(key: PseudonymKey, messages: pl.Series) -> pl.Series:
-    """``keyed_token`` of each message (kind and parts already joined by SEP), once per distinct one."""
+    """``keyed_token`` of each message (kind and parts already joined by SEP), once per distinct one.
+
+    Same bytes as `keyed_token`: the messages' UTF-8 (polars strings are UTF-8) through HMAC-SHA256
+    from precomputed key states, the first 128 bits in lower-case hex."""
     uniq = messages.unique().drop_nulls()
-    secret = key.secret
-    toks = [hmac.digest(secret, m.encode("utf-8"), "sha256").hex()[:TOKEN_HEX_CHARS] for m in uniq.to_list()]
-    return messages.replace_strict(uniq, pl.Series(toks, dtype=pl.String), default=None, return_dtype=pl.String)
+    inner, outer = _hmac_states(key.secret)
+    new_inner, new_outer = inner.copy, outer.copy
+    digests = []
+    append = digests.append
+    for m in uniq.cast(pl.Binary).to_list():
+        h = new_inner()
+        h.update(m)
+        o = new_outer()
+        o.update(h.digest())
+        append(o.digest())
+    toks = pl.Series(digests, dtype=pl.Binary).bin.encode("hex").str.slice(0, TOKEN_HEX_CHARS)
+    return messages.replace_strict(uniq, toks, default=None, return_dtype=pl.String)
 
 
-def _normalised(df: pl.DataFrame) -> pl.DataFrame:
-    """Normalised mission, case number and name key columns (_m, _c, _n), each over distinct values."""
+def _normalised(df: pl.DataFrame, *, names: bool = True) -> pl.DataFrame:
+    """Normalised mission, case number and (``names``) name key columns (_m, _c, _n), unless the
+    frame has them already (`identities_frame` normalises once for both kinds of token)."""
     out = {}
     if "_m" not in df.columns:
-        out["_m"] = map_unique(df, ["mission_code"], normalise_mission, "_m", pl.String)
-        out["_c"] = map_unique(df, ["case_ref"], normalise_case_ref, "_c", pl.String)
-    if "_n" not in df.columns and "full_name" in df.columns:
-        out["_n"] = map_unique(df, ["full_name", "given_name", "family_name"], person_name_key, "_n", pl.String)
+        out["_m"] = normalise_case_refs(df.get_column("mission_code"))
+        out["_c"] = normalise_case_refs(df.get_column("case_ref"))
+    if names and "_n" not in df.columns and "full_name" in df.columns:
+        out["_n"] = person_name_keys(df.select("full_name", "given_name", "family_name"))
     return df.with_columns(**out) if out else df
 
 
 def add_case_tokens(df: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
-    d = _normalised(df)
+    d = _normalised(df, names=False)
     msg = pl.concat_str([pl.lit("case"), "_m", "_c"], separator=SEP)
     tok = hmac_tokens(key, d.select(msg.alias("m"))["m"])
     return df.with_columns(tok.alias("case_token"))
@@ -237,7 +296,8 @@ ASSISTANCE_INPUT = ("source_file", "source_row", "mission_code", "case_ref")
 
 def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
     """The restricted identities behind each screening record, with exact tokens (no linkage yet)."""
-    df = add_identity_tokens(add_case_tokens(typed_screenings, key), key)
+    # normalised once (_m, _c, _n) for both tokens; the helper columns are not selected below
+    df = add_identity_tokens(add_case_tokens(_normalised(typed_screenings), key), key)
     from ct_pipeline.metadata.types import polars_schema
 
     schema = polars_schema(load_registry(), "person_identities")

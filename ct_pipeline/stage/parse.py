@@ -8,8 +8,9 @@ wins when several apply: value_too_long, control_character, then the type's own 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
-from functools import partial
+from functools import cache, lru_cache, partial
 
 import polars as pl
 
@@ -32,10 +33,33 @@ def kind_of(spec: FieldSpec) -> str:
 
 
 def present_text(col: str) -> pl.Expr:
-    """Trimmed text, null when empty or a not-recorded marker (``-99``, ``-99.0``, ``unknown``…)."""
-    t = pl.col(col).str.strip_chars()
-    key = t.str.to_lowercase().str.replace(_TRAILING_ZERO_DECIMALS, "$1")
-    return pl.when((t != "") & ~key.is_in(sorted(nz.not_recorded_values()))).then(t)
+    """Trimmed text, null when empty or a not-recorded marker (``-99``, ``-99.0``, ``unknown``…).
+
+    A marker is the lower-cased text, or for a whole number written with a zero decimal part
+    (``-99.00``) its integer part. Written without a regex replacement on every value (the most
+    costly step of staging, measured): the text is an integer marker followed by ``.`` and one or
+    more zeros exactly when it ends in ``0`` and stripping its trailing zeros leaves marker + ``.``;
+    a marker that itself has a zero decimal part could only be matched through its integer part."""
+    return _present(pl.col(col).str.strip_chars())
+
+
+def _present(t: pl.Expr) -> pl.Expr:
+    """`present_text` of text already trimmed (``t`` is used several times: a materialised
+    column, as polars evaluates a repeated sub-expression each time here)."""
+    words, dotted = _marker_sets()
+    marker = t.str.to_lowercase().is_in(words)
+    if dotted:
+        marker = marker | (t.str.ends_with("0") & t.str.strip_chars_end("0").is_in(dotted))
+    return pl.when((t != "") & ~marker).then(t)
+
+
+@cache
+def _marker_sets() -> tuple[list[str], list[str]]:
+    """(markers compared with the lower-cased text, integer markers + ".")."""
+    markers = sorted(nz.not_recorded_values())
+    words = [m for m in markers if not re.fullmatch(_TRAILING_ZERO_DECIMALS, m)]
+    dotted = [m + "." for m in markers if re.fullmatch(r"[+-]?\d+", m)]
+    return words, dotted
 
 
 def _mapped(df: pl.DataFrame, text: pl.Expr, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Series:
@@ -74,8 +98,9 @@ def parse_frame(
     blanks = [dt.date.fromisoformat(d) for d in era.blank_dates]
     kinds = {name: kind_of(spec) for name, spec in fields.items()}
     # phase 1: trimmed present text and the value-independent problems
+    df = df.with_columns([pl.col(n).str.strip_chars().alias(f"t__{n}") for n in fields])
     df = df.with_columns(
-        [present_text(n).alias(f"t__{n}") for n in fields]
+        [_present(pl.col(f"t__{n}")).alias(f"t__{n}") for n in fields]
         + [
             pl.when(
                 (pl.col(f"_long__{n}") if f"_long__{n}" in df.columns else pl.lit(False))
@@ -97,8 +122,8 @@ def parse_frame(
             fn = nz.country_code if kind == "country" else partial(nz.code_value, codelist=spec.codelist)
             mapped.append(_mapped(df, t, _single(fn), pl.String()).alias(f"v__{name}"))
         elif kind in ("code_list", "country_list"):
-            fn = nz.country_code if kind == "country_list" else partial(nz.code_value, codelist=spec.codelist)
-            split = partial(_split, seps=tuple(era.multi_separators), match=fn, unique=kind != "country_list")
+            codelist = None if kind == "country_list" else spec.codelist
+            split = partial(_split_cached, seps=tuple(era.multi_separators), codelist=codelist, unique=kind != "country_list")
             mapped.append(_mapped(df, t, split, _SPLIT_TYPE).alias(f"s__{name}"))
         elif kind == "date":
             dates.append(parse_date_expr(t, era.date_formats).alias(f"p__{name}"))
@@ -167,3 +192,17 @@ _SPLIT_TYPE = pl.Struct({"codes": pl.List(pl.String), "bad": pl.Boolean})
 def _split(text: str, *, seps: tuple[str, ...], match, unique: bool) -> dict:
     codes, unknown = nz.split_multi(text, list(seps), match, unique=unique)
     return {"codes": codes or None, "bad": bool(unknown)}
+
+
+def _split_cached(text: str, *, seps: tuple[str, ...], codelist: str | None, unique: bool) -> dict:
+    """`_split` with the code list's matcher (None: countries), remembered across batches: a
+    worker stages many batches, and the same multi-valued answers come back in each."""
+    codes, bad = _split_key(text, seps, codelist, unique)
+    return {"codes": list(codes) if codes is not None else None, "bad": bad}
+
+
+@lru_cache(maxsize=1 << 17)
+def _split_key(text: str, seps: tuple[str, ...], codelist: str | None, unique: bool) -> tuple[tuple[str, ...] | None, bool]:
+    match = nz.country_code if codelist is None else partial(nz.code_value, codelist=codelist)
+    out = _split(text, seps=seps, match=match, unique=unique)
+    return (tuple(out["codes"]) if out["codes"] is not None else None), out["bad"]
