@@ -50,6 +50,7 @@ def connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # a long batch drew bars over the terminal
         _local.con = con
     return con
 
