@@ -717,6 +717,11 @@ def to_markdown(res: dict[str, Any]) -> str:
             lines.append(f"| {name} **FAILED** | – | – | {q['error'][:80]} |")
             continue
         lines.append(f"| {name} | {_f(q['p50_ms'], 1)} | {_f(q['p95_ms'], 1)} | {_f(q['rows'])} |")
+    steps = (inc or {}).get("steps") or {}
+    if steps:  # where the incremental night's time goes (what to make incremental next)
+        lines += ["", "| incremental night, by step | wall s | CPU s |", "| --- | ---: | ---: |"]
+        for name, st in sorted(steps.items(), key=lambda kv: -kv[1].get("wall_s", 0)):
+            lines.append(f"| {name} | {_f(st.get('wall_s'), 2)} | {_f(st.get('cpu_s'), 2)} |")
     if res.get("failed_checks"):
         lines += ["", "Failed checks: " + "; ".join(res["failed_checks"])]
     if res.get("errors"):
