@@ -13,10 +13,13 @@ the list comes from the registry, not from what the build database holds.
 it holds (per change unit - registration year for the facts, export file for the staged rows and
 the version histories, else the whole table: row count and a sum of row hashes (row_hash), with
 the table's DDL) and the identity of the file it wrote. The next publish starts from a byte copy
-of that file instead of an empty one and rewrites only the tables and units whose fingerprint
-changed - a night that adds 1% of cases rewrites a few partitions and files, not the warehouse.
-When the record is missing, of another format, or the file is not the one recorded, the whole
-file is rebuilt. The Parquet generation hard-links unchanged files from the previous one likewise.
+of that file instead of an empty one and, in the units whose fingerprint changed, replaces the
+rows whose hash changed - a night that adds 1% of cases writes about that many rows, not the
+warehouse. When the record is missing, of another format, or the file is not the one recorded,
+the whole file is rebuilt. The Parquet generation hard-links unchanged files and partitions from
+the previous one likewise (a table kept in one Parquet file is rewritten when any unit changed).
+At a million cases a night costs about 4 s of CPU to hash every row (the one cost that grows with
+the warehouse, not with the night), 4 s to write Parquet, 1 s to copy the file, 2 s for the rest.
 
 The Parquet copy is written to a new hidden generation folder and `parquet/` is a symbolic link
 swapped atomically onto it; the previous generation is kept (a reader may be scanning it) and
