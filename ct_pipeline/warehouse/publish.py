@@ -384,6 +384,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t} WHERE rowid IN "
                         "(SELECT r FROM _publish_new WHERE h NOT IN (SELECT h FROM _publish_old))")
         else:
+            log.info("publish: %s: rows not matched one to one by hash; %d unit(s) rewritten whole", t, len(parts))
             con.execute(f"DELETE FROM {ALIAS}.main.{t}{where}")
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}{where}")
     finally:
