@@ -153,37 +153,71 @@ def range_label(first: int, last: int) -> str:
 def cube(con: duckdb.DuckDBPyConnection, spec: CubeSpec, period_ranges: tuple[tuple[int, int], ...] = ()) -> pl.DataFrame:
     """The full cube of a publication (true counts, with every margin as `total`; each period range
     as one more period value, with the years outside it as ``outside:<range>``; no single years in a
-    table that is not `yearly`)."""
-    base, d = base_sql(spec.table), spec.ranged
-    dims = list(spec.dims)
-    if d in spec.dims:
-        year = f"TRY_CAST({d} AS INTEGER)"
-        parts = [f"SELECT * FROM ({base})"] if spec.yearly else []
-        for lo, hi in period_ranges:
-            label = range_label(lo, hi)
-            parts.append(f"SELECT * REPLACE (CASE WHEN {year} BETWEEN {int(lo)} AND {int(hi)} THEN '{label}' "
-                         f"ELSE '{outside_label(label)}' END AS {d}) FROM ({base})")
-        if not parts:  # no single years and no ranges: the period is only ever the total
-            parts = [f"SELECT * REPLACE ('{TOTAL}' AS {d}) FROM ({base})"]
-            dims.remove(d)
-        base = " UNION ALL ".join(parts)
-    fixed = [c for c in spec.dims if c not in dims]  # a constant column: in every grouping set
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_base AS SELECT DISTINCT * FROM ({base})")
+    table that is not `yearly`).
+
+    Counted over *profiles*, not units: two units (cases, persons) with the same set of base rows
+    count in exactly the same cells, so the units are first grouped by that set, with its number of
+    units as a weight, and every margin sums the weights of the profiles that have a row in the
+    cell. A million cases make a few thousand profiles (a few hundred thousand for the persons
+    assisted), so the one GROUP BY per grouping set below runs on a small table instead of rescanning
+    every unit with a DISTINCT count (measured at 1M cases: ~38 s of CPU down to a few). The counts
+    are the same: a unit counts once in a cell it has a row in (count(DISTINCT unit)), or once per
+    such row (count(*), additive tables without period ranges)."""
+    d = spec.ranged
+    names = ", ".join(spec.dims)
+    same = " AND ".join(f"b.{c} IS NOT DISTINCT FROM r.{c}" for c in spec.dims)
+    # not DISTINCT: a unit's profile below is the set of its rows, duplicates count once there
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_base AS SELECT unit_id, {names} FROM ({base_sql(spec.table)})")
     try:
-        # one GROUP BY per grouping set, one after the other: DuckDB's GROUPING SETS with a
-        # DISTINCT count keeps a hash table per set at once (gigabytes at a million cases)
-        counted = "count(DISTINCT unit_id)" if len(period_ranges) or spec.non_additive else "count(*)"
+        # a number for each distinct row, so that a unit's profile is a short sorted list of
+        # integers: exact (a hash could merge two different profiles and change counts) and
+        # cheaper to group by than lists of rows
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_row_ids AS "
+                    f"SELECT row_number() OVER () AS row_id, {names} FROM (SELECT DISTINCT {names} FROM _pub_base)")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _pub_profiles AS
+            WITH units AS (SELECT list_sort(list(DISTINCT r.row_id)) AS row_ids
+                           FROM _pub_base b JOIN _pub_row_ids r ON {same} GROUP BY b.unit_id),
+            profiles AS (SELECT row_number() OVER () AS profile, count(*) AS weight, row_ids
+                         FROM units GROUP BY row_ids)
+            SELECT p.profile, p.weight, {", ".join(f"r.{c}" for c in spec.dims)}
+            FROM (SELECT profile, weight, unnest(row_ids) AS row_id FROM profiles) p JOIN _pub_row_ids r USING (row_id)
+        """)
+        con.execute("DROP TABLE _pub_base")
+        dims = list(spec.dims)
+        rows = f"SELECT profile, weight, {names} FROM _pub_profiles"
+        if d in spec.dims:
+            year = f"TRY_CAST({d} AS INTEGER)"
+            parts = [rows] if spec.yearly else []
+            for lo, hi in period_ranges:
+                label = range_label(lo, hi)
+                parts.append(f"SELECT * REPLACE (CASE WHEN {year} BETWEEN {int(lo)} AND {int(hi)} THEN '{label}' "
+                             f"ELSE '{outside_label(label)}' END AS {d}) FROM ({rows})")
+            if not parts:  # no single years and no ranges: the period is only ever the total
+                parts = [f"SELECT * REPLACE ('{TOTAL}' AS {d}) FROM ({rows})"]
+                dims.remove(d)
+            rows = " UNION ALL ".join(parts)
+        fixed = [c for c in spec.dims if c not in dims]  # a constant column: in every grouping set
+        # a profile's rows, distinct (as the units' rows were): a unit counts once per row it has
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pub_rows AS SELECT DISTINCT * FROM ({rows})")
+        distinct = bool(len(period_ranges) or spec.non_additive)
+        # one GROUP BY per grouping set (DuckDB's GROUPING SETS with a DISTINCT count kept a hash
+        # table per set at once: gigabytes at a million cases), in one statement: on a table of
+        # profiles each takes milliseconds, less than a query's own cost
         parts = []
         for chosen in grouping_sets(replace(spec, dims=tuple(dims))):
             keys = [*chosen, *fixed]
             columns = ", ".join(f"coalesce({c}::VARCHAR, '{NOT_RECORDED}') AS {c}" if c in keys else f"'{TOTAL}' AS {c}" for c in spec.dims)
-            parts.append(con.sql(f"SELECT {columns}, {counted} AS value FROM _pub_base"
-                                 + (f" GROUP BY {', '.join(keys)}" if keys else "")).pl())
-        out = pl.concat(parts, how="vertical_relaxed")
+            # count(DISTINCT unit): each profile once in a cell, with its weight
+            source = f"(SELECT DISTINCT {', '.join(['profile', 'weight', *keys])} FROM _pub_rows)" if distinct else "_pub_rows"
+            parts.append(f"SELECT {columns}, coalesce(sum(weight), 0)::BIGINT AS value FROM {source}"
+                         + (f" GROUP BY {', '.join(keys)}" if keys else ""))
+        out = con.sql(" UNION ALL ".join(parts)).pl()
         # an empty base still has its all-total cell (0) in a GROUP BY of nothing: drop zeros
         return out.filter(pl.col("value") > 0).sort(list(spec.dims))
     finally:
-        con.execute("DROP TABLE IF EXISTS _pub_base")
+        for t in ("_pub_base", "_pub_row_ids", "_pub_profiles", "_pub_rows"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:

@@ -280,3 +280,74 @@ def test_a_publish_after_the_file_was_replaced_rebuilds_it_whole(settings, built
     assert con.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0] == \
         built.sql("SELECT count(*) FROM fct_cases").fetchall()[0][0]
     con.close()
+
+
+def test_an_incremental_publish_after_a_night_equals_a_whole_one(settings, built, tmp_path):
+    # a night as the pipeline makes it: new files, cases exported again (new versions supersede
+    # rows of old files), a person relinked in an old file - each kind of change unit is touched
+    publish(settings, built)
+    night = synthetic_night(300, n_new=25, n_changed=10, n_unchanged=5, seed=11)
+    insert_stg(built, night.stg_screenings, night.stg_assistance)
+    built.execute("""UPDATE stg_screenings SET person_token = 'relinked-person'
+                     WHERE rowid = (SELECT min(rowid) FROM stg_screenings WHERE person_token IS NOT NULL)""")
+    load_core(built)
+    # and changes no count shows: a list emptied, and one date shifted alike in two columns
+    built.execute("""UPDATE fct_cases SET exploitation_types = CASE WHEN exploitation_types IS NULL THEN []
+                     ELSE NULL END WHERE rowid = (SELECT min(rowid) FROM fct_cases)""")
+    built.execute("""UPDATE fct_screenings SET registration_date = registration_date + 1,
+                     identification_date = identification_date + 1
+                     WHERE rowid = (SELECT min(rowid) FROM fct_screenings WHERE identification_date = registration_date)""")
+    result = publish(settings, built)
+    assert result.incremental
+    assert {"stg_screenings", "fct_case_versions", "fct_cases", "fct_screenings"} <= set(result.rewritten)
+    assert "dim_countries" not in result.rewritten
+    other = get_settings(warehouse_dir=tmp_path / "whole")
+    publish(other, built, incremental=False)
+    assert _snapshot(settings.analyst_db) == _snapshot(other.analyst_db)
+    assert _parquet_rows(settings) == _parquet_rows(other)
+
+
+def test_the_row_hash_sees_what_duckdbs_hash_misses():
+    from ct_pipeline.warehouse.publish import row_hash
+
+    con = duckdb.connect()
+    # the registry's columns and types, without its NOT NULL constraints (rows of a few values)
+    con.execute("ATTACH ':memory:' AS registry")
+    con.execute("USE registry")
+    con.execute(table_ddl("stg_screenings"))
+    con.execute("USE memory")
+    con.execute("CREATE TABLE stg_screenings AS FROM registry.stg_screenings LIMIT 0")
+    paths = ("BY-MINSK/2025-01-11/cases_20250108.jsonl", "BY-MINSK/2025-05-11/cases_20250508.jsonl")
+    # why not DuckDB's hash() alone: these two paths collide, and so do the lists NULL, [] and [NULL]
+    assert con.sql(f"SELECT hash('{paths[0]}') = hash('{paths[1]}')").fetchall() == [(True,)]
+    assert con.sql("SELECT hash(NULL::VARCHAR[]) = hash([]::VARCHAR[]) AND hash([NULL]::VARCHAR[]) = "
+                   "hash([]::VARCHAR[])").fetchall() == [(True,)]
+
+    def h(**values) -> int:
+        con.execute("DELETE FROM stg_screenings")
+        row = {"case_token": "c1", "source_file": "f", "source_row": 1, "mission_code": "TH-BKK", **values}
+        con.execute(f"INSERT INTO stg_screenings ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    list(row.values()))
+        return con.sql(f"SELECT sum({row_hash(con, 'memory', 'stg_screenings')}) FROM stg_screenings").fetchall()[0][0]
+
+    assert h(identifying_agency=paths[0]) != h(identifying_agency=paths[1])
+    assert h(sex="female", citizenship="male") != h(sex="male", citizenship="female")
+    lists = [h(exploitation_types=v) for v in (None, [], [None], ["sexual", "labour"], ["labour", "sexual"],
+                                                ["sexual", "sexual"])]
+    assert len(set(lists)) == len(lists)
+    same = h(registration_date="2020-01-01", identification_date="2020-01-01")
+    assert same != h(registration_date="2020-01-02", identification_date="2020-01-02")
+    assert h() == h() and h(person_token=None) != h(person_token="")
+
+
+def test_rows_that_cannot_be_matched_one_to_one_rewrite_their_unit(settings, built, tmp_path):
+    # a row twice (no primary key stops it in the build) cannot be matched by its hash: the
+    # incremental publish notices the counts do not add up and rewrites the unit whole
+    publish(settings, built, parquet=False)
+    built.execute("INSERT INTO fct_cases SELECT * FROM fct_cases WHERE rowid = (SELECT min(rowid) FROM fct_cases)")
+    built.execute("INSERT INTO dim_missions SELECT * FROM dim_missions LIMIT 1")
+    result = publish(settings, built, parquet=False)
+    assert result.incremental and {"fct_cases", "dim_missions"} <= set(result.rewritten)
+    other = get_settings(warehouse_dir=tmp_path / "whole")
+    publish(other, built, incremental=False, parquet=False)
+    assert _snapshot(settings.analyst_db) == _snapshot(other.analyst_db)
