@@ -153,3 +153,21 @@ def test_a_table_missing_a_column_is_never_reused_as_passed(tmp_path):
         r = _run(con, tmp_path)
         assert not r.success
         assert _failed(r) == {("expect_column_to_exist", "era"): None}
+
+
+def test_above_max_rows_full_a_sample_is_validated_and_key_problems_are_kept(tmp_path):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    create_table(con, "fct_cases", constraints=False)
+    fill_fct_cases(con, 300)
+    con.execute("INSERT INTO fct_cases SELECT * FROM fct_cases WHERE case_token = sha256('case5')")
+    tol = load_tolerances()
+    tol = tol.model_copy(update={"performance": tol.performance.model_copy(
+        update={"max_rows_full": 100, "sample_rows": 50})})
+    r = _run(con, tmp_path, tolerances=tol)
+    assert r.sampled and r.rows_in_table == 301
+    assert r.rows_validated == 52  # the sample and both rows of the duplicated key
+    assert _failed(r) == {("expect_column_values_to_be_unique", "case_token"): 2}
+    # the rows of the sample passed their row checks: the next call samples among the others
+    again = _run(con, tmp_path, tolerances=tol)
+    assert again.sampled and again.rows_validated == 52
+    assert _failed(again) == {("expect_column_values_to_be_unique", "case_token"): 2}
