@@ -171,3 +171,39 @@ def test_above_max_rows_full_a_sample_is_validated_and_key_problems_are_kept(tmp
     again = _run(con, tmp_path, tolerances=tol)
     assert again.sampled and again.rows_validated == 52
     assert _failed(again) == {("expect_column_values_to_be_unique", "case_token"): 2}
+
+
+def test_checks_split_into_column_batches_give_the_same_results(tmp_path, monkeypatch):
+    """A large frame is validated in batches of a few columns (GE copies the whole frame for each
+    column check); the merged result counts the same problems, a compound key's columns together."""
+    from ct_pipeline.expectations import runner
+
+    monkeypatch.setattr(runner, "_GROUP_CELLS", 100)  # 400 rows x ~33 columns: about 11 batches
+    con = duckdb.connect()
+    create_table(con, "fct_cases", constraints=False)
+    fill_fct_cases(con, N)
+    con.execute(f"UPDATE fct_cases SET sex = '{BAD_SEX}' WHERE case_token IN (sha256('case1'), sha256('case2'))")
+    con.execute("UPDATE fct_cases SET case_token = sha256('case9') WHERE case_token = sha256('case10')")
+    con.execute("UPDATE fct_cases SET age_at_identification = 187, age_band = '48+' WHERE case_token = sha256('case7')")
+    plan_checks = []
+    real = runner._column_groups
+
+    def spy(frame, checks):
+        out = real(frame, checks)
+        plan_checks.append(len(out))
+        return out
+
+    monkeypatch.setattr(runner, "_column_groups", spy)
+    r = run_expectations(con, ["fct_cases"], docs_dir=None, today=TODAY)["fct_cases"]
+    assert plan_checks and plan_checks[0] > 5
+    assert _failed(r) == {("expect_column_values_to_be_in_set", "sex"): 2,
+                          ("expect_column_values_to_be_unique", "case_token"): 2,
+                          ("expect_column_values_to_be_between", "age_at_identification"): 1}
+    assert len(r.expectations) == len({(e.expectation, e.column) for e in r.expectations}) > 30
+    legs = duckdb.connect()
+    create_table(legs, "fct_route_legs", constraints=False)
+    legs.execute("INSERT INTO fct_route_legs SELECT sha256('c' || (i // 3)::VARCHAR), 1 + i % 3, 'transit', 'TR', 2020 "
+                 "FROM range(300) t(i)")
+    legs.execute("INSERT INTO fct_route_legs SELECT * FROM fct_route_legs LIMIT 1")
+    r = run_expectations(legs, ["fct_route_legs"], docs_dir=None, today=TODAY)["fct_route_legs"]
+    assert _failed(r) == {("expect_compound_columns_to_be_unique", "case_token, leg_order"): 2}
