@@ -70,6 +70,19 @@ DATASOURCE = "ct_pipeline"
 _GROUP_CELLS = 2_000_000  # frame cells per batch, roughly (see _column_groups)
 
 
+def _rows_shown(meta: dict[str, Any] | None) -> dict[str, str]:
+    """What the frame held, for the Data Docs page (GE shows the batch parameters, not our meta)."""
+    info = (meta or {}).get("ct_pipeline")
+    if not info:
+        return {}
+    out = {"rows validated row by row": f"{info['rows_validated_row_by_row']} of {info['rows_in_table']}"}
+    if info["rows_unchanged_since_a_pass"]:
+        out["rows unchanged since a validation they passed"] = str(info["rows_unchanged_since_a_pass"])
+    out["checked over every row"] = ("keys (duplicates, in DuckDB)" if info["sampled"]
+                                     else "keys (duplicates, in DuckDB), row count, means, shares")
+    return out
+
+
 def _column_groups(frame, checks: list[Check]) -> list[tuple[list[str], list[Check]]]:
     """Split the checks of a frame into batches of a few columns each. GE copies the whole frame
     for each column check (it drops the column's nulls from every column): at 1M rows and ~35
@@ -214,7 +227,7 @@ class _Context:
                 "success_percent": stats.success_percent,
             },
             meta={**first.meta, "run_id": run_id, "validation_time": run_id.run_time,
-                  "batch_parameters": {"dataframe": "<DATAFRAME>"}, **(meta or {})},
+                  "batch_parameters": {"dataframe": "<DATAFRAME>", **_rows_shown(meta)}, **(meta or {})},
             batch_id=first.batch_id,
         )
         return self._scrub_and_store(plan, result)
