@@ -78,6 +78,7 @@ class ExpectationSummary:
     origin: str = ""  # registry | tolerance | rule | freshness | schema
     description: str = ""
     raised_exception: bool = False
+    scope: str = "row"  # plan.ROW | KEY | TABLE: checked on the rows validated, or over the whole table
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +93,7 @@ class TableResult:
     notes: list[str] = field(default_factory=list)
     skipped: bool = False
     rows_in_table: int | None = None
-    rows_validated: int | None = None
+    rows_validated: int | None = None  # rows the ROW and KEY checks saw (see notes when < rows_in_table)
     sampled: bool = False
     seconds: float = 0.0  # read (DuckDB -> pandas) + validate
     seconds_read: float = 0.0

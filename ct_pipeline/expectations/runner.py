@@ -1,9 +1,17 @@
 """Run the suites with Great Expectations 1.x and build the Data Docs site.
 
 GE 1.x has no DuckDB or polars datasource (its SQL path through duckdb_engine fails), so each
-suite validates a pandas frame that DuckDB computes from the table (see plan.py: text and keys
-hashed, code lists and rules reduced to booleans). The GE context is ephemeral: nothing is written
-into the repository. With `docs_dir`, the expectation suites and the (scrubbed) validation results
+suite validates a pandas frame that DuckDB computes from the table (see plan.py: keys numbered,
+other text reduced to its presence, code lists and rules reduced to booleans). The GE context is
+ephemeral: nothing is written into the repository.
+
+With a store (`store_dir`), a call validates row by row only the rows whose frame values GE has
+not passed yet (see _Memo): the rows that changed since the last pass, plus every row whose key is
+null or duplicated anywhere in the table. The row count, means, shares and mostly-rules are
+validated on a frame of every row, and the two results are merged into the suite's one result. A
+table unchanged since a pass reuses that pass's results (GE is not even imported when every
+table is unchanged). At 1M cases, an incremental night costs a few seconds instead of a full
+validation's ~20. With `docs_dir`, the expectation suites and the (scrubbed) validation results
 are kept as JSON in `store_dir` (default `docs_dir/.gx_store`) so that the Data Docs site shows
 the history of runs and every suite, not only the last call's; without it, everything stays in
 memory.
@@ -15,11 +23,14 @@ and every result is scrubbed again before it is returned, stored or rendered.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
 import re
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +38,16 @@ import duckdb
 
 from ct_pipeline.expectations.config import Rules, Tolerances, load_rules, load_tolerances
 from ct_pipeline.expectations.plan import (
+    FRESHNESS_SUITE,
+    KEY,
+    ROW,
+    TABLE,
     Check,
     SuitePlan,
     default_tables,
     plan_freshness,
     plan_table,
+    qi,
 )
 from ct_pipeline.expectations.results import (
     AGGREGATE_EXPECTATIONS,
@@ -47,7 +63,63 @@ from ct_pipeline.notify.sanitize import exception_class, sanitize_message
 log = logging.getLogger(__name__)
 
 SITE_NAME = "research_unit"
+_DIGESTS = "suite_digests.json"  # in the store folder: which suite definition each stored suite is
 DATASOURCE = "ct_pipeline"
+
+
+_GROUP_CELLS = 2_000_000  # frame cells per batch, roughly (see _column_groups)
+
+
+def _rows_shown(meta: dict[str, Any] | None) -> dict[str, str]:
+    """What the frame held, for the Data Docs page (GE shows the batch parameters, not our meta)."""
+    info = (meta or {}).get("ct_pipeline")
+    if not info:
+        return {}
+    out = {"rows validated row by row": f"{info['rows_validated_row_by_row']} of {info['rows_in_table']}"}
+    if info["rows_unchanged_since_a_pass"]:
+        out["rows unchanged since a validation they passed"] = str(info["rows_unchanged_since_a_pass"])
+    out["checked over every row"] = ("keys (duplicates, in DuckDB)" if info["sampled"]
+                                     else "keys (duplicates, in DuckDB), row count, means, shares")
+    return out
+
+
+def _column_groups(frame, checks: list[Check]) -> list[tuple[list[str], list[Check]]]:
+    """Split the checks of a frame into batches of a few columns each. GE copies the whole frame
+    for each column check (it drops the column's nulls from every column): at 1M rows and ~35
+    columns, those copies were half of a suite's validation. A batch costs ~50 ms to set up, so
+    the number of batches grows with the square root of the frame's size. Checks sharing a
+    column stay together (a compound key's columns too); the row count goes with the first."""
+    cols_of = [list(c.kwargs.get("column_list", [])) + ([c.kwargs["column"]] if "column" in c.kwargs else [])
+               for c in checks]
+    groups: list[tuple[set[str], list[int]]] = []  # connected by shared columns
+    for i, cols in enumerate(cols_of):
+        mine = [g for g in groups if g[0] & set(cols)]
+        merged = (set(cols), [i])
+        for g in mine:
+            groups.remove(g)
+            merged = (merged[0] | g[0], merged[1] + g[1])
+        groups.append(merged)
+    columns = [c for c in frame.columns if any(c in g[0] for g in groups)]
+    k = max(1, min(len(groups), round((len(frame) * max(len(columns), 1) / _GROUP_CELLS) ** 0.5)))
+    bins: list[tuple[set[str], list[int]]] = [(set(), []) for _ in range(k)]
+    for cols, idx in sorted(groups, key=lambda g: -len(g[0])):
+        target = min(bins, key=lambda b: len(b[0]))
+        target[0].update(cols)
+        target[1].extend(idx)
+    out = []
+    for cols, idx in bins:
+        if not idx:
+            continue
+        names = [c for c in frame.columns if c in cols] or list(frame.columns[:1])
+        out.append((names, [checks[i] for i in sorted(idx)]))
+    return out
+
+
+def _gx_version() -> str:
+    """GE's version without importing it (the import takes seconds)."""
+    from importlib.metadata import version
+
+    return version("great_expectations")
 
 
 def _gx():
@@ -99,6 +171,10 @@ class _Context:
         self.ctx = gx.get_context(project_config=config, mode="ephemeral")
         self.datasource = self.ctx.data_sources.add_pandas(DATASOURCE)
         self.docs_dir = docs_dir
+        self._batch_defs: dict[str, Any] = {}
+        self.written: list[Any] = []  # identifiers of the pages this call renders
+        self.store_dir = (store_dir or docs_dir / ".gx_store") if docs_dir is not None else None
+        self._digest_cache: dict[str, str] | None = None
 
     def _expectation(self, check: Check):
         import great_expectations.expectations as gxe
@@ -107,26 +183,98 @@ class _Context:
         return cls(**check.kwargs, notes=check.note, meta={"origin": check.origin},
                    result_format=RESULT_FORMAT)
 
-    def validate(self, plan: SuitePlan, frame, run_id) -> list[ExpectationSummary]:
+    def validate(self, plan: SuitePlan, frame, run_id, *, table_frame=None,
+                 meta: dict[str, Any] | None = None) -> list[ExpectationSummary]:
+        """Validate the suite of `plan` on `frame`; with `table_frame` (every row of the table),
+        the TABLE checks run on it and the other checks on `frame`. The two results are merged
+        into the suite's one validation result (one Data Docs page per suite and run)."""
         gx = self.gx
-        asset = self.datasource.add_dataframe_asset(plan.suite)
-        batch_def = asset.add_batch_definition_whole_dataframe("whole_table")
-        suite = gx.ExpectationSuite(
+        from great_expectations.core.expectation_validation_result import (
+            ExpectationSuiteValidationResult,
+        )
+        from great_expectations.validator.v1_validator import Validator
+        from great_expectations.validator.validator import calc_validation_statistics
+
+        batch_def = self._batch_definition(plan.suite)
+        self._save_suite(plan)
+        if table_frame is None:
+            parts = [(frame, plan.checks)]
+        else:
+            parts = [(frame, [c for c in plan.checks if c.scope != TABLE]),
+                     (table_frame, [c for c in plan.checks if c.scope == TABLE])]
+        results, first = [], None
+        for data, checks in [(d[cols], g) for d, cs in parts for cols, g in _column_groups(d, cs)]:
+            part = gx.ExpectationSuite(name=plan.suite, expectations=[self._expectation(c) for c in checks])
+            validator = Validator(batch_definition=batch_def, batch_parameters={"dataframe": data},
+                                  result_format=RESULT_FORMAT)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = validator.validate_expectation_suite(part)
+            first = first or res
+            results.extend(res.results)
+        order = {(c.snake, _col_key(c.kwargs)): i for i, c in enumerate(plan.checks)}
+        results.sort(key=lambda r: order.get((r.expectation_config.type, _col_key(dict(r.expectation_config.kwargs))),
+                                             len(order)))
+        stats = calc_validation_statistics(results)
+        result = ExpectationSuiteValidationResult(
+            results=results,
+            success=stats.success,
+            suite_name=plan.suite,
+            statistics={
+                "evaluated_expectations": stats.evaluated_expectations,
+                "successful_expectations": stats.successful_expectations,
+                "unsuccessful_expectations": stats.unsuccessful_expectations,
+                "success_percent": stats.success_percent,
+            },
+            meta={**first.meta, "run_id": run_id, "validation_time": run_id.run_time,
+                  "batch_parameters": {"dataframe": "<DATAFRAME>", **_rows_shown(meta)}, **(meta or {})},
+            batch_id=first.batch_id,
+        )
+        return self._scrub_and_store(plan, result)
+
+    def _save_suite(self, plan: SuitePlan) -> None:
+        """Store the suite (its Data Docs page), unless the stored one is this very suite: saving
+        and rendering ~40 expectations costs a few tenths of a second per suite, every night."""
+        digest = hashlib.sha256(json.dumps(
+            [plan.table, plan.notes, [[c.expectation, c.kwargs, c.note, c.origin] for c in plan.checks]],
+            sort_keys=True, default=str).encode()).hexdigest()
+        stored = self.store_dir is not None and self.docs_dir is not None \
+            and self._digests().get(plan.suite) == digest \
+            and (self.store_dir / "expectations" / f"{plan.suite}.json").exists() \
+            and (self.docs_dir / "expectations" / f"{plan.suite}.html").exists()
+        if stored:
+            return
+        suite = self.gx.ExpectationSuite(
             name=plan.suite,
             expectations=[self._expectation(c) for c in plan.checks],
             meta={"table": plan.table, "notes": plan.notes,
                   "generated_by": "ct_pipeline.expectations (registry, tolerances.yaml, rules.yaml)"},
         )
-        suite = self.ctx.suites.add_or_update(suite)
-        vd = self.ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{plan.suite}__{run_id.run_time:%Y%m%dT%H%M%S%f}", data=batch_def,
-                                    suite=suite)
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = vd.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT, run_id=run_id)
-        summaries = self._scrub_and_store(plan, result)
-        return summaries
+        self.ctx.suites.add_or_update(suite)
+        if self.docs_dir is not None:
+            from great_expectations.data_context.types.resource_identifiers import (
+                ExpectationSuiteIdentifier,
+            )
+
+            self.written.append(ExpectationSuiteIdentifier(name=plan.suite))
+        if self.store_dir is not None and self.docs_dir is not None:
+            digests = {**self._digests(), plan.suite: digest}
+            (self.store_dir / _DIGESTS).write_text(json.dumps(digests, sort_keys=True), encoding="utf-8")
+            self._digest_cache = digests
+
+    def _digests(self) -> dict[str, str]:
+        if self._digest_cache is None:
+            try:
+                self._digest_cache = json.loads((self.store_dir / _DIGESTS).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._digest_cache = {}
+        return self._digest_cache
+
+    def _batch_definition(self, suite: str):
+        if suite not in self._batch_defs:
+            asset = self.datasource.add_dataframe_asset(suite)
+            self._batch_defs[suite] = asset.add_batch_definition_whole_dataframe("whole_table")
+        return self._batch_defs[suite]
 
     def _scrub_and_store(self, plan: SuitePlan, result) -> list[ExpectationSummary]:
         """Remove anything value-like from the result, store it again (the Data Docs are rendered
@@ -160,6 +308,7 @@ class _Context:
                 origin=check.origin if check else "",
                 description=check.note if check else "",
                 raised_exception=raised,
+                scope=check.scope if check else ROW,
             ))
         if self.docs_dir is not None:
             key = ValidationResultIdentifier(
@@ -168,6 +317,7 @@ class _Context:
                 batch_identifier=result.batch_id,
             )
             self.ctx.validation_results_store.set(key, result)
+            self.written.append(key)
         return out
 
     def prune(self, keep_runs: int) -> None:
@@ -181,10 +331,13 @@ class _Context:
                 store.remove_key(old)
 
     def build_docs(self) -> str:
+        """Render this call's pages and the index. The pages of earlier runs are already on disk:
+        rendering every stored result again (up to keep_runs per suite) would cost more each night."""
+        started = time.time() - 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.ctx.build_data_docs(site_names=[SITE_NAME])
-        _strip_beacons(self.docs_dir)
+            self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self.written or None)
+        _strip_beacons(self.docs_dir, since=started)
         return str((self.docs_dir / "index.html").resolve())
 
 
@@ -192,12 +345,15 @@ _BEACON = re.compile(r"https://great-expectations-web-assets\.s3[^\"')\s]*")
 _NEWSLETTER = re.compile(r"<p>Stay current on everything GX.*?</p>", re.DOTALL)
 
 
-def _strip_beacons(docs_dir: Path) -> None:
+def _strip_beacons(docs_dir: Path, since: float | None = None) -> None:
     """GE's pages load their logo from GE's S3 bucket with the context id and a timestamp in the
     URL: every opening of the docs would be reported to a third party. Replace it (and the
     newsletter footer) with nothing. The CDN stylesheets stay: without network the pages are
-    unstyled but complete."""
+    unstyled but complete. With `since`, only pages written since then (the others were stripped
+    when they were written)."""
     for page in docs_dir.rglob("*.html"):
+        if since is not None and page.stat().st_mtime < since:
+            continue
         text = page.read_text(encoding="utf-8")
         new = _NEWSLETTER.sub("", _BEACON.sub("data:,", text))
         if new != text:
@@ -227,6 +383,187 @@ def _float(v: Any) -> float | None:
     return None if f is None or f != f else f
 
 
+class _Memo:
+    """What GE has already passed, per suite, under the suite's signature (SuitePlan.signature):
+
+    - <suite>/part-*.parquet: fingerprints (SuitePlan.fingerprint_sql) of frame rows whose ROW
+      checks all passed. Such a row is not validated row by row again: its ROW checks would see
+      the same values and pass again. A pass adds a part with the rows it validated; every
+      MAX_PARTS passes, the parts are replaced by one of the table's current rows (a fingerprint
+      no row has any more is harmless, only space).
+    - <suite>.json: the signature and the parts; and, when the whole suite passed on every row, the
+      multiset summary of the table's fingerprints (count and sums) with the results. A table found
+      with that same summary and no key problem is the table GE passed: its results are reused.
+
+    Kept next to the GE stores (restricted zone): hashes of codes, numbers and booleans only.
+    Written only after a pass; parts first, the JSON last (a part it does not list is ignored).
+    A missing, unreadable or outdated JSON means every row is validated."""
+
+    MAX_PARTS = 8
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def load(self, suite: str, signature: str) -> dict | None:
+        try:
+            meta = json.loads((self.root / f"{suite}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        parts = [self.root / suite / p for p in meta.get("parts", [])]
+        if meta.get("signature") != signature or not parts or not all(p.exists() for p in parts):
+            return None
+        return {**meta, "paths": [str(p) for p in parts]}
+
+    def write(self, con: duckdb.DuckDBPyConnection, suite: str, signature: str, prior: dict | None,
+              new_rows_sql: str | None, all_rows_sql: str, extra: dict[str, Any]) -> None:
+        """Add a part with the distinct (h1, h2) of `new_rows_sql` (None: nothing new) to the
+        prior's parts, or start again from `all_rows_sql`; then write the JSON."""
+        info = self.root / f"{suite}.json"
+        folder = self.root / suite
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = list(prior.get("parts", [])) if prior else []
+        info.unlink(missing_ok=True)  # never a signature over another signature's parts
+        if not parts or len(parts) >= self.MAX_PARTS:
+            parts, rows_sql = [], all_rows_sql
+        else:
+            rows_sql = new_rows_sql
+        if rows_sql is not None:
+            name = f"part-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.parquet"
+            con.execute(f"COPY (SELECT DISTINCT h1, h2 FROM ({rows_sql})) TO {_lit(folder / name)} (FORMAT parquet)")
+            parts.append(name)
+        info.write_text(json.dumps({"signature": signature, "parts": parts, **extra}, default=str),
+                        encoding="utf-8")
+        for old in folder.glob("part-*.parquet"):  # replaced parts, or left by an interrupted write
+            if old.name not in parts:
+                old.unlink(missing_ok=True)
+
+
+def _lit(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass
+class _Frames:
+    frame: Any  # pandas: the rows the ROW and KEY checks see (with table None: every check)
+    table: Any = None  # pandas: every row, the columns of the TABLE checks
+    rows_reused: int = 0  # rows not validated row by row: they passed before, unchanged
+    sampled: bool = False
+    hashes: Any = None  # pandas: (h1, h2) of `frame`'s rows, when remembered
+    seen: bool = False  # the temp table _gx_rows exists
+    summary: list[str] | None = None  # the table's fingerprint multiset: count, sum h1, sum h2
+    problems: int = 0  # rows with a key problem, or a null in a not-null column
+    reuse: dict | None = None  # the memo of a pass over this very table
+
+
+_ROWS = "_gx_rows"
+
+
+def _read_frames(con: duckdb.DuckDBPyConnection, plan: SuitePlan, prior: dict | None, remember: bool,
+                 perf) -> _Frames:
+    """The frames of a suite. Without a prior pass: every row, every check (above max_rows_full, a
+    sample, every problem row kept). With one: the rows whose fingerprint has not passed yet and
+    every problem row, for the ROW and KEY checks; every row for the TABLE checks (a few numeric
+    columns). A table unchanged since a full pass: no frame (its results are reused)."""
+    h1, h2 = plan.fingerprint_sql()
+    hashes = (f"{h1} AS __h1", f"{h2} AS __h2") if remember else ()
+    n_rows = plan.rows_in_table or 0
+    if prior is None and n_rows <= perf.max_rows_full:
+        frame = con.sql(plan.select(list(plan.columns), extra=hashes)).df()
+        return _Frames(frame, hashes=_pop_hashes(frame) if remember else None)
+    problem = f"coalesce({plan.problem_sql()}, FALSE)"
+    if prior is not None and prior.get("table") and prior["table"][0] == str(n_rows):
+        # as many rows as the table GE passed: is it that very table? (one streaming pass, and the
+        # key duplicates by a GROUP BY; nothing materialised)
+        nulls = " OR ".join(f"{qi(c)} IS NULL" for c in dict.fromkeys([*plan.key, *plan.required])) or "FALSE"
+        count, s1, s2, null_rows = con.execute(
+            f"SELECT count(*), sum({h1}::HUGEINT), sum({h2}::HUGEINT), count(*) FILTER (WHERE {nulls}) "
+            f"FROM {qi(plan.table)}"
+        ).fetchall()[0]
+        summary = [str(count), str(s1 or 0), str(s2 or 0)]
+        if summary == prior["table"] and null_rows == 0 and prior.get("results") \
+                and con.execute(plan.key_dup_rows_sql()).fetchall()[0][0] == 0:
+            return _Frames(None, summary=summary, reuse=prior, rows_reused=count)
+    seen = "FALSE"
+    if prior is not None:  # a semi-join: a fingerprint is seen or not, however often it was written
+        files = ", ".join(_lit(x) for x in prior["paths"])
+        seen = f"EXISTS (SELECT 1 FROM read_parquet([{files}]) p WHERE p.h1 = f.h1 AND p.h2 = f.h2)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS\n"
+        f"WITH f AS (SELECT rowid AS rid, {h1} AS h1, {h2} AS h2, {problem} AS problem FROM {qi(plan.table)})\n"
+        f"SELECT f.rid, f.h1, f.h2, f.problem, {seen} AS seen FROM f"
+    )
+    count, s1, s2, todo, problems = con.execute(
+        f"SELECT count(*), sum(h1::HUGEINT), sum(h2::HUGEINT), count(*) FILTER (WHERE NOT seen OR problem), "
+        f"count(*) FILTER (WHERE problem) FROM {_ROWS}"
+    ).fetchall()[0]
+    summary = [str(count), str(s1 or 0), str(s2 or 0)]
+    sampled = todo > perf.max_rows_full
+    if sampled:
+        pick = (f"SELECT rid FROM {_ROWS} WHERE problem UNION ALL SELECT rid FROM "
+                f"(SELECT rid FROM {_ROWS} WHERE NOT seen AND NOT problem) "
+                f"USING SAMPLE reservoir({perf.sample_rows} ROWS) REPEATABLE ({perf.seed})")
+    else:
+        pick = f"SELECT rid FROM {_ROWS} WHERE NOT seen OR problem"
+    frame = con.sql(plan.select(plan.frame_columns(ROW, KEY), rows=pick, extra=hashes)).df()
+    out = _Frames(frame, hashes=_pop_hashes(frame) if remember else None, sampled=sampled, seen=True,
+                  summary=summary, problems=problems)
+    out.rows_reused = count - len(frame)
+    table_rows = None
+    if count > perf.max_rows_full:
+        # as before this frame existed: above max_rows_full, means and shares on a sample (GE's
+        # mean walks every value in Python, looking for Decimals: 10M rows cost seconds per mean)
+        out.sampled = True
+        table_rows = (f"SELECT rid FROM {_ROWS} USING SAMPLE reservoir({perf.sample_rows} ROWS) "
+                      f"REPEATABLE ({perf.seed})")
+    out.table = con.sql(plan.select(plan.frame_columns(TABLE), rows=table_rows)).df()
+    return out
+
+
+def _pop_hashes(frame):
+    import pandas as pd
+
+    return pd.DataFrame({"h1": frame.pop("__h1"), "h2": frame.pop("__h2")})
+
+
+def _remember(con: duckdb.DuckDBPyConnection, memo: _Memo, plan: SuitePlan, signature: str, prior: dict | None,
+              frames: _Frames, summaries: list[ExpectationSummary], run_time: dt.datetime) -> None:
+    """After a pass of the ROW checks: remember the rows just validated (the rows that passed
+    before stay remembered); and, when every row is covered and the whole suite passed, the
+    table's summary and results."""
+    name = "_gx_passed"
+    con.register(name, frames.hashes)
+    try:
+        summary = frames.summary
+        if summary is None:  # every row was in the frame: summarise its hashes
+            n, s1, s2 = con.execute(f"SELECT count(*), sum(h1::HUGEINT), sum(h2::HUGEINT) FROM {name}").fetchall()[0]
+            summary = [str(n), str(s1 or 0), str(s2 or 0)]
+        new_rows = f"SELECT h1, h2 FROM {name}"
+        all_rows = new_rows + (f" UNION ALL SELECT h1, h2 FROM {_ROWS} WHERE seen" if frames.seen else "")
+        extra: dict[str, Any] = {"validated_at": run_time.isoformat(timespec="seconds")}
+        if not frames.sampled and all(e.success for e in summaries):
+            extra.update(table=summary, results=[e.to_dict() for e in summaries])
+        memo.write(con, plan.suite, signature, prior, new_rows if len(frames.hashes) else None, all_rows, extra)
+    finally:
+        con.unregister(name)
+
+
+def _reused(plan: SuitePlan, memo: dict, notes: list[str], seconds: float) -> TableResult:
+    """The result of a table GE already passed as it is now (same checks, same frame rows)."""
+    when = memo.get("validated_at", "an earlier run")
+    return TableResult(
+        table=plan.table,
+        suite=plan.suite,
+        success=True,
+        expectations=[ExpectationSummary(**e) for e in memo["results"]],
+        notes=[*notes, f"unchanged since the validation of {when}, which it passed: its results are reused "
+                       "(keys checked for nulls and duplicates over the whole table again)"],
+        rows_in_table=plan.rows_in_table,
+        rows_validated=0,
+        seconds=seconds,
+        details=plan.details,
+    )
+
+
 def run_expectations(
     con: duckdb.DuckDBPyConnection,
     tables: list[str] | None = None,
@@ -237,16 +574,24 @@ def run_expectations(
     registry: Registry | None = None,
     tolerances: Tolerances | None = None,
     rules: Rules | None = None,
+    remember: bool | None = None,
 ) -> dict[str, TableResult]:
     """Validate `tables` (default: core tables, marts and the ingestion ledger of the registry) and,
     with `docs_dir`, build the Data Docs site there. Returns one TableResult per suite, keyed by
     suite name: the table name, plus `ingestion_ledger__freshness` when the ledger is checked.
-    Tables missing from the database are skipped with a note (skipped=True, success=True)."""
+    Tables missing from the database are skipped with a note (skipped=True, success=True).
+
+    With `remember` (default: when `store_dir` is given), the fingerprints of the rows that passed
+    are kept in `store_dir`/validated_rows, and a later call validates row by row only the rows
+    whose checked values changed (the uniqueness of keys, the row count, means, shares and
+    mostly-rules always over the whole table)."""
     reg = registry or load_registry()
     tol = tolerances or load_tolerances()
     rls = rules or load_rules()
     names = default_tables(reg) if tables is None else list(dict.fromkeys(tables))
     docs_dir = Path(docs_dir) if docs_dir is not None else None
+    remember = store_dir is not None if remember is None else remember
+    memo = _Memo(Path(store_dir) / "validated_rows") if remember and store_dir is not None else None
 
     plans: list[SuitePlan] = []
     for name in names:
@@ -255,53 +600,98 @@ def run_expectations(
             plans.append(plan_freshness(con, registry=reg, tolerances=tol, today=today))
 
     results: dict[str, TableResult] = {}
-    runnable = [p for p in plans if p.skip is None]
-    ctx = _Context(docs_dir, store_dir) if runnable else None
+    ctx: _Context | None = None  # made (GE imported) only when a suite has something to validate
     gx_run_id = None
-    if ctx is not None:
-        from great_expectations.core.run_identifier import RunIdentifier
-
-        gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}",
-                                  run_time=dt.datetime.now(dt.UTC))
+    run_time = dt.datetime.now(dt.UTC)
+    gx_version = _gx_version() if memo is not None else ""
     for plan in plans:
         if plan.skip is not None:
             log.info("expectations: %s", plan.skip)
             results[plan.suite] = TableResult(plan.table, plan.suite, True, notes=[plan.skip], skipped=True)
             continue
         t0 = time.perf_counter()
+        notes = list(plan.notes)
+        incremental = memo is not None and plan.suite != FRESHNESS_SUITE and bool(plan.columns)
+        signature = f"{plan.signature()}-gx{gx_version}" if incremental else ""
+        frames = None
         try:
-            frame = con.sql(plan.sql).df()
+            prior = memo.load(plan.suite, signature) if incremental else None
+            if plan.suite == FRESHNESS_SUITE:
+                frames = _Frames(con.sql(plan.sql).df())
+            else:
+                frames = _read_frames(con, plan, prior, incremental, tol.performance)
             t_read = time.perf_counter() - t0
-            summaries = ctx.validate(plan, frame, gx_run_id)
-            rows_validated = len(frame)
-            del frame
+            if frames.reuse is not None:
+                results[plan.suite] = _reused(plan, frames.reuse, notes, time.perf_counter() - t0)
+                results[plan.suite].seconds_read = t_read
+                continue
+            if ctx is None:
+                ctx = _Context(docs_dir, store_dir)
+                from great_expectations.core.run_identifier import RunIdentifier
+
+                gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}", run_time=run_time)
+            rows_validated = len(frames.frame)
+            meta = None
+            if frames.rows_reused or frames.sampled:
+                meta = {"ct_pipeline": {"rows_in_table": plan.rows_in_table,
+                                        "rows_validated_row_by_row": rows_validated,
+                                        "rows_unchanged_since_a_pass": frames.rows_reused,
+                                        "sampled": frames.sampled}}
+            summaries = ctx.validate(plan, frames.frame, gx_run_id, table_frame=frames.table, meta=meta)
+            for m in plan.missing_columns:  # before remembering: a suite missing a column did not pass
+                summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
+                                                    description=f"{m} is a column of {plan.table} in the registry.",
+                                                    scope=TABLE))
+            if incremental and all(e.success for e in summaries if e.scope == ROW):
+                # only the ROW checks say something of each row on its own; KEY and TABLE checks
+                # are validated over the whole table on every call
+                try:
+                    _remember(con, memo, plan, signature, prior, frames, summaries, gx_run_id.run_time)
+                except (OSError, duckdb.Error) as exc:  # only a cost: the next call validates more rows
+                    log.warning("expectations: %s: passed rows not remembered: %s", plan.suite,
+                                exception_class(exc))
         except Exception as exc:  # one broken suite must not hide the others' results
             msg = f"the suite could not run: {exception_class(exc)}: {sanitize_message(str(exc), roots=[])}"
             log.warning("expectations: %s: %s", plan.suite, msg)
-            results[plan.suite] = TableResult(plan.table, plan.suite, False, notes=[*plan.notes, msg],
+            results[plan.suite] = TableResult(plan.table, plan.suite, False, notes=[*notes, msg],
                                               rows_in_table=plan.rows_in_table,
                                               seconds=time.perf_counter() - t0, details=plan.details)
             continue
-        for m in plan.missing_columns:
-            summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
-                                                description=f"{m} is a column of {plan.table} in the registry."))
+        finally:
+            if frames is not None and frames.seen:
+                con.execute(f"DROP TABLE IF EXISTS temp.main.{_ROWS}")
+            frames = None
+        if meta:
+            info = meta["ct_pipeline"]
+            notes.append(
+                f"{info['rows_validated_row_by_row']} of {info['rows_in_table']} rows validated row by row"
+                + (f"; {info['rows_unchanged_since_a_pass']} rows unchanged since a validation they passed"
+                   if info["rows_unchanged_since_a_pass"] else "")
+                + ("; above max_rows_full (tolerances.yaml), a sample of the rows not validated yet (with "
+                   "every row with a key or not-null problem), and row count, means and shares on a sample; "
+                   "key duplicates found over every row" if info["sampled"]
+                   else "; keys, row count, means and shares over every row")
+            )
         results[plan.suite] = TableResult(
             table=plan.table,
             suite=plan.suite,
             success=all(s.success for s in summaries),
             expectations=summaries,
-            notes=list(plan.notes),
+            notes=notes,
             rows_in_table=plan.rows_in_table,
             rows_validated=rows_validated,
-            sampled=plan.sampled,
+            sampled=bool(meta and meta["ct_pipeline"]["sampled"]),
             seconds=time.perf_counter() - t0,
             seconds_read=t_read,
             details=plan.details,
         )
-    if ctx is not None and docs_dir is not None:
-        ctx.prune(tol.data_docs.keep_runs)
-        index = ctx.build_docs()
+    if docs_dir is not None and any(not r.skipped for r in results.values()):
+        index = docs_dir / "index.html"
+        if (ctx is not None and ctx.written) or not index.exists():  # else: no new page, nothing removed
+            ctx = ctx or _Context(docs_dir, store_dir)
+            ctx.prune(tol.data_docs.keep_runs)
+            ctx.build_docs()
         for r in results.values():
             if not r.skipped:
-                r.data_docs = index
+                r.data_docs = str(index.resolve())
     return results

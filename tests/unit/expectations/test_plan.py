@@ -94,12 +94,13 @@ def test_compound_key_uses_compound_uniqueness(empty_warehouse):
 
 
 def test_text_and_keys_never_reach_the_frame_as_text(empty_warehouse):
-    """Tokens and other text columns are hashed in DuckDB; only codes, numbers, booleans remain."""
+    """Tokens become numbers and other text columns presence markers in DuckDB; only codes,
+    numbers, booleans remain."""
     con = empty_warehouse
     con.execute("CREATE TEMP TABLE probe AS SELECT * FROM fct_cases LIMIT 0")
     plan = _plan(con, "fct_cases")
     types = {d[0]: str(d[1]) for d in con.sql(plan.sql).description}
-    assert types["case_token"].upper() in ("UBIGINT", "UINT64")
+    assert types["case_token"].upper() in ("BIGINT", "INT64")
     assert not [c for c, t in types.items() if t.upper() == "VARCHAR"], types
 
 

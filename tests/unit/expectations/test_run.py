@@ -203,10 +203,10 @@ def test_a_suite_that_cannot_run_fails_alone(monkeypatch):
     con.execute("INSERT INTO dim_countries VALUES ('NA', 'NAM', '516', 'Namibia', 'Africa', 'Sub-Saharan Africa', false)")
     real = runner._Context.validate
 
-    def broken(self, plan, frame, run_id):
+    def broken(self, plan, frame, run_id, **kw):
         if plan.suite == "fct_cases":
             raise ValueError(f"cannot validate '{DUP_TOKEN}'")
-        return real(self, plan, frame, run_id)
+        return real(self, plan, frame, run_id, **kw)
 
     monkeypatch.setattr(runner._Context, "validate", broken)
     res = run_expectations(con, ["fct_cases", "dim_countries"], docs_dir=None, today=TODAY)
