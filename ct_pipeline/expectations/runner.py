@@ -78,9 +78,14 @@ def _rows_shown(meta: dict[str, Any] | None) -> dict[str, str]:
     out = {"rows validated row by row": f"{info['rows_validated_row_by_row']} of {info['rows_in_table']}"}
     if info["rows_unchanged_since_a_pass"]:
         out["rows unchanged since a validation they passed"] = str(info["rows_unchanged_since_a_pass"])
-    out["checked over every row"] = ("keys (duplicates, in DuckDB)" if info["sampled"]
-                                     else "keys (duplicates, in DuckDB), row count, means, shares")
+    out["checked over every row"] = _over_every_row(info)
+    if info["table_sampled"]:
+        out["checked on a sample"] = "row count, means, shares"
     return out
+
+
+def _over_every_row(info: dict[str, Any]) -> str:
+    return "key duplicates (in DuckDB)" + ("" if info["table_sampled"] else ", row count, means, shares")
 
 
 def _column_groups(frame, checks: list[Check]) -> list[tuple[list[str], list[Check]]]:
@@ -447,7 +452,8 @@ class _Frames:
     frame: Any  # pandas: the rows the ROW and KEY checks see (with table None: every check)
     table: Any = None  # pandas: every row, the columns of the TABLE checks
     rows_reused: int = 0  # rows not validated row by row: they passed before, unchanged
-    sampled: bool = False
+    sampled: bool = False  # `frame` is a sample of the rows to validate
+    table_sampled: bool = False  # `table` is a sample of the table's rows
     hashes: Any = None  # pandas: (h1, h2) of `frame`'s rows, when remembered
     seen: bool = False  # the temp table _gx_rows exists
     summary: list[str] | None = None  # the table's fingerprint multiset: count, sum h1, sum h2
@@ -512,7 +518,7 @@ def _read_frames(con: duckdb.DuckDBPyConnection, plan: SuitePlan, prior: dict | 
     if count > perf.max_rows_full:
         # as before this frame existed: above max_rows_full, means and shares on a sample (GE's
         # mean walks every value in Python, looking for Decimals: 10M rows cost seconds per mean)
-        out.sampled = True
+        out.table_sampled = True
         table_rows = (f"SELECT rid FROM {_ROWS} USING SAMPLE reservoir({perf.sample_rows} ROWS) "
                       f"REPEATABLE ({perf.seed})")
     out.table = con.sql(plan.select(plan.frame_columns(TABLE), rows=table_rows)).df()
@@ -540,6 +546,7 @@ def _remember(con: duckdb.DuckDBPyConnection, memo: _Memo, plan: SuitePlan, sign
         new_rows = f"SELECT h1, h2 FROM {name}"
         all_rows = new_rows + (f" UNION ALL SELECT h1, h2 FROM {_ROWS} WHERE seen" if frames.seen else "")
         extra: dict[str, Any] = {"validated_at": run_time.isoformat(timespec="seconds")}
+        # every row covered by a pass (means and shares on a sample, maybe: as good next time)
         if not frames.sampled and all(e.success for e in summaries):
             extra.update(table=summary, results=[e.to_dict() for e in summaries])
         memo.write(con, plan.suite, signature, prior, new_rows if len(frames.hashes) else None, all_rows, extra)
@@ -632,11 +639,11 @@ def run_expectations(
                 gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}", run_time=run_time)
             rows_validated = len(frames.frame)
             meta = None
-            if frames.rows_reused or frames.sampled:
+            if frames.rows_reused or frames.sampled or frames.table_sampled:
                 meta = {"ct_pipeline": {"rows_in_table": plan.rows_in_table,
                                         "rows_validated_row_by_row": rows_validated,
                                         "rows_unchanged_since_a_pass": frames.rows_reused,
-                                        "sampled": frames.sampled}}
+                                        "sampled": frames.sampled, "table_sampled": frames.table_sampled}}
             summaries = ctx.validate(plan, frames.frame, gx_run_id, table_frame=frames.table, meta=meta)
             for m in plan.missing_columns:  # before remembering: a suite missing a column did not pass
                 summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
@@ -665,12 +672,12 @@ def run_expectations(
             info = meta["ct_pipeline"]
             notes.append(
                 f"{info['rows_validated_row_by_row']} of {info['rows_in_table']} rows validated row by row"
+                + (" (a sample of the rows not validated yet, above max_rows_full in tolerances.yaml, and every "
+                   "row with a key or not-null problem)" if info["sampled"] else "")
                 + (f"; {info['rows_unchanged_since_a_pass']} rows unchanged since a validation they passed"
                    if info["rows_unchanged_since_a_pass"] else "")
-                + ("; above max_rows_full (tolerances.yaml), a sample of the rows not validated yet (with "
-                   "every row with a key or not-null problem), and row count, means and shares on a sample; "
-                   "key duplicates found over every row" if info["sampled"]
-                   else "; keys, row count, means and shares over every row")
+                + f"; {_over_every_row(info)} over every row"
+                + ("; row count, means and shares on a sample" if info["table_sampled"] else "")
             )
         results[plan.suite] = TableResult(
             table=plan.table,
@@ -680,7 +687,7 @@ def run_expectations(
             notes=notes,
             rows_in_table=plan.rows_in_table,
             rows_validated=rows_validated,
-            sampled=bool(meta and meta["ct_pipeline"]["sampled"]),
+            sampled=bool(meta and (meta["ct_pipeline"]["sampled"] or meta["ct_pipeline"]["table_sampled"])),
             seconds=time.perf_counter() - t0,
             seconds_read=t_read,
             details=plan.details,

@@ -207,3 +207,21 @@ def test_checks_split_into_column_batches_give_the_same_results(tmp_path, monkey
     legs.execute("INSERT INTO fct_route_legs SELECT * FROM fct_route_legs LIMIT 1")
     r = run_expectations(legs, ["fct_route_legs"], docs_dir=None, today=TODAY)["fct_route_legs"]
     assert _failed(r) == {("expect_compound_columns_to_be_unique", "case_token, leg_order"): 2}
+
+
+def test_above_max_rows_full_the_passes_add_up_until_every_row_is_covered(tmp_path):
+    """Each call validates a sample of the rows not passed yet; once every row has passed (the
+    last ones without sampling), an unchanged table reuses its pass."""
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    create_table(con, "fct_cases", constraints=False)
+    fill_fct_cases(con, 300)
+    tol = load_tolerances()
+    tol = tol.model_copy(update={"performance": tol.performance.model_copy(
+        update={"max_rows_full": 100, "sample_rows": 60})})
+    validated = []
+    for _ in range(6):
+        r = _run(con, tmp_path, tolerances=tol)
+        assert r.success, r.summary_line()
+        validated.append(r.rows_validated)
+    assert validated == [60, 60, 60, 60, 60, 0]  # 300, 240, 180, 120 rows to do: samples; 60: all
+    assert any("unchanged since the validation" in n for n in r.notes)
