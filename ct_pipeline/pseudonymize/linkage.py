@@ -410,6 +410,9 @@ _DOB_OK = (
 )
 
 
+TEMP_TABLES = ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
+
+
 def _blocking_sql(block_cap: int) -> str:
     return (
         _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK)
@@ -532,6 +535,13 @@ def _prior_match_probability(weights: np.ndarray, total: float, start: float) ->
 # known than where a birth year comes from an age or is missing: each situation has its own prior
 # (one pooled prior underrated every age-only pair, by ~0.6 bit on the demo data).
 PRIOR_SITUATIONS = ("both_dates", "date_and_age", "ages", "unknown")
+
+
+def posterior(scored: pl.DataFrame, priors: np.ndarray) -> np.ndarray:
+    """The posterior match probability of each scored pair (columns g_dob, w): its weight on top of
+    the prior of its birth-date situation."""
+    logit = np.log2(priors / (1 - priors))[_dob_situation(scored["g_dob"].fill_null(-1).to_numpy())]
+    return 1.0 / (1.0 + np.exp2(-np.clip(logit + scored["w"].to_numpy(), -60, 60)))
 
 
 def _dob_situation(g: np.ndarray) -> np.ndarray:
@@ -712,8 +722,7 @@ def link_persons(
         scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs",
-                      "lk_cmp"):
+        for tname in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {tname}")
         if own:
             con.close()
@@ -724,9 +733,8 @@ def link_persons(
     g_dob = scored["g_dob"].fill_null(-1).to_numpy()
     pairs = _situation_pairs(feats)
     priors = situation_priors(g_dob, w, forced, pairs, n)
-    logit = np.log2(priors / (1 - priors))[_dob_situation(g_dob)] + w
     lam = float((priors * pairs).sum() / max(pairs.sum(), 1.0))
-    prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
+    prob = posterior(scored, priors)
     keep_edge = forced | (prob >= threshold)
     edges = scored.filter(pl.Series(keep_edge)).with_columns(
         pl.Series("p", np.where(forced, 2.0, prob)[keep_edge])

@@ -40,13 +40,14 @@ from ct_pipeline.pseudonymize.linkage import (
     DEFAULT_THRESHOLD,
     FORCED_CAP,
     STATE_COLUMNS,
+    TEMP_TABLES,
     _assign_tokens,
     _compare,
-    _dob_situation,
     _linkage_input,
     _weight_sql,
     constrained_clusters,
     features,
+    posterior,
     with_frequencies,
 )
 
@@ -110,7 +111,6 @@ CREATE OR REPLACE TEMP TABLE lk_names AS
   SELECT DISTINCT ON (nk) nk, toks FROM lk
   WHERE rid IN (SELECT l FROM lk_pairs UNION SELECT r FROM lk_pairs);
 """
-_TEMP = ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
 
 
 def full_relink_requested() -> bool:
@@ -188,17 +188,14 @@ def link_increment(
         scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in _TEMP:
+        for tname in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {tname}")
         if own:
             con.close()
 
     t = time.perf_counter()
-    w = scored["w"].to_numpy()
     forced = scored["forced"].fill_null(False).to_numpy()
-    g_dob = scored["g_dob"].fill_null(-1).to_numpy()
-    logit = np.log2(priors / (1 - priors))[_dob_situation(g_dob)] + w
-    prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
+    prob = posterior(scored, priors)
     keep = forced | (prob >= threshold)
     edges = scored.filter(pl.Series(keep)).with_columns(pl.Series("p", np.where(forced, 2.0, prob)[keep]))
 

@@ -9,7 +9,7 @@ import pytest
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 from ct_pipeline.pseudonymize.linkage import measure_linkage
-from ct_pipeline.pseudonymize.linkage_state import read_header, state_path
+from ct_pipeline.pseudonymize.linkage_state import read_header, state_path, vault_digest
 from ct_pipeline.pseudonymize.restricted import restricted_connection
 from ct_pipeline.pseudonymize.variants import synthetic_assistance, synthetic_screenings
 
@@ -77,27 +77,33 @@ def test_incremental_night_links_as_well_as_a_full_relink(tmp_path, key, nights,
     ref.close()
 
 
-def test_a_stale_state_falls_back_to_a_full_linkage(tmp_path, key, nights):
-    restricted = tmp_path / "stale"
+def _after_first_night(tmp_path, key, nights, name: str):
+    restricted = tmp_path / name
     con = restricted_connection(restricted / "build.duckdb")
-    (s1, a1), (s2, a2), _ = nights
+    (s1, a1), _, _ = nights
     _night(con, key, restricted, s1, a1)
+    return con, restricted
+
+
+def test_a_stale_state_falls_back_to_a_full_linkage(tmp_path, key, nights):
+    con, restricted = _after_first_night(tmp_path, key, nights, "stale")
+    (s1, _), (s2, a2), _ = nights
     # the vault changed another way (a custodian's repair, a crash before COMMIT): digest differs
+    before = vault_digest(con)
     con.execute("UPDATE identity_vault SET person_token = identity_token WHERE (source_file, source_row) IN "
                 "(SELECT (source_file, source_row) FROM identity_vault WHERE person_token <> identity_token LIMIT 1)")
-    assert con.execute("SELECT count(*) FROM identity_vault WHERE person_token <> identity_token").fetchall()[0][0]
+    assert vault_digest(con) != before
     r2 = _night(con, key, restricted, s2, a2)
     assert r2["linkage_incremental"] == 0
     # ... and the full linkage wrote a fresh state: the next small night is incremental again
     assert read_header(restricted)["records"] == s1.height + s2.height
+    assert read_header(restricted)["vault_digest"] == vault_digest(con)
     con.close()
 
 
 def test_a_damaged_state_is_refused_and_relinked_in_full(tmp_path, key, nights):
-    restricted = tmp_path / "damaged"
-    con = restricted_connection(restricted / "build.duckdb")
-    (s1, a1), (s2, a2), _ = nights
-    _night(con, key, restricted, s1, a1)
+    con, restricted = _after_first_night(tmp_path, key, nights, "damaged")
+    _, (s2, a2), _ = nights
     p = state_path(restricted)
     raw = bytearray(p.read_bytes())
     raw[-40] ^= 0xFF  # one flipped bit in the sealed records
@@ -108,10 +114,8 @@ def test_a_damaged_state_is_refused_and_relinked_in_full(tmp_path, key, nights):
 
 
 def test_state_file_is_sealed_and_owner_only(tmp_path, key, nights):
-    restricted = tmp_path / "sealed"
-    con = restricted_connection(restricted / "build.duckdb")
-    (s1, a1), _, _ = nights
-    _night(con, key, restricted, s1, a1)
+    con, restricted = _after_first_night(tmp_path, key, nights, "sealed")
+    (s1, _), _, _ = nights
     p = state_path(restricted)
     assert p.stat().st_mode & 0o077 == 0
     raw = p.read_bytes()
