@@ -476,33 +476,25 @@ def _read_frames(con: duckdb.DuckDBPyConnection, plan: SuitePlan, prior: dict | 
     if prior is None and n_rows <= perf.max_rows_full:
         frame = con.sql(plan.select(list(plan.columns), extra=hashes)).df()
         return _Frames(frame, hashes=_pop_hashes(frame) if remember else None)
-    problem = f"coalesce({plan.problem_sql()}, FALSE)"
-    if prior is not None and prior.get("table") and prior["table"][0] == str(n_rows):
-        # as many rows as the table GE passed: is it that very table? (one streaming pass, and the
-        # key duplicates by a GROUP BY; nothing materialised)
-        nulls = " OR ".join(f"{qi(c)} IS NULL" for c in dict.fromkeys([*plan.key, *plan.required])) or "FALSE"
-        count, s1, s2, null_rows = con.execute(
-            f"SELECT count(*), sum({h1}::HUGEINT), sum({h2}::HUGEINT), count(*) FILTER (WHERE {nulls}) "
-            f"FROM {qi(plan.table)}"
-        ).fetchall()[0]
-        summary = [str(count), str(s1 or 0), str(s2 or 0)]
-        if summary == prior["table"] and null_rows == 0 and prior.get("results") \
-                and con.execute(plan.key_dup_rows_sql()).fetchall()[0][0] == 0:
-            return _Frames(None, summary=summary, reuse=prior, rows_reused=count)
-    seen = "FALSE"
-    if prior is not None:  # a semi-join: a fingerprint is seen or not, however often it was written
-        files = ", ".join(_lit(x) for x in prior["paths"])
-        seen = f"EXISTS (SELECT 1 FROM read_parquet([{files}]) p WHERE p.h1 = f.h1 AND p.h2 = f.h2)"
+    # one pass over the table: each row's fingerprint and problem flag, kept in a temp table
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS\n"
-        f"WITH f AS (SELECT rowid AS rid, {h1} AS h1, {h2} AS h2, {problem} AS problem FROM {qi(plan.table)})\n"
-        f"SELECT f.rid, f.h1, f.h2, f.problem, {seen} AS seen FROM f"
+        f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT rowid AS rid, {h1} AS h1, {h2} AS h2, "
+        f"coalesce({plan.problem_sql()}, FALSE) AS problem, FALSE AS seen FROM {qi(plan.table)}"
     )
-    count, s1, s2, todo, problems = con.execute(
-        f"SELECT count(*), sum(h1::HUGEINT), sum(h2::HUGEINT), count(*) FILTER (WHERE NOT seen OR problem), "
-        f"count(*) FILTER (WHERE problem) FROM {_ROWS}"
+    count, s1, s2, problems = con.execute(
+        f"SELECT count(*), sum(h1::HUGEINT), sum(h2::HUGEINT), count(*) FILTER (WHERE problem) FROM {_ROWS}"
     ).fetchall()[0]
     summary = [str(count), str(s1 or 0), str(s2 or 0)]
+    if prior is not None and problems == 0 and prior.get("table") == summary and prior.get("results"):
+        return _Frames(None, seen=True, summary=summary, reuse=prior, rows_reused=count)
+    if prior is not None:  # a semi-join: a fingerprint is seen or not, however often it was written
+        files = ", ".join(_lit(x) for x in prior["paths"])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT rid, h1, h2, problem, "
+            f"EXISTS (SELECT 1 FROM read_parquet([{files}]) p WHERE p.h1 = f.h1 AND p.h2 = f.h2) AS seen "
+            f"FROM {_ROWS} f"
+        )
+    todo = con.execute(f"SELECT count(*) FILTER (WHERE NOT seen OR problem) FROM {_ROWS}").fetchall()[0][0]
     sampled = todo > perf.max_rows_full
     if sampled:
         pick = (f"SELECT rid FROM {_ROWS} WHERE problem UNION ALL SELECT rid FROM "
