@@ -33,6 +33,7 @@ from ct_pipeline.pseudonymize.linkage_increment import (
     FULL_RELINK_SHARE,
     full_relink_requested,
     link_increment,
+    model_is_stale,
 )
 from ct_pipeline.pseudonymize.linkage_state import (
     LinkageState,
@@ -210,8 +211,9 @@ class BatchPseudonymizer:
 
     def _incremental_ok(self, state: LinkageState, records: pl.DataFrame) -> bool:
         """A night links incrementally unless it reloads files already linked (their records would
-        be replaced) or brings too many records for the stored model (see FULL_RELINK_SHARE)."""
-        if records.height > FULL_RELINK_SHARE * max(state.records.height, 1):
+        be replaced), brings too many records for the stored model (see FULL_RELINK_SHARE) or the
+        model is due to be fitted again (REFIT_DAYS)."""
+        if records.height > FULL_RELINK_SHARE * max(state.records.height, 1) or model_is_stale(state.model):
             return False
         if self._loaded and state.records["source_file"].is_in(self._loaded).any():
             return False

@@ -66,6 +66,7 @@ No value of a record is ever logged; only counts.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import time
@@ -754,7 +755,8 @@ def link_persons(
         n, n_pairs, edges.height, refused, model.persons, time.perf_counter() - t0,
     )  # fmt: skip
     if return_state:
-        state = {"m": m, "u": u, "priors": priors.tolist(), "threshold": threshold, "block_cap": block_cap}
+        state = {"m": m, "u": u, "priors": priors.tolist(), "threshold": threshold, "block_cap": block_cap,
+                 "fitted_on": dt.date.today().isoformat()}
         frame = state_frame(feats, records.select("source_file", "source_row", "registration_date"), out)
         return out, model, (state, frame)
     return (out, model) if return_model else out

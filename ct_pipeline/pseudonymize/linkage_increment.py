@@ -13,7 +13,7 @@ returns what the last night already knew. Here, from the `linkage_state` the las
 3. **Comparisons and weights** are the full linkage's, with the model (m, u, prior per birth-date
    situation) of the last full linkage: the model is re-estimated only by a full linkage, which runs
    when the state is missing or stale, when the night brings more than `FULL_RELINK_SHARE` of the
-   records already linked, or on request (`CT_LINKAGE_FULL=1`).
+   records already linked, when the model is `REFIT_DAYS` old, or on request (`CT_LINKAGE_FULL=1`).
 4. **Clustering**: each earlier person (records sharing a person_token) is one cluster already; the
    new links are merged strongest first with the same date-of-birth constraint, over the new
    records and the earlier persons they touch (with all their records, for the constraint).
@@ -26,6 +26,7 @@ full linkage) — a test measures both against the synthetic truth. No value of 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -57,6 +58,9 @@ KEY = ["source_file", "source_row"]
 # A night bringing more new records than this share of those already linked re-links everything
 # (and re-estimates the model): the model was fitted to a population that has changed too much.
 FULL_RELINK_SHARE = 0.25
+# ... and a model older than this many days is re-estimated by a full linkage (the population and
+# the missions' spelling conventions drift); CT_LINKAGE_REFIT_DAYS overrides it.
+REFIT_DAYS = 30
 
 _BLOCKING_SQL = """
 CREATE OR REPLACE TEMP TABLE lk_pk AS
@@ -115,6 +119,17 @@ CREATE OR REPLACE TEMP TABLE lk_names AS
 
 def full_relink_requested() -> bool:
     return os.environ.get("CT_LINKAGE_FULL", "").strip() not in ("", "0")
+
+
+def model_is_stale(model: dict, today: dt.date | None = None) -> bool:
+    """True when the stored model was fitted REFIT_DAYS (or $CT_LINKAGE_REFIT_DAYS) days ago or more,
+    or its date is unknown."""
+    try:
+        days = int(os.environ.get("CT_LINKAGE_REFIT_DAYS", "").strip() or REFIT_DAYS)
+        fitted = dt.date.fromisoformat(model["fitted_on"])
+    except (KeyError, TypeError, ValueError):
+        return True
+    return ((today or dt.date.today()) - fitted).days >= days
 
 
 def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, int]:
@@ -239,4 +254,4 @@ def link_increment(
     return links, state, counts
 
 
-__all__ = ["FULL_RELINK_SHARE", "full_relink_requested", "link_increment"]
+__all__ = ["FULL_RELINK_SHARE", "REFIT_DAYS", "full_relink_requested", "link_increment", "model_is_stale"]

@@ -127,3 +127,23 @@ def test_state_file_is_sealed_and_owner_only(tmp_path, key, nights):
     header = read_header(restricted)
     assert set(header) == {"format", "key_version", "vault_digest", "model", "records", "chunks"}
     con.close()
+
+
+def test_an_old_model_is_fitted_again_by_a_full_linkage(tmp_path, key, nights, monkeypatch):
+    import datetime as dt
+
+    from ct_pipeline.pseudonymize.linkage_increment import model_is_stale
+
+    today = dt.date(2026, 12, 2)
+    assert not model_is_stale({"fitted_on": "2026-11-20"}, today)
+    assert model_is_stale({"fitted_on": "2026-11-02"}, today)  # 30 days
+    assert model_is_stale({}, today)  # a state without its fitting date
+    monkeypatch.setenv("CT_LINKAGE_REFIT_DAYS", "60")
+    assert not model_is_stale({"fitted_on": "2026-11-02"}, today)
+    # a night whose stored model is due: linked in full (the model fitted again)
+    monkeypatch.setenv("CT_LINKAGE_REFIT_DAYS", "0")
+    con, restricted = _after_first_night(tmp_path, key, nights, "refit")
+    _, (s2, a2), _ = nights
+    assert _night(con, key, restricted, s2, a2)["linkage_incremental"] == 0
+    assert read_header(restricted)["model"]["fitted_on"] == dt.date.today().isoformat()
+    con.close()
