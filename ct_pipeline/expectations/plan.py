@@ -162,10 +162,13 @@ class SuitePlan:
         exactly. First grouped by hash() of the key (a 64-bit integer groups faster than text),
         then the candidates -- true duplicates and hash collisions -- by the values themselves."""
         keys = ", ".join(qi(k) for k in self.key)
+        return f"SELECT {keys} FROM {self._hash_candidates_sql()} GROUP BY ALL HAVING count(*) > 1"
+
+    def _hash_candidates_sql(self) -> str:
+        """The table's rows whose hash(key) another row shares: duplicates and hash collisions."""
+        keys = ", ".join(qi(k) for k in self.key)
         t = qi(self.table)
-        return (f"SELECT {keys} FROM {t} WHERE hash({keys}) IN "
-                f"(SELECT hash({keys}) FROM {t} GROUP BY 1 HAVING count(*) > 1) "
-                f"GROUP BY ALL HAVING count(*) > 1")
+        return f"(SELECT * FROM {t} WHERE hash({keys}) IN (SELECT hash({keys}) FROM {t} GROUP BY 1 HAVING count(*) > 1))"
 
     def key_problem_sql(self) -> str:
         """A predicate on the table's rows: the key is null or shared with another row (over the
@@ -182,10 +185,8 @@ class SuitePlan:
         if not self.key:
             return "SELECT 0"
         keys = ", ".join(qi(k) for k in self.key)
-        t = qi(self.table)
-        return (f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {t} WHERE hash({keys}) IN "
-                f"(SELECT hash({keys}) FROM {t} GROUP BY 1 HAVING count(*) > 1) GROUP BY {keys})"
-                f" WHERE n > 1")
+        return (f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {self._hash_candidates_sql()} "
+                f"GROUP BY {keys}) WHERE n > 1")
 
     def problem_sql(self) -> str:
         """A predicate: the row has a key problem, or a null in a not-null column. A sample never

@@ -414,6 +414,18 @@ _DOB_OK = (
 TEMP_TABLES = ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
 
 
+def scored_pairs(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int) -> pl.DataFrame:
+    """The compared pairs of ``lk_cmp`` with their match weight (l, r, forced, g_dob, w), in order."""
+    return con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
+
+
+def drop_temp_tables(con: duckdb.DuckDBPyConnection, *, close: bool) -> None:
+    for tname in TEMP_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {tname}")
+    if close:
+        con.close()
+
+
 def _blocking_sql(block_cap: int) -> str:
     return (
         _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK)
@@ -720,13 +732,10 @@ def link_persons(
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
         m, anchor_sizes = _m_probabilities(con, "lk_cmp")
-        scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
+        scored = scored_pairs(con, m, u, n)
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {tname}")
-        if own:
-            con.close()
+        drop_temp_tables(con, close=own)
 
     t = time.perf_counter()
     w = scored["w"].to_numpy()

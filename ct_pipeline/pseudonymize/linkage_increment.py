@@ -41,14 +41,14 @@ from ct_pipeline.pseudonymize.linkage import (
     DEFAULT_THRESHOLD,
     FORCED_CAP,
     STATE_COLUMNS,
-    TEMP_TABLES,
     _assign_tokens,
     _compare,
     _linkage_input,
-    _weight_sql,
     constrained_clusters,
+    drop_temp_tables,
     features,
     posterior,
+    scored_pairs,
     with_frequencies,
 )
 
@@ -200,13 +200,10 @@ def link_increment(
         seconds["blocking"] = time.perf_counter() - t
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
-        scored = con.sql(f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w FROM lk_cmp ORDER BY l, r").pl()
+        scored = scored_pairs(con, m, u, n)
         seconds["comparisons"] = time.perf_counter() - t
     finally:
-        for tname in TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {tname}")
-        if own:
-            con.close()
+        drop_temp_tables(con, close=own)
 
     t = time.perf_counter()
     forced = scored["forced"].fill_null(False).to_numpy()
