@@ -147,9 +147,9 @@ class BatchPseudonymizer:
         if not self._links_in:
             return self.report
         t = time.perf_counter()
-        # in file and row order: the linkage's result depends on the order of its records (ties),
-        # and the order of the batches' records depends on how the files were batched
-        records = pl.concat(self._links_in, how="diagonal_relaxed").sort(KEY)
+        # the linkage puts the records in file and row order itself (its result must not depend on
+        # how the files were batched); no sorted copy here: at ten million records it is gigabytes
+        records = pl.concat(self._links_in, how="diagonal_relaxed", rechunk=False)
         self._links_in = []
         state = self._state
         if state is not None and not self._incremental_ok(state, records):

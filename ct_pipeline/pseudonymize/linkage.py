@@ -248,7 +248,7 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
     phone = map_unique(df, ["phone"], normalise_phone, "phone_n", pl.String)
     mission = map_unique(df, ["mission_code"], normalise_mission, "mission_n", pl.String)
     df = df.with_columns(doc, phone, mission).join(names, on="nk", how="left", nulls_equal=True, maintain_order="left")
-    return with_frequencies(df.select(
+    return df.select(
         pl.col("rid"),
         pl.col("nk"),
         pl.col("toks"),
@@ -273,30 +273,55 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("case_token"),
         pl.col("identity_token"),
         pl.col("prior_person_token"),
-    ))
+    )
 
 
-def with_frequencies(feats: pl.DataFrame) -> pl.DataFrame:
-    """``id_n``, ``tf_name`` and ``tf_dob`` of every record, over all of ``feats``.
+# Term frequencies, over all of ``lk_raw`` (the records' `features`), into ``lk``: ``id_n`` (records
+# sharing the identity token), ``tf_name`` and ``tf_dob``. They count distinct identities (exact
+# tokens), not records: copies of one person (re-exports, their other cases) would make their own
+# name and date of birth look common. The record itself is left out: u of an exact match on value v
+# is the chance that *another* identity has v, (count(v) - 1) / n (floored in `_weight_sql`).
+_FREQUENCIES_SQL = """
+CREATE OR REPLACE TEMP TABLE lk AS
+WITH n AS (SELECT greatest(count(DISTINCT identity_token), 1)::DOUBLE AS n FROM lk_raw),
+  by_nk AS (SELECT nk, count(DISTINCT identity_token) AS c FROM lk_raw GROUP BY nk),
+  by_dob AS (SELECT dob, count(DISTINCT identity_token) AS c FROM lk_raw GROUP BY dob),
+  by_id AS (SELECT identity_token, count(*) AS c FROM lk_raw GROUP BY identity_token)
+SELECT r.*, i.c AS id_n,
+  CASE WHEN r.nk <> '' THEN (a.c - 1) / n.n END AS tf_name,
+  CASE WHEN r.dob IS NOT NULL THEN (b.c - 1) / n.n END AS tf_dob
+FROM lk_raw r CROSS JOIN n
+JOIN by_nk a ON a.nk IS NOT DISTINCT FROM r.nk
+JOIN by_dob b ON b.dob IS NOT DISTINCT FROM r.dob
+JOIN by_id i ON i.identity_token = r.identity_token;
+DROP TABLE lk_raw;
+"""
+FEATURE_CHUNK = 500_000  # records whose features are computed at once (memory, not speed)
 
-    Term frequencies count distinct identities (exact tokens), not records: copies of one person
-    (re-exports, their other cases) would make their own name and date of birth look common. The
-    record itself is left out: u of an exact match on value v is the chance that *another*
-    identity has v, (count(v) - 1) / n (floored in `_weight_sql`)."""
-    n_ids = max(feats["identity_token"].n_unique(), 1)
-    return feats.with_columns(
-        _ids_per(feats, "nk").alias("_ids_nk"), _ids_per(feats, "dob").alias("_ids_dob")
-    ).with_columns(
-        pl.len().over("identity_token").alias("id_n"),
-        pl.when(pl.col("nk") != "").then((pl.col("_ids_nk") - 1) / n_ids).alias("tf_name"),
-        pl.when(pl.col("dob").is_not_null()).then((pl.col("_ids_dob") - 1) / n_ids).alias("tf_dob"),
-    ).drop("_ids_nk", "_ids_dob")
+
+def load_features(
+    con: duckdb.DuckDBPyConnection, records: pl.DataFrame, order: pl.Series, *, chunk: int = FEATURE_CHUNK
+) -> None:
+    """The `features` of ``records`` taken in ``order`` (record i of it gets rid i) and their term
+    frequencies into temp table ``lk`` (and the distinct names into ``lk_names``). Chunk by chunk:
+    at ten million records the features would not fit beside everything else in memory; DuckDB
+    spills."""
+    for i, start in enumerate(range(0, max(records.height, 1), chunk)):
+        part = records.select(pl.all().gather(order.slice(start, chunk)))
+        part = part.with_columns(rid=pl.int_range(start, start + part.height, dtype=pl.Int64))
+        con.register("lk_src", features(part))
+        try:
+            verb = "CREATE OR REPLACE TEMP TABLE lk_raw AS" if i == 0 else "INSERT INTO lk_raw"
+            con.execute(f"{verb} SELECT * FROM lk_src")
+        finally:
+            con.unregister("lk_src")
+    load_frequencies(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
 
 
-def _ids_per(df: pl.DataFrame, key: str) -> pl.Series:
-    """Distinct identity tokens sharing each record's ``key`` value (a join: faster than a window)."""
-    counts = df.select(key, "identity_token").unique().group_by(key).len("c")
-    return df.select(key).join(counts, on=key, how="left", nulls_equal=True, maintain_order="left")["c"]
+def load_frequencies(con: duckdb.DuckDBPyConnection) -> None:
+    """``lk`` = ``lk_raw`` (features of every record) with their term frequencies."""
+    con.execute(_FREQUENCIES_SQL)
 
 
 # --- blocking ----------------------------------------------------------------------------------
@@ -411,7 +436,7 @@ _DOB_OK = (
 )
 
 
-TEMP_TABLES = ("lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
+TEMP_TABLES = ("lk_raw", "lk", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
 
 
 def scored_pairs(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int) -> pl.DataFrame:
@@ -525,16 +550,18 @@ def _weight_sql(m: dict, u: dict, n: int) -> str:
     return " + ".join(parts)
 
 
-def _prior_match_probability(weights: np.ndarray, total: float, start: float) -> float:
+def _prior_match_probability(weights: np.ndarray, total: float, start: float, counts: np.ndarray | None = None) -> float:
     """Fixed point: prior = expected matching pairs among the candidate pairs the model decides /
     all such pairs (``total``; pairs linked by rule — same case, same exact token — are left out:
-    they would inflate the prior of the pairs that must earn their link)."""
+    they would inflate the prior of the pairs that must earn their link). ``counts``: pairs per
+    weight (a histogram), default one each."""
     if total <= 0 or len(weights) == 0:
         return 1e-6
+    counts = np.ones(len(weights)) if counts is None else counts
     lam = min(max(start, 1e-9), 0.5)
     for _ in range(50):
         logit = np.log2(lam / (1 - lam)) + weights
-        expected = float((1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))).sum())
+        expected = float((counts / (1.0 + np.exp2(-np.clip(logit, -60, 60)))).sum())
         new = min(max(expected / total, 1e-9), 0.5)
         if abs(new - lam) <= 1e-3 * lam:
             return new
@@ -561,24 +588,29 @@ def _dob_situation(g: np.ndarray) -> np.ndarray:
     return np.select([(g >= 10) & (g < 20), g >= 30, (g >= 20) & (g < 30)], [0, 1, 2], 3)
 
 
-def _situation_pairs(feats: pl.DataFrame) -> np.ndarray:
-    """All record pairs of each birth-date situation (PRIOR_SITUATIONS order)."""
-    n = feats.height
-    nd = int(feats["dob"].is_not_null().sum())
-    na = int((feats["byear"].is_not_null() & feats["dob"].is_null()).sum())
+def _situation_pairs(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    """All record pairs of each birth-date situation (PRIOR_SITUATIONS order), over ``lk``."""
+    n, nd, na = con.sql(
+        "SELECT count(*), count(dob), count(*) FILTER (byear IS NOT NULL AND dob IS NULL) FROM lk"
+    ).fetchall()[0]
     nx = n - nd - na
     return np.array([nd * (nd - 1) / 2, nd * na, na * (na - 1) / 2, nx * (n - nx) + nx * (nx - 1) / 2], dtype=float)
 
 
-def situation_priors(g_dob: np.ndarray, w: np.ndarray, forced: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
+def situation_priors(
+    g_dob: np.ndarray, w: np.ndarray, forced: np.ndarray, pairs: np.ndarray, n: int, counts: np.ndarray | None = None
+) -> np.ndarray:
     """The prior match probability of each situation (fixed points, see `_prior_match_probability`),
-    from the levels, weights and forced flags of the candidate pairs and all pairs per situation."""
+    from the levels, weights and forced flags of the candidate pairs (``counts`` pairs each, default
+    one) and all pairs per situation."""
+    counts = np.ones(len(w)) if counts is None else counts
     sit = _dob_situation(g_dob)
     start = n / max(pairs.sum(), 1.0)
     out = np.empty(len(PRIOR_SITUATIONS))
     for k in range(len(PRIOR_SITUATIONS)):
         sel = sit == k
-        out[k] = _prior_match_probability(w[sel & ~forced], pairs[k] - float((sel & forced).sum()), start)
+        free = sel & ~forced
+        out[k] = _prior_match_probability(w[free], pairs[k] - float(counts[sel & forced].sum()), start, counts[free])
     return out
 
 
@@ -695,20 +727,22 @@ def link_persons(
         records = new
     # record ids follow (file, row), not the input order: the random pairs that measure the
     # u-probabilities, and so every weight and token, must not depend on how the input was sorted
-    records = records.with_row_index("_in").sort("source_file", "source_row", maintain_order=True)
-    records = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
+    # (a permutation, not a sorted copy: at ten million records the input alone is gigabytes)
+    records = records.with_row_index("_in")
+    order = records.select(pl.arg_sort_by("source_file", "source_row", maintain_order=True)).to_series()
     n = records.height
-    feats = features(records)
-    seconds = {"features": time.perf_counter() - t0}
 
     own = con is None
     if own:
         con = restricted_connection(None, restricted_dir=restricted_dir)
     try:
-        con.register("lk_src", feats)
-        con.execute("CREATE OR REPLACE TEMP TABLE lk AS SELECT * FROM lk_src")
-        con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
-        con.unregister("lk_src")
+        load_features(con, records, order)
+        # what clustering and tokens need of the records, in rid order; the features live in DuckDB
+        records = records.select(
+            pl.col("_in", "source_file", "source_row", "registration_date", "identity_token",
+                   "prior_person_token").gather(order)
+        ).with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))  # fmt: skip
+        seconds = {"features": time.perf_counter() - t0}
         t = time.perf_counter()
         con.execute(_blocking_sql(block_cap))
         n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
@@ -732,27 +766,19 @@ def link_persons(
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
         m, anchor_sizes = _m_probabilities(con, "lk_cmp")
-        scored = scored_pairs(con, m, u, n)
+        pairs = _situation_pairs(con)
+        g, w, f, c = _weight_histogram(con, m, u, n)
+        priors = situation_priors(g, w, f, pairs, n, counts=c)
+        edges = _edges(con, m, u, n, priors, threshold)
+        dobs = _dobs_of(con, edges)
+        feats = con.sql(f"SELECT {', '.join(STATE_FEATURES)} FROM lk ORDER BY rid").pl() if return_state else None
         seconds["comparisons"] = time.perf_counter() - t
     finally:
         drop_temp_tables(con, close=own)
 
     t = time.perf_counter()
-    w = scored["w"].to_numpy()
-    forced = scored["forced"].fill_null(False).to_numpy()
-    g_dob = scored["g_dob"].fill_null(-1).to_numpy()
-    pairs = _situation_pairs(feats)
-    priors = situation_priors(g_dob, w, forced, pairs, n)
     lam = float((priors * pairs).sum() / max(pairs.sum(), 1.0))
-    prob = posterior(scored, priors)
-    keep_edge = forced | (prob >= threshold)
-    edges = scored.filter(pl.Series(keep_edge)).with_columns(
-        pl.Series("p", np.where(forced, 2.0, prob)[keep_edge])
-    ).sort(["p", "l", "r"], descending=[True, False, False])  # ties in a fixed order: same run, same merges
-    dobs = feats["dob_s"].to_list()
-    labels, refused = constrained_clusters(
-        n, edges["l"].to_list(), edges["r"].to_list(), edges["forced"].fill_null(False).to_list(), dobs
-    )
+    labels, refused = clusters_of_edges(n, edges, dobs)
     out = _assign_tokens(records.with_columns(cluster=pl.Series(labels))).sort("_in").drop("_in")
     seconds["clustering"] = time.perf_counter() - t
     model = LinkageModel(
@@ -771,23 +797,83 @@ def link_persons(
     return (out, model) if return_model else out
 
 
+def _weight_histogram(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int) -> tuple[np.ndarray, ...]:
+    """(g_dob, weight, forced, count) of the compared pairs, weights rounded to 1/1000 bit: the
+    priors' fixed points need the distribution of the weights, not a hundred million of them."""
+    rows = con.sql(
+        f"SELECT coalesce(g_dob, -1), round({_weight_sql(m, u, n)}, 3) AS w, coalesce(forced, false), count(*) "
+        "FROM lk_cmp GROUP BY ALL ORDER BY ALL"
+    ).fetchnumpy()
+    g, w, f, c = (rows[k] for k in rows)
+    return np.asarray(g), np.asarray(w, dtype=float), np.asarray(f, dtype=bool), np.asarray(c, dtype=float)
+
+
+def _edges(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int, priors: np.ndarray, threshold: float):
+    """The pairs that link (forced, or posterior ≥ ``threshold``) with ``p`` (2 when forced), strongest
+    first, ties in (l, r) order: same run, same merges. DuckDB keeps the weak pairs (nearly all)
+    back by a bound on the weight per birth-date situation; the posterior itself is computed here
+    exactly as `posterior` does."""
+    need = np.log2(threshold / (1 - threshold)) - np.log2(priors / (1 - priors)) - 1e-6
+    sit = "CASE WHEN g_dob >= 10 AND g_dob < 20 THEN 0 WHEN g_dob >= 30 THEN 1 WHEN g_dob >= 20 THEN 2 ELSE 3 END"
+    bound = "CASE " + " ".join(f"WHEN s = {k} THEN {float(v)!r}" for k, v in enumerate(need)) + " END"
+    scored = con.sql(
+        f"SELECT l, r, coalesce(forced, false) AS forced, g_dob, w FROM ("
+        f"SELECT l, r, forced, g_dob, {_weight_sql(m, u, n)} AS w, {sit} AS s FROM lk_cmp) "
+        f"WHERE forced OR w >= {bound} ORDER BY l, r"
+    ).pl()
+    forced = scored["forced"].to_numpy()
+    prob = posterior(scored, priors)
+    keep = forced | (prob >= threshold)
+    return (
+        scored.filter(pl.Series(keep))
+        .with_columns(pl.Series("p", np.where(forced, 2.0, prob)[keep]))
+        .sort(["p", "l", "r"], descending=[True, False, False])
+    )
+
+
+def _dobs_of(con: duckdb.DuckDBPyConnection, edges: pl.DataFrame) -> dict[int, str]:
+    """Known dates of birth (YYYYMMDD) of the records the edges touch, by rid."""
+    con.register("lk_ends", pl.concat([edges["l"], edges["r"]]).unique().to_frame("rid"))
+    try:
+        rows = con.sql("SELECT rid, dob_s FROM lk SEMI JOIN lk_ends USING (rid) WHERE dob_s IS NOT NULL").fetchall()
+    finally:
+        con.unregister("lk_ends")
+    return dict(rows)
+
+
+def clusters_of_edges(n: int, edges: pl.DataFrame, dobs: dict[int, str]) -> tuple[np.ndarray, int]:
+    """`constrained_clusters` over the records the (ordered) edges touch only: a record without a link
+    is a cluster of its own. Returns (a cluster label per rid, refused merges)."""
+    labels = np.arange(n, dtype=np.int64)
+    if edges.height == 0:
+        return labels, 0
+    left, right = edges["l"].to_numpy(), edges["r"].to_numpy()
+    nodes = np.unique(np.concatenate([left, right]))
+    local, refused = constrained_clusters(
+        len(nodes), np.searchsorted(nodes, left).tolist(), np.searchsorted(nodes, right).tolist(),
+        edges["forced"].to_list(), [dobs.get(int(x)) for x in nodes],
+    )  # fmt: skip
+    labels[nodes] = nodes[local]
+    return labels, refused
+
+
 # What the linkage state keeps per record: the features (without the run-wide frequencies, which an
 # incremental run recomputes over all records), the key, the registration date (token order) and
 # the current person_token.
-STATE_COLUMNS = ("source_file", "source_row", "registration_date", "nk", "toks", "skels", "pair_keys", "dob",
-                 "dob_s", "byear", "blo", "bhi", "sex", "cit", "doc", "phone", "e1", "e2", "e3", "e4", "rc", "ec",
-                 "mission", "case_token", "identity_token", "person_token")  # fmt: skip
+# the state's feature columns, as `lk` holds them
+STATE_FEATURES = ("nk", "toks", "skels", "pair_keys", "dob", "dob_s", "byear", "blo", "bhi", "sex", "cit", "doc",
+                  "phone", "e1", "e2", "e3", "e4", "rc", "ec", "mission", "case_token", "identity_token")  # fmt: skip
+STATE_COLUMNS = ("source_file", "source_row", "registration_date", *STATE_FEATURES, "person_token")
 
 
 def state_frame(feats: pl.DataFrame, keys: pl.DataFrame, out: pl.DataFrame) -> pl.DataFrame:
-    """The state's records: ``feats`` (rid order) beside ``keys`` (same order), with the person_token
-    of ``out``, sorted by file and row."""
+    """The state's records: ``feats`` (rid order, which is file and row order) beside ``keys`` (same
+    order), with the person_token of ``out``."""
     return (
         pl.concat([keys, feats], how="horizontal")
         .join(out.select("source_file", "source_row", "person_token"), on=["source_file", "source_row"],
               how="left", maintain_order="left")
         .select(STATE_COLUMNS)
-        .sort("source_file", "source_row")
     )  # fmt: skip
 
 

@@ -47,9 +47,9 @@ from ct_pipeline.pseudonymize.linkage import (
     constrained_clusters,
     drop_temp_tables,
     features,
+    load_frequencies,
     posterior,
     scored_pairs,
-    with_frequencies,
 )
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,6 @@ def link_increment(
         .with_row_index("rid")
         .with_columns(pl.col("rid").cast(pl.Int64))
     )
-    allr = with_frequencies(allr)
     n = allr.height
     seconds = {"features": time.perf_counter() - t0}
 
@@ -190,8 +189,9 @@ def link_increment(
     try:
         t = time.perf_counter()
         con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))
-        con.execute("CREATE OR REPLACE TEMP TABLE lk AS SELECT * FROM lk_src")
+        con.execute("CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_src")
         con.unregister("lk_src")
+        load_frequencies(con)
         con.execute(
             _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@CAP@", str(block_cap))
             .replace("@FORCED_CAP@", str(FORCED_CAP))
