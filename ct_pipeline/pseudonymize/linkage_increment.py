@@ -174,12 +174,14 @@ def link_increment(
     old_state = state_records.select(
         *[c for c in STATE_COLUMNS if c != "person_token"], pl.col("person_token").alias("prior_person_token")
     ).with_columns(is_new=pl.lit(False))
-    allr = (
-        pl.concat([old_state, new_state], how="vertical_relaxed")
-        .sort(KEY)
-        .with_row_index("rid")
-        .with_columns(pl.col("rid").cast(pl.Int64))
-    )
+    # rid = rank in file and row order, as a column: a sorted copy of every earlier record's
+    # features would be gigabytes at ten million records
+    allr = pl.concat([old_state, new_state], how="vertical_relaxed", rechunk=False)
+    order = allr.select(pl.arg_sort_by(KEY, maintain_order=True)).to_series().to_numpy()
+    rid = np.empty(len(order), dtype=np.int64)
+    rid[order] = np.arange(len(order), dtype=np.int64)
+    allr = allr.with_columns(rid=pl.Series(rid))
+    del order, rid
     n = allr.height
     seconds = {"features": time.perf_counter() - t0}
 
@@ -231,15 +233,18 @@ def link_increment(
     right = [local[x] for x in chain["next"].to_list()] + [local[x] for x in order["r"].to_list()]
     flags = [True] * chain.height + order["forced"].fill_null(False).to_list()
     labels, refused = constrained_clusters(sub.height, left, right, flags, sub["dob_s"].to_list())
-    links = _assign_tokens(sub.with_columns(cluster=pl.Series(labels), _in=pl.col("rid"))).drop("_in")
+    links = _assign_tokens(sub.with_columns(cluster=pl.Series(labels), _in=pl.col("rid")))
     seconds["clustering"] = time.perf_counter() - t
 
-    state = (
-        allr.select(*[c for c in STATE_COLUMNS if c != "person_token"], "prior_person_token")
-        .join(links.select(*KEY, "person_token"), on=KEY, how="left", maintain_order="left")
-        .with_columns(pl.coalesce("person_token", "prior_person_token").alias("person_token"))
-        .select(STATE_COLUMNS)
-    )
+    # the state after the night: every record, its person_token as the links set it (one new
+    # column; the others are the earlier state's and the new features, not copied)
+    now = (
+        allr.select("rid")
+        .join(links.select(pl.col("_in").alias("rid"), "person_token"), on="rid", how="left", maintain_order="left")
+        .get_column("person_token")
+    )  # fmt: skip
+    state = allr.with_columns(person_token=pl.coalesce(now, pl.col("prior_person_token"))).select(STATE_COLUMNS)
+    links = links.drop("_in")
     counts = {"records": n, "new_records": new.height, "candidate_pairs": int(n_pairs), "links": edges.height,
               "refused_merges": refused, "records_relinked": links.height}  # fmt: skip
     log.info(
