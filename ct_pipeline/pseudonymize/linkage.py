@@ -284,10 +284,10 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
 _FREQUENCIES_SQL = """
 CREATE OR REPLACE TEMP TABLE lk AS
 WITH n AS (SELECT greatest(count(DISTINCT identity_token), 1)::DOUBLE AS n FROM lk_raw),
-  by_nk AS (SELECT nk, count(DISTINCT identity_token) AS c FROM lk_raw GROUP BY nk),
+  by_nk AS (SELECT nk, count(DISTINCT identity_token) AS c, row_number() OVER () AS nk_id FROM lk_raw GROUP BY nk),
   by_dob AS (SELECT dob, count(DISTINCT identity_token) AS c FROM lk_raw GROUP BY dob),
   by_id AS (SELECT identity_token, count(*) AS c FROM lk_raw GROUP BY identity_token)
-SELECT r.*, i.c AS id_n,
+SELECT r.*, a.nk_id, i.c AS id_n,
   CASE WHEN r.nk <> '' THEN (a.c - 1) / n.n END AS tf_name,
   CASE WHEN r.dob IS NOT NULL THEN (b.c - 1) / n.n END AS tf_dob
 FROM lk_raw r CROSS JOIN n
@@ -316,7 +316,7 @@ def load_features(
         finally:
             con.unregister("lk_src")
     load_frequencies(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk) nk, toks FROM lk")
+    con.execute("CREATE OR REPLACE TEMP TABLE lk_names AS SELECT DISTINCT ON (nk_id) nk_id, toks FROM lk")
 
 
 def load_frequencies(con: duckdb.DuckDBPyConnection) -> None:
@@ -379,7 +379,7 @@ _CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e
 
 _BASE_SQL = """
 CREATE OR REPLACE TEMP TABLE @OUT@_base AS
-SELECT p.l, p.r, a.nk AS nka, b.nk AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS no_name,
+SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, len(a.toks) = 0 OR len(b.toks) = 0 AS no_name,
   CASE WHEN a.dob IS NOT NULL AND b.dob IS NOT NULL THEN
          CASE WHEN a.dob = b.dob THEN 10
               WHEN damerau_levenshtein(a.dob_s, b.dob_s) <= 1
@@ -415,7 +415,7 @@ FROM @PAIRS@ p JOIN lk a ON a.rid = p.l JOIN lk b ON b.rid = p.r;
 CREATE OR REPLACE TEMP TABLE @OUT@_names AS
 SELECT np.nka, np.nkb, @SIM@ AS sim
 FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
-JOIN lk_names a ON a.nk = np.nka JOIN lk_names b ON b.nk = np.nkb;
+JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb;
 CREATE OR REPLACE TEMP TABLE @OUT@ AS
 SELECT c.l, c.r,
   CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3

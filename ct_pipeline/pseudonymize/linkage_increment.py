@@ -112,7 +112,7 @@ SELECT DISTINCT least(l, r) AS l, greatest(l, r) AS r FROM (
   SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid <> b.rid WHERE a.is_new
 );
 CREATE OR REPLACE TEMP TABLE lk_names AS
-  SELECT DISTINCT ON (nk) nk, toks FROM lk
+  SELECT DISTINCT ON (nk_id) nk_id, toks FROM lk
   WHERE rid IN (SELECT l FROM lk_pairs UNION SELECT r FROM lk_pairs);
 """
 
