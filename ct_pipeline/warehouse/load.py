@@ -32,6 +32,7 @@ import polars as pl
 
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.warehouse.faults import pause_point
+from ct_pipeline.warehouse.hashing import row_text_hash, value_hash
 from ct_pipeline.warehouse.tables import (
     ARRIVAL,
     CORE_TABLES,
@@ -63,17 +64,16 @@ class LoadResult:
 
 
 def _content_hash(table: str, alias: str = "") -> str:
-    """hash() of a staged row's content; list columns also contribute their length (NULL -> -1),
-    since DuckDB hashes NULL, [] and [NULL] alike."""
-    reg = load_registry()
+    """Hash (HUGEINT) of a staged row's content (`hashing.value_hash` per column: DuckDB's own
+    hash() of text misses some edits, and hashes NULL, [] and [NULL] alike)."""
     parts = []
-    for c in reg.columns(table):
+    for c in load_registry().columns(table):
         if c.name in LINEAGE or c.name == "key_version":
             continue
-        parts.append(alias + c.name)
-        if c.field.type == "code_list":
-            parts.append(f"coalesce(len({alias}{c.name}), -1)")
-    return "hash(" + ", ".join(parts) + ")"
+        text = c.field.type in ("string", "code", "code_list") and not c.name.endswith("_token")
+        value = f"CAST({alias}{c.name} AS VARCHAR)" if c.field.type == "code_list" else alias + c.name
+        parts.append(value_hash(value, table, c.name, text=text))
+    return "(" + " + ".join(parts) + ")"
 
 
 # --- small dimensions: replaced only when their content changes ----------------------------------
@@ -81,7 +81,7 @@ def _sync(con: duckdb.DuckDBPyConnection, table: str, select_sql: str) -> bool:
     """Replace the content of a small table by `select_sql` only when it differs (a run that finds
     nothing new rewrites nothing). Compared by count and sum of row hashes of the rows' text."""
     cols = col_list(table)
-    fp = "SELECT count(*) AS n, coalesce(sum(hash(t::VARCHAR)::HUGEINT), 0) AS h FROM ({q}) t"
+    fp = f"SELECT count(*) AS n, coalesce(sum({row_text_hash('t', table)}), 0) AS h FROM ({{q}}) t"
     same = scalar(
         con,
         f"SELECT a.n = b.n AND a.h = b.h FROM ({fp.format(q=f'SELECT {cols} FROM ({select_sql})')}) a, "
@@ -350,11 +350,11 @@ def _build_persons(con: duckdb.DuckDBPyConnection, only_touched: bool) -> None:
 def _files_sql(form: str, table: str) -> str:
     """Per staged file: what warehouse_ledger records, with a fingerprint of all its rows' values
     (content hash, row number, key version; the other lineage columns are per-file constants)."""
-    row_hash = _content_hash(table)[:-1] + ", source_row, key_version)"
+    row_hash = f"({_content_hash(table)} + hash(source_row, key_version)::HUGEINT)"
     return f"""
     SELECT source_file, '{form}' AS form, min(mission_code) AS mission_code, min(received_date) AS received_date,
            min(era) AS era, min(source_sha256) AS source_sha256, count(*) AS rows_staged,
-           (sum({row_hash}::HUGEINT) % {_FINGERPRINT_MODULUS})::BIGINT AS content_fingerprint
+           (sum({row_hash}) % {_FINGERPRINT_MODULUS})::BIGINT AS content_fingerprint
     FROM {table} GROUP BY source_file
     """
 

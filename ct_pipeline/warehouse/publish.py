@@ -50,6 +50,7 @@ from ct_pipeline.metadata.types import duckdb_type
 from ct_pipeline.settings import Settings
 from ct_pipeline.warehouse.build import open_build
 from ct_pipeline.warehouse.faults import pause_point
+from ct_pipeline.warehouse.hashing import value_hash
 from ct_pipeline.warehouse.tables import PARTITIONED_FACTS, col_list, existing_tables, warehouse_ddl
 
 log = logging.getLogger(__name__)
@@ -203,25 +204,10 @@ def _views_sql(tables: list[str], counts: dict[str, int]) -> str:
 
 
 # --- fingerprints (incremental publish) ----------------------------------------------------------
-def _salt(*names: str) -> int:
-    """A fixed 63-bit constant per table column (and role): it makes the hash of a value depend on
-    the column it sits in."""
-    return int(hashlib.md5("\x1f".join(names).encode()).hexdigest()[:16], 16) >> 1
-
-
 def row_hash(con: duckdb.DuckDBPyConnection, src_db: str, table: str) -> str:
-    """SQL for a hash of a row: one 64-bit hash per column (two for text), summed as a HUGEINT.
-
-    Not md5 of the row's text (the first incremental publish): that costs about 0.7 us a row, 18 s
-    of CPU a night at a million cases, more than writing the tables. DuckDB's hash() is ~5x cheaper
-    but weak: NULL, [] and [NULL] hash alike, and its string hash (xor-multiply over 8-byte blocks)
-    lets edits in two blocks of a string cancel out (two export paths that differ in two digits
-    collide; tested). So each column is hashed on its own and remixed through murmur (hash of a
-    UBIGINT) with a constant of its own (the sum does not depend on how DuckDB combines columns),
-    nested values are hashed as their text, and text is hashed a second time shifted by one byte,
-    which moves every edit to another place in its block: an edit goes unseen only if both hashes
-    collide at once. Tokens (``*_token``) are keyed hashes: two of them differ at random, not in a
-    pattern, and one hash is enough."""
+    """SQL for a hash of a row: one 64-bit hash per column (two for text; `hashing.value_hash`),
+    summed as a HUGEINT. Not md5 of the row's text (the first incremental publish): that costs about
+    0.7 us a row, 18 s of CPU a night at a million cases, more than writing the tables."""
     types = dict(con.sql(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
         "AND table_name = ?", params=[src_db, table]).fetchall())
@@ -230,9 +216,7 @@ def row_hash(con: duckdb.DuckDBPyConnection, src_db: str, table: str) -> str:
         typ = types[c]
         nested = typ.endswith("]") or typ.startswith(("STRUCT", "MAP", "UNION"))
         value = f"CAST({c} AS VARCHAR)" if nested else c
-        terms.append(f"hash(xor(hash({value}), {_salt(table, c)}::UBIGINT))::HUGEINT")
-        if (nested or typ == "VARCHAR") and not c.endswith("_token"):
-            terms.append(f"hash(xor(hash(chr(1) || {value}), {_salt(table, c, 'shifted')}::UBIGINT))::HUGEINT")
+        terms.append(value_hash(value, table, c, text=(nested or typ == "VARCHAR") and not c.endswith("_token")))
     return " + ".join(terms)
 
 

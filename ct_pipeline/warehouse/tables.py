@@ -8,6 +8,7 @@ import duckdb
 
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
+from ct_pipeline.warehouse.hashing import row_text_hash
 
 #: inputs of the core load (written by staging and pseudonymisation)
 INPUT_TABLES = ("stg_screenings", "stg_assistance")
@@ -71,7 +72,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     the rows' text form, which tells NULL from an empty list). Equal content -> equal fingerprint."""
     cols = ", ".join(columns(table))
     n, total = con.sql(
-        f"SELECT count(*), coalesce(sum(hash(t::VARCHAR)::HUGEINT), 0) FROM (SELECT {cols} FROM {table}) t"
+        f"SELECT count(*), coalesce(sum({row_text_hash('t', table)}), 0) FROM (SELECT {cols} FROM {table}) t"
     ).fetchall()[0]
     return f"{n}:{total}"
 

@@ -67,6 +67,31 @@ def test_null_and_empty_list_are_different_content(con):
         ("superseded",), ("current",)]
 
 
+# DuckDB's hash() maps these two to one value (the same byte changed 16 positions apart)
+COLLIDING = ("BY-MINSK/2025-01-11/cases_20250108.jsonl", "BY-MINSK/2025-05-11/cases_20250508.jsonl")
+
+
+def test_an_edit_duckdb_hash_cannot_see_is_a_new_version(con):
+    assert rows(con, f"SELECT hash('{COLLIDING[0]}') = hash('{COLLIDING[1]}')") == [(True,)]
+    stage(con, [screening_row("c1", F1, 1, identifying_agency=COLLIDING[0]),
+                screening_row("c1", F2, 1, identifying_agency=COLLIDING[1]),
+                screening_row("c2", F1, 2, means_of_control=[None]), screening_row("c2", F2, 2, means_of_control=[])])
+    load_core(con)
+    assert rows(con, "SELECT case_token, record_status FROM fct_case_versions ORDER BY 1, received_date") == [
+        ("c1", "superseded"), ("c1", "current"), ("c2", "superseded"), ("c2", "current")]
+
+
+def test_table_fingerprints_tell_texts_and_lists_apart(con):
+    from ct_pipeline.warehouse.tables import fingerprint
+
+    seen = set()
+    for agency, lst in [(COLLIDING[0], None), (COLLIDING[1], None), (COLLIDING[1], []), (COLLIDING[1], [None])]:
+        stage(con, [screening_row("c1", F1, 1, identifying_agency=agency, means_of_control=lst)])
+        seen.add(fingerprint(con, "stg_screenings"))
+        con.execute("DELETE FROM stg_screenings")
+    assert len(seen) == 4
+
+
 def test_cases_registered_before_1999_are_out_of_scope(con):
     stage(
         con,
