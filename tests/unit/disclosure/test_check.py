@@ -126,3 +126,33 @@ def test_problems_can_be_asked_for_one_table_and_k_comes_from_the_environment(bu
 
     with pytest.raises(ValueError):
         threshold()
+
+
+def test_the_per_table_checks_share_one_proof_and_see_a_changed_cell(warehouse_file, tmp_path, monkeypatch):
+    # a run checks each pub_* table on its own; the proof reads them all, so it is computed once
+    # per state of the public zone -- and again as soon as a cell changes
+    import shutil
+
+    import ct_pipeline.disclosure as disclosure_pkg
+    from ct_pipeline import checks
+    from ct_pipeline.pipeline import build_path
+    from ct_pipeline.settings import get_settings
+
+    settings = get_settings(raw_exports_dir=tmp_path / "raw", warehouse_dir=tmp_path / "wh", key_file=tmp_path / "k")
+    build_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(warehouse_file, build_path(settings))
+    calls = []
+
+    def counted(con, k=11, tables=None):
+        calls.append(k)
+        return check_disclosure(con, k, tables)
+
+    monkeypatch.setattr(disclosure_pkg, "check_disclosure", counted)
+    assert all(checks.disclosure(settings, t).passed for t in PUB_TABLES)
+    assert len(calls) == 1
+    con = duckdb.connect(str(build_path(settings)))
+    con.execute("""UPDATE pub_cases__sex_age SET case_count = 3, is_suppressed = false
+                   WHERE rowid = (SELECT min(rowid) FROM pub_cases__sex_age WHERE NOT is_suppressed)""")
+    con.close()
+    assert not checks.disclosure(settings, "pub_cases__sex_age").passed
+    assert len(calls) == 2
