@@ -56,8 +56,38 @@ STG_TABLES = ("stg_screenings", "stg_assistance")
 KEY = ["source_file", "source_row"]
 
 
+# A staged batch holds whole missions: at ten million cases one mission is a million records, and
+# its tokens, generalised copies, sealed identities and stg frames at once were gigabytes. Every
+# step here is per record (tokens are keyed hashes of the record's own values), so a batch is
+# pseudonymised and written a few whole files at a time.
+ADD_CHUNK_ROWS = 200_000
+
+
 def _quiet(_: str) -> None:
     pass
+
+
+def file_chunks(screenings: pl.DataFrame, assistance: pl.DataFrame, max_rows: int):
+    """(screenings, assistance) of whole files, about ``max_rows`` records a chunk (a file larger than
+    that is a chunk of its own), in file order; one chunk when the batch is small."""
+    if screenings.height + assistance.height <= max_rows:
+        yield screenings, assistance
+        return
+    sizes = (
+        pl.concat([screenings.select("source_file"), assistance.select("source_file")])
+        .group_by("source_file").len().sort("source_file")
+    )  # fmt: skip
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for f, n in sizes.iter_rows():
+        if chunks[-1] and rows + n > max_rows:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(f)
+        rows += n
+    for files in chunks:
+        keep = pl.col("source_file").is_in(pl.Series(files, dtype=pl.String).implode())
+        yield screenings.filter(keep), assistance.filter(keep)
 
 
 class BatchPseudonymizer:
@@ -127,6 +157,11 @@ class BatchPseudonymizer:
             return
         if not self._started:
             self._start()
+        for screenings, assistance in file_chunks(typed_screenings, typed_assistance, ADD_CHUNK_ROWS):
+            self._add_chunk(screenings, assistance)
+
+    def _add_chunk(self, typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame) -> None:
+        con = self.con
         t = time.perf_counter()
         ps = pseudonymize(typed_screenings, typed_assistance, self.key, link=False)
         self.seconds["pseudonymise"] += time.perf_counter() - t

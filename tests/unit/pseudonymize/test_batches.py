@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.pseudonymize import load_identities, pseudonymize, store_identities
@@ -23,6 +24,18 @@ def _batches(s: pl.DataFrame, a: pl.DataFrame, n: int):
         yield s.filter(pl.col("source_file").is_in(part)), a.filter(pl.col("source_file").is_in(part)), part
 
 
+def test_file_chunks_hold_whole_files_once_in_order():
+    from ct_pipeline.pseudonymize.batches import file_chunks
+
+    s = pl.DataFrame({"source_file": ["a"] * 3 + ["b"] * 5 + ["c"] * 2 + ["d"], "source_row": range(11)})
+    a = pl.DataFrame({"source_file": ["b", "c", "e"], "source_row": [1, 2, 3]})
+    chunks = list(file_chunks(s, a, 4))
+    assert [sorted(set(cs["source_file"]) | set(ca["source_file"])) for cs, ca in chunks] == [
+        ["a"], ["b"], ["c", "d"], ["e"]]  # b (6 records) alone: a file is never split
+    assert pl.concat([cs for cs, _ in chunks]).equals(s) and pl.concat([ca for _, ca in chunks]).equals(a)
+    assert len(list(file_chunks(s, a, 100))) == 1
+
+
 def _table(con, t: str) -> pl.DataFrame:
     return con.sql(f"SELECT * FROM {t}").pl().sort(KEY)
 
@@ -31,8 +44,12 @@ def _vault(con) -> pl.DataFrame:
     return con.sql("SELECT source_file, source_row, case_token, person_token, identity_token FROM identity_vault").pl().sort(KEY)
 
 
-def test_batches_equal_one_pass(con, key, typed, restricted, tmp_path):
+@pytest.mark.parametrize("chunk_rows", [200_000, 50])  # 50: each batch written a few files at a time
+def test_batches_equal_one_pass(con, key, typed, restricted, tmp_path, monkeypatch, chunk_rows):
+    from ct_pipeline.pseudonymize import batches
     from ct_pipeline.pseudonymize.restricted import restricted_connection
+
+    monkeypatch.setattr(batches, "ADD_CHUNK_ROWS", chunk_rows)
 
     s, a, _ = typed
     s = s.sort(KEY)  # the batches' linkage takes the records in file and row order
