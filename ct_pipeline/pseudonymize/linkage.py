@@ -377,11 +377,11 @@ SELECT DISTINCT l, r FROM (
   UNION ALL
   SELECT a.rid, b.rid FROM lk_phone a JOIN lk_phone b ON a.phone = b.phone AND a.rid < b.rid
   UNION ALL
-  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid < b.rid
+  SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.case_id = b.case_id AND a.rid < b.rid
   UNION ALL
-  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid < b.rid
+  SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.identity_id = b.identity_id AND a.rid < b.rid
   UNION ALL
-  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.prior_person_token = b.prior_person_token AND a.rid < b.rid
+  SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.prior_id = b.prior_id AND a.rid < b.rid
 );
 """
 
