@@ -15,10 +15,12 @@ support is unproven here).
    name skeleton in common · same pair of name skeletons with birth years within ±1 (or one
    unknown) · same document number · same phone · same case (mission + case number) · same exact
    identity token · same prior person token. Name-skeleton pairs whose known dates of birth cannot
-   be the same person's are dropped before comparison. A block larger than ``block_cap`` (default
-   300 records) is skipped by its rule — a very common name in one birth year, 1 January — so the
-   work stays near-linear; such records remain reachable through the other rules (and pairs in such
-   blocks are namesakes the comparisons could not tell apart anyway).
+   be the same person's are dropped before comparison. A block larger than its rule's cap is
+   skipped by that rule — a very common name in one birth year, 1 January — so the work stays
+   near-linear; such records remain reachable through the other rules (and pairs in such blocks
+   are namesakes the comparisons could not tell apart anyway). The cap is ``block_cap`` (default
+   300 records), lowered per rule until the rule makes at most ``PAIRS_PER_RECORD`` pairs per
+   record (`block_caps`): blocks grow with the population, and their pairs with its square.
 3. **Comparisons**, each with a "missing" level that carries no evidence:
    - names: order-free token-set Jaro–Winkler (a phonetic-skeleton match counts 0.9):
      exact / ≥ 0.95 / ≥ 0.88 / ≥ 0.78 / else;
@@ -152,6 +154,7 @@ class LinkageModel:
     anchors: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     priors: dict[str, float] = field(default_factory=dict)  # per birth-date situation (PRIOR_SITUATIONS)
+    block_caps: dict[str, int] = field(default_factory=dict)  # per blocking rule (see `block_caps`)
 
     def match_weights(self) -> dict[str, dict[int, float]]:
         return {k: {lvl: round(v, 2) for lvl, v in wk.items()} for k, wk in level_weights(self.m, self.u).items()}
@@ -324,12 +327,15 @@ def load_features(
 # what makes that join fast (9.1 M pairs at 1 M records, one thread: 28.9 -> 13.4 s).
 _COMPARE_INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE lk_c AS
-SELECT rid, nk_id, len(toks) > 0 AS has_name, dob, dob_s, byear, blo, bhi, sex, cit, doc, phone, e1, e2, e3, e4,
-  rc, ec, mission, id_n, tf_name, tf_dob,
-  CASE WHEN case_token IS NOT NULL THEN dense_rank() OVER (ORDER BY case_token) END AS case_id,
-  CASE WHEN identity_token IS NOT NULL THEN dense_rank() OVER (ORDER BY identity_token) END AS identity_id,
-  CASE WHEN prior_person_token IS NOT NULL THEN dense_rank() OVER (ORDER BY prior_person_token) END AS prior_id
-FROM lk;
+WITH cases AS (SELECT case_token, row_number() OVER () AS id FROM lk WHERE case_token IS NOT NULL GROUP BY 1),
+  idents AS (SELECT identity_token, row_number() OVER () AS id FROM lk WHERE identity_token IS NOT NULL GROUP BY 1),
+  priors AS (SELECT prior_person_token, row_number() OVER () AS id FROM lk WHERE prior_person_token IS NOT NULL
+             GROUP BY 1)
+SELECT l.rid, l.nk_id, len(l.toks) > 0 AS has_name, l.dob, l.dob_s, l.byear, l.blo, l.bhi, l.sex, l.cit, l.doc,
+  l.phone, l.e1, l.e2, l.e3, l.e4, l.rc, l.ec, l.mission, l.id_n, l.tf_name, l.tf_dob,
+  c.id AS case_id, i.id AS identity_id, p.id AS prior_id
+FROM lk l LEFT JOIN cases c ON c.case_token = l.case_token LEFT JOIN idents i ON i.identity_token = l.identity_token
+LEFT JOIN priors p ON p.prior_person_token = l.prior_person_token;
 """
 
 
@@ -343,19 +349,18 @@ def load_frequencies(con: duckdb.DuckDBPyConnection) -> None:
 # --- blocking ----------------------------------------------------------------------------------
 
 _BLOCKING_SQL = """
-CREATE OR REPLACE TEMP TABLE lk_pk AS
-  SELECT rid, unnest(pair_keys) AS k, byear FROM lk;
+-- lk_pk (rid, k, byear): the records' name-skeleton pair keys.
 -- blocks larger than the cap are skipped by a rule: common names and dates stay reachable through
 -- the other rules, and the work stays near-linear in the number of records
 CREATE OR REPLACE TEMP TABLE lk_pky AS
   SELECT p.rid, p.k, p.byear, l.dob, l.dob_s, l.e1 FROM lk_pk p JOIN lk l USING (rid) WHERE p.byear IS NOT NULL
-  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP@;
+  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP_NAME_YEAR@;
 CREATE OR REPLACE TEMP TABLE lk_pkn AS
-  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
+  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP_NAME@;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
   SELECT rid, dob, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s FROM lk WHERE dob IS NOT NULL;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
-  SELECT * FROM lk_dob QUALIFY count(*) OVER (PARTITION BY dob, s) <= @CAP@;
+  SELECT * FROM lk_dob QUALIFY count(*) OVER (PARTITION BY dob, s) <= @CAP_DOB@;
 CREATE OR REPLACE TEMP TABLE lk_doc AS
   SELECT rid, doc FROM lk WHERE doc IS NOT NULL QUALIFY count(*) OVER (PARTITION BY doc) <= @FORCED_CAP@;
 CREATE OR REPLACE TEMP TABLE lk_phone AS
@@ -380,6 +385,7 @@ SELECT DISTINCT l, r FROM (
   SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.case_id = b.case_id AND a.rid < b.rid
   UNION ALL
   SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.identity_id = b.identity_id AND a.rid < b.rid
+    WHERE a.id_n <= @FORCED_CAP@
   UNION ALL
   SELECT a.rid, b.rid FROM lk_c a JOIN lk_c b ON a.prior_id = b.prior_id AND a.rid < b.rid
 );
@@ -467,10 +473,46 @@ def drop_temp_tables(con: duckdb.DuckDBPyConnection, *, close: bool) -> None:
         con.close()
 
 
-def _blocking_sql(block_cap: int) -> str:
+# Blocks of the name and date-of-birth rules, and the pairs a block of a given size makes. A block
+# of s records makes s(s-1)/2 pairs: the work of a rule grows with the square of its blocks, and
+# blocks grow with the population (a common name in one birth year: 140 records at a million
+# cases, ten times more at ten million). ``block_caps`` keeps, per rule, the largest cap (at most
+# ``block_cap``) under which the rule's blocks make at most PAIRS_PER_RECORD pairs per record.
+PAIRS_PER_RECORD = 8.0
+_BLOCK_SIZES_SQL = {
+    "name_year": "SELECT count(*) AS s, count(*) * (count(*) - 1) / 2 AS pairs FROM lk_pk WHERE byear IS NOT NULL "
+                 "GROUP BY k, byear",
+    # pairs of this rule have a record without a birth year on one side
+    "name": "SELECT count(*) AS s, count(*) FILTER (byear IS NULL) * (count(*) - 1) AS pairs FROM lk_pk GROUP BY k",
+    "dob": "SELECT count(*) AS s, count(*) * (count(*) - 1) / 2 AS pairs FROM (SELECT dob, unnest(CASE WHEN "
+           "len(skels) = 0 THEN [''] ELSE skels END) AS sk FROM lk WHERE dob IS NOT NULL) GROUP BY dob, sk",
+}
+
+
+def block_caps(con: duckdb.DuckDBPyConnection, block_cap: int) -> dict[str, int]:
+    """Per blocking rule, the block size cap (see PAIRS_PER_RECORD); ``lk`` and ``lk_pk`` exist."""
+    n = max(con.sql("SELECT count(*) FROM lk").fetchall()[0][0], 1)
+    caps = {}
+    for rule, sql in _BLOCK_SIZES_SQL.items():
+        rows = con.sql(f"SELECT s, sum(pairs) FROM ({sql}) WHERE s <= {int(block_cap)} GROUP BY s ORDER BY s").fetchall()
+        total, cap = 0.0, 1
+        for size, pairs in rows:
+            total += float(pairs)
+            if total > PAIRS_PER_RECORD * n:
+                break
+            cap = int(size)
+        else:
+            cap = int(block_cap)
+        caps[rule] = cap
+    return caps
+
+
+def _blocking_sql(caps: dict[str, int]) -> str:
     return (
         _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK)
-        .replace("@CAP@", str(int(block_cap)))
+        .replace("@CAP_NAME_YEAR@", str(int(caps["name_year"])))
+        .replace("@CAP_NAME@", str(int(caps["name"])))
+        .replace("@CAP_DOB@", str(int(caps["dob"])))
         .replace("@FORCED_CAP@", str(FORCED_CAP))
     )
 
@@ -760,7 +802,9 @@ def link_persons(
         ).with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))  # fmt: skip
         seconds = {"features": time.perf_counter() - t0}
         t = time.perf_counter()
-        con.execute(_blocking_sql(block_cap))
+        con.execute("CREATE OR REPLACE TEMP TABLE lk_pk AS SELECT rid, unnest(pair_keys) AS k, byear FROM lk")
+        caps = block_caps(con, block_cap)
+        con.execute(_blocking_sql(caps))
         n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
         seconds["blocking"] = time.perf_counter() - t
 
@@ -800,14 +844,15 @@ def link_persons(
     seconds["clustering"] = time.perf_counter() - t
     model = LinkageModel(
         lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), anchor_sizes, seconds,
-        dict(zip(PRIOR_SITUATIONS, priors.tolist(), strict=True)),
+        dict(zip(PRIOR_SITUATIONS, priors.tolist(), strict=True)), caps,
     )
     log.info(
-        "linkage: %d records, %d candidate pairs, %d links (%d merges refused), %d persons in %.1fs",
-        n, n_pairs, edges.height, refused, model.persons, time.perf_counter() - t0,
+        "linkage: %d records, %d candidate pairs (block caps %s), %d links (%d merges refused), %d persons in %.1fs",
+        n, n_pairs, caps, edges.height, refused, model.persons, time.perf_counter() - t0,
     )  # fmt: skip
     if return_state:
         state = {"m": m, "u": u, "priors": priors.tolist(), "threshold": threshold, "block_cap": block_cap,
+                 "block_caps": caps,
                  "fitted_on": dt.date.today().isoformat()}
         tokens = records.select("_in").join(assigned.select("_in", "person_token"), on="_in", how="left",
                                             maintain_order="left")  # fmt: skip

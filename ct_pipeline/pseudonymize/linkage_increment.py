@@ -72,14 +72,14 @@ CREATE OR REPLACE TEMP TABLE lk_pk AS
 CREATE OR REPLACE TEMP TABLE lk_pky AS
   SELECT p.rid, p.k, p.byear, p.is_new, l.dob, l.dob_s, l.e1 FROM lk_pk p JOIN lk l USING (rid)
   WHERE p.byear IS NOT NULL
-  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP@;
+  QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP_NAME_YEAR@;
 CREATE OR REPLACE TEMP TABLE lk_pkn AS
-  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP@;
+  SELECT * FROM lk_pk QUALIFY count(*) OVER (PARTITION BY k) <= @CAP_NAME@;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
   SELECT rid, dob, is_new, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s FROM lk WHERE dob IS NOT NULL;
 CREATE OR REPLACE TEMP TABLE lk_dob AS
   SELECT d.* FROM lk_dob d SEMI JOIN (SELECT DISTINCT dob, s FROM lk_dob WHERE is_new) n USING (dob, s)
-  QUALIFY count(*) OVER (PARTITION BY d.dob, d.s) <= @CAP@;
+  QUALIFY count(*) OVER (PARTITION BY d.dob, d.s) <= @CAP_DOB@;
 CREATE OR REPLACE TEMP TABLE lk_doc AS
   SELECT d.rid, d.doc, d.is_new FROM lk d SEMI JOIN (SELECT DISTINCT doc FROM lk WHERE is_new AND doc IS NOT NULL) n USING (doc)
   QUALIFY count(*) OVER (PARTITION BY d.doc) <= @FORCED_CAP@;
@@ -109,7 +109,8 @@ SELECT DISTINCT least(l, r) AS l, greatest(l, r) AS r FROM (
   UNION ALL
   SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.case_token = b.case_token AND a.rid <> b.rid WHERE a.is_new
   UNION ALL
-  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid <> b.rid WHERE a.is_new
+  SELECT a.rid, b.rid FROM lk a JOIN lk b ON a.identity_token = b.identity_token AND a.rid <> b.rid
+    WHERE a.is_new AND a.id_n <= @FORCED_CAP@
 );
 CREATE OR REPLACE TEMP TABLE lk_names AS
   SELECT DISTINCT ON (nk_id) nk_id, toks FROM lk
@@ -132,13 +133,15 @@ def model_is_stale(model: dict, today: dt.date | None = None) -> bool:
     return ((today or dt.date.today()) - fitted).days >= days
 
 
-def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, int]:
+def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, dict[str, int]]:
     """The stored model (JSON: levels are text) as linkage uses it."""
     def levels(d: dict) -> dict:
         return {k: {int(lvl): float(p) for lvl, p in v.items()} for k, v in d.items()}
 
+    cap = int(raw.get("block_cap", 300))
+    caps = {rule: int(raw.get("block_caps", {}).get(rule, cap)) for rule in ("name_year", "name", "dob")}
     return (levels(raw["m"]), levels(raw["u"]), np.asarray(raw["priors"], dtype=float),
-            float(raw.get("threshold", DEFAULT_THRESHOLD)), int(raw.get("block_cap", 300)))  # fmt: skip
+            float(raw.get("threshold", DEFAULT_THRESHOLD)), caps)  # fmt: skip
 
 
 def link_increment(
@@ -159,7 +162,7 @@ def link_increment(
     from ct_pipeline.pseudonymize.restricted import restricted_connection
 
     t0 = time.perf_counter()
-    m, u, priors, threshold, block_cap = _model(model)
+    m, u, priors, threshold, caps = _model(model)
     new = (
         _linkage_input(identities)
         .with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
@@ -194,9 +197,11 @@ def link_increment(
         con.execute("CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_src")
         con.unregister("lk_src")
         load_frequencies(con)
+        # the caps the full linkage chose: the same blocks, whatever the night adds
         con.execute(
-            _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@CAP@", str(block_cap))
-            .replace("@FORCED_CAP@", str(FORCED_CAP))
+            _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@FORCED_CAP@", str(FORCED_CAP))
+            .replace("@CAP_NAME_YEAR@", str(caps["name_year"])).replace("@CAP_NAME@", str(caps["name"]))
+            .replace("@CAP_DOB@", str(caps["dob"]))
         )  # fmt: skip
         n_pairs = con.sql("SELECT count(*) FROM lk_pairs").fetchall()[0][0]
         seconds["blocking"] = time.perf_counter() - t

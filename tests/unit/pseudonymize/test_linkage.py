@@ -163,3 +163,19 @@ def test_vectorised_name_features_equal_the_per_name_reference(key):
     ref = map_unique(df, ["nk"], _name_features, "nf", _NAME_DTYPE).struct.unnest()
     new = df.join(_name_frame(df["nk"]), on="nk", how="left", nulls_equal=True, maintain_order="left").drop("nk")
     assert new.equals(ref)
+
+
+def test_block_caps_keep_each_rule_near_linear():
+    # 1,000 records: a name in one birth year shared by 300 of them (44,850 pairs, 45 a record), the
+    # others in blocks of two: that rule's cap drops to 2; rules with small blocks keep the default
+    import duckdb
+
+    from ct_pipeline.pseudonymize.linkage import PAIRS_PER_RECORD, block_caps
+
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE lk AS SELECT range AS rid, NULL::DATE AS dob, []::VARCHAR[] AS skels FROM range(1000)")
+    con.execute("CREATE TEMP TABLE lk_pk AS SELECT rid, CASE WHEN rid < 300 THEN 'common' ELSE 'k' || (rid // 2) END "
+                "AS k, 1990 AS byear FROM lk")
+    assert 44_850 > PAIRS_PER_RECORD * 1000
+    assert block_caps(con, 300) == {"name_year": 2, "name": 300, "dob": 300}
+    assert block_caps(con, 1) == {"name_year": 1, "name": 1, "dob": 1}
