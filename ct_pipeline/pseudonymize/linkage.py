@@ -478,7 +478,7 @@ def drop_temp_tables(con: duckdb.DuckDBPyConnection, *, close: bool) -> None:
 # blocks grow with the population (a common name in one birth year: 140 records at a million
 # cases, ten times more at ten million). ``block_caps`` keeps, per rule, the largest cap (at most
 # ``block_cap``) under which the rule's blocks make at most PAIRS_PER_RECORD pairs per record.
-PAIRS_PER_RECORD = 8.0
+PAIRS_PER_RECORD = 4.0  # at 1M the rules make 3.3, 3.7 and 0.5 (seed 1): a density that stays, not a cut
 _BLOCK_SIZES_SQL = {
     "name_year": "SELECT count(*) AS s, count(*) * (count(*) - 1) / 2 AS pairs FROM lk_pk WHERE byear IS NOT NULL "
                  "GROUP BY k, byear",
