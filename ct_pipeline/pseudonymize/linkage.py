@@ -438,15 +438,23 @@ CREATE OR REPLACE TEMP TABLE @OUT@_names AS
 SELECT np.nka, np.nkb, @SIM@ AS sim
 FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
 JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb;
-CREATE OR REPLACE TEMP TABLE @OUT@ AS
+INSERT INTO @OUT@
 SELECT c.l, c.r,
   CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
-       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END AS g_name,
+       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END,
   c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.g_phone, c.g_mission, c.same_mission, c.same_case, c.forced, c.tf_name, c.tf_dob
 FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_base;
 DROP TABLE @OUT@_names;
 """
+# The compared pairs, compact: levels fit a TINYINT (a hundred million pairs at ten million records)
+_COMPARED_DDL = """
+CREATE OR REPLACE TEMP TABLE @OUT@ (l BIGINT, r BIGINT, g_name TINYINT, g_dob TINYINT, g_episode TINYINT,
+  g_route TINYINT, g_sex TINYINT, g_cit TINYINT, g_doc TINYINT, g_phone TINYINT, g_mission TINYINT,
+  same_mission TINYINT, same_case BOOLEAN, forced BOOLEAN, tf_name DOUBLE, tf_dob DOUBLE)
+"""
+# Pairs compared at once: the intermediate tables of a comparison are about 100 bytes a pair
+COMPARE_CHUNK_PAIRS = 10_000_000
 
 
 # name-skeleton blocks: a pair whose two known dates of birth cannot be the same (not equal, not one
@@ -518,10 +526,33 @@ def _blocking_sql(caps: dict[str, int]) -> str:
 
 
 def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
-    """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``."""
+    """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``, about
+    COMPARE_CHUNK_PAIRS pairs at a time (ranges of l): at ten million records the candidate pairs'
+    intermediate tables, all at once, spilled tens of gigabytes."""
     sql = _BASE_SQL.replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
-    sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP))
-    con.execute(sql.replace("@PAIRS@", pairs_table).replace("@OUT@", out_table))
+    sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP)).replace("@OUT@", out_table)
+    con.execute(_COMPARED_DDL.replace("@OUT@", out_table))
+    for lo, hi in _l_ranges(con, pairs_table, COMPARE_CHUNK_PAIRS):
+        con.execute(sql.replace("@PAIRS@", f"(SELECT l, r FROM {pairs_table} WHERE l >= {lo} AND l < {hi})"))
+
+
+_L_BUCKET = 4096  # chunks are whole buckets of this many l values
+
+
+def _l_ranges(con: duckdb.DuckDBPyConnection, pairs_table: str, per_chunk: int) -> list[tuple[int, int]]:
+    """Ranges [lo, hi) of l holding about ``per_chunk`` pairs each."""
+    w = _L_BUCKET
+    buckets = con.sql(f"SELECT l // {w} AS b, count(*) FROM {pairs_table} GROUP BY b ORDER BY b").fetchall()
+    ranges, start, size = [], None, 0
+    for b, count in buckets:
+        start = b * w if start is None else start
+        size += count
+        if size >= per_chunk:
+            ranges.append((start, (b + 1) * w))
+            start, size = None, 0
+    if start is not None:
+        ranges.append((start, (buckets[-1][0] + 1) * w))
+    return ranges
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -825,6 +856,7 @@ def link_persons(
 
         t = time.perf_counter()
         _compare(con, "lk_pairs", "lk_cmp")
+        con.execute("DROP TABLE lk_pairs")
         m, anchor_sizes = _m_probabilities(con, "lk_cmp")
         pairs = _situation_pairs(con)
         g, w, f, c = _weight_histogram(con, m, u, n)

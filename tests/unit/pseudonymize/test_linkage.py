@@ -179,3 +179,20 @@ def test_block_caps_keep_each_rule_near_linear():
     assert 44_850 > PAIRS_PER_RECORD * 1000
     assert block_caps(con, 300) == {"name_year": 2, "name": 300, "dob": 300}
     assert block_caps(con, 1) == {"name_year": 1, "name": 1, "dob": 1}
+
+
+def test_comparing_the_pairs_in_chunks_changes_nothing(key, restricted, monkeypatch):
+    from ct_pipeline.pseudonymize import linkage
+
+    s, _ = synthetic_screenings(400, seed=3)
+    ids = identities_frame(s, key)
+    whole, model = link_persons(ids, restricted_dir=restricted, return_model=True)
+    assert model.candidate_pairs > 200
+    monkeypatch.setattr(linkage, "COMPARE_CHUNK_PAIRS", 50)
+    monkeypatch.setattr(linkage, "_L_BUCKET", 8)
+    calls = []
+    real = linkage._l_ranges
+    monkeypatch.setattr(linkage, "_l_ranges", lambda *a: calls.append(real(*a)) or calls[-1])
+    chunked, model2 = link_persons(ids, restricted_dir=restricted, return_model=True)
+    assert max(len(r) for r in calls) > 5  # the candidate pairs went in several chunks
+    assert whole.equals(chunked) and model2.m == model.m and model2.priors == model.priors
