@@ -203,6 +203,17 @@ class BatchPseudonymizer:
             links, _, (model, new_state) = link_persons(records, prior=prior, restricted_dir=self.restricted_dir,
                                                         return_state=True)
             self.report["linkage_incremental"] = 0
+        self.seconds["linkage"] = time.perf_counter() - t
+        try:
+            self._apply(records, prior, links, model, new_state)
+        finally:  # a state file not sealed (an error on the way) is not left behind in clear
+            if isinstance(new_state, Path):
+                new_state.unlink(missing_ok=True)
+        return self.report
+
+    def _apply(self, records: pl.DataFrame, prior, links: pl.DataFrame, model: dict, new_state) -> None:
+        """Apply the person_tokens that changed to the vault and stg_screenings; save the state."""
+        t = time.perf_counter()
         # what the vault and stg_screenings hold now: the exact token for this run's records, the
         # earlier person_token for prior ones
         current = records.select(*KEY, pl.col("identity_token").alias("_now"))
@@ -218,8 +229,6 @@ class BatchPseudonymizer:
             .select(*KEY, "person_token")
         )
         self._prior = None
-        self.seconds["linkage"] = time.perf_counter() - t
-        t = time.perf_counter()
         if changed.height:
             update_person_tokens(self.con, changed)
             self.con.register("_relinked", changed)
@@ -233,16 +242,17 @@ class BatchPseudonymizer:
                 self.con.unregister("_relinked")
         self.seconds["apply_links"] = time.perf_counter() - t
         t = time.perf_counter()
+        # a full linkage covers every record: its links hold every person (its state is a file)
+        persons = (new_state if isinstance(new_state, pl.DataFrame) else links)["person_token"].n_unique()
         # the state's person_tokens are the links', now the vault's too: the digest says so
         save_state(self.spool_dir, LinkageState(model, new_state, vault_digest(self.con)), self.key)
         self.seconds["state"] = self.seconds.get("state", 0.0) + time.perf_counter() - t
-        self.report.update(persons=new_state["person_token"].n_unique(), person_tokens_changed=changed.height)
+        self.report.update(persons=persons, person_tokens_changed=changed.height)
         self.log(
             f"pseudonymisation: {self.report['screenings']} screening and {self.report['assistance']} assistance "
             f"records, {self.report['persons']} persons, {changed.height} person tokens set by linkage; seconds "
             + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())
         )
-        return self.report
 
     def _incremental_ok(self, state: LinkageState, records: pl.DataFrame) -> bool:
         """A night links incrementally unless it reloads files already linked (their records would

@@ -71,6 +71,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -863,17 +864,17 @@ def link_persons(
         priors = situation_priors(g, w, f, pairs, n, counts=c)
         edges = _edges(con, m, u, n, priors, threshold)
         dobs = _dobs_of(con, edges)
-        feats = con.sql(f"SELECT {', '.join(STATE_FEATURES)} FROM lk ORDER BY rid").pl() if return_state else None
         seconds["comparisons"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        lam = float((priors * pairs).sum() / max(pairs.sum(), 1.0))
+        labels, refused = clusters_of_edges(n, edges, dobs)
+        assigned = _assign_tokens(records.with_columns(cluster=pl.Series(labels)))
+        out = assigned.sort("_in").drop("_in")
+        seconds["clustering"] = time.perf_counter() - t
+        state_file = write_state_records(con, records, assigned) if return_state else None
     finally:
         drop_temp_tables(con, close=own)
-
-    t = time.perf_counter()
-    lam = float((priors * pairs).sum() / max(pairs.sum(), 1.0))
-    labels, refused = clusters_of_edges(n, edges, dobs)
-    assigned = _assign_tokens(records.with_columns(cluster=pl.Series(labels)))
-    out = assigned.sort("_in").drop("_in")
-    seconds["clustering"] = time.perf_counter() - t
     model = LinkageModel(
         lam, m, u, n, int(n_pairs), edges.height, refused, out["person_token"].n_unique(), anchor_sizes, seconds,
         dict(zip(PRIOR_SITUATIONS, priors.tolist(), strict=True)), caps,
@@ -886,10 +887,7 @@ def link_persons(
         state = {"m": m, "u": u, "priors": priors.tolist(), "threshold": threshold, "block_cap": block_cap,
                  "block_caps": caps,
                  "fitted_on": dt.date.today().isoformat()}
-        tokens = records.select("_in").join(assigned.select("_in", "person_token"), on="_in", how="left",
-                                            maintain_order="left")  # fmt: skip
-        frame = state_frame(records.select("source_file", "source_row", "registration_date"), feats, tokens)
-        return out, model, (state, frame)
+        return out, model, (state, state_file)
     return (out, model) if return_model else out
 
 
@@ -962,10 +960,31 @@ STATE_FEATURES = ("nk", "toks", "skels", "pair_keys", "dob", "dob_s", "byear", "
 STATE_COLUMNS = ("source_file", "source_row", "registration_date", *STATE_FEATURES, "person_token")
 
 
-def state_frame(keys: pl.DataFrame, feats: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
-    """The state's records: ``keys``, ``feats`` and ``tokens`` (person_token) side by side, all in rid
-    order, which is file and row order (no copy: at ten million records the state is gigabytes)."""
-    return pl.concat([keys, feats, tokens.select("person_token")], how="horizontal").select(STATE_COLUMNS)
+def write_state_records(con: duckdb.DuckDBPyConnection, records: pl.DataFrame, assigned: pl.DataFrame) -> Path:
+    """The state's records (STATE_COLUMNS: keys, ``lk``'s features, the person_token ``assigned``)
+    as a Parquet file in the connection's temp folder (restricted zone), written by DuckDB: at ten
+    million records the state is gigabytes, and as a frame beside everything else it was the
+    ingest's peak (21 GB). `linkage_state.save_state` seals it and deletes it."""
+    from ct_pipeline.pseudonymize.restricted import FILE_MODE, owner_only_umask
+
+    folder = Path(con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"linkage_state_records.{os.getpid()}.parquet"
+    con.register("lk_keys", records.select("rid", "_in", "source_file", "source_row", "registration_date"))
+    con.register("lk_tokens", assigned.select("_in", "person_token"))
+    try:
+        feats = ", ".join(f"l.{c}" for c in STATE_FEATURES)
+        with owner_only_umask():  # names in clear, if only for seconds: owner only
+            con.execute(
+                f"COPY (SELECT k.source_file, k.source_row, k.registration_date, {feats}, t.person_token "
+                "FROM lk l JOIN lk_keys k ON k.rid = l.rid JOIN lk_tokens t ON t._in = k._in) "
+                f"TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        os.chmod(path, FILE_MODE)
+    finally:
+        con.unregister("lk_keys")
+        con.unregister("lk_tokens")
+    return path
 
 
 def _assign_tokens(records: pl.DataFrame) -> pl.DataFrame:

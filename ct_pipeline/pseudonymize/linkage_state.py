@@ -59,7 +59,9 @@ class LinkageState:
     """The model of the last full linkage and every linked record's features and person_token."""
 
     model: dict[str, Any]  # m, u (level -> probability), priors (per situation), threshold, block_cap
-    records: pl.DataFrame  # one row per linked screening record (see linkage.STATE_COLUMNS)
+    # one row per linked screening record (see linkage.STATE_COLUMNS); or, to save, a plain Parquet
+    # file of them in the restricted zone (`linkage.write_state_records`), sealed and then deleted
+    records: pl.DataFrame | Path
     vault_digest: str
 
 
@@ -88,15 +90,30 @@ def _aad(header: bytes, i: int) -> bytes:
 
 
 def save_state(restricted_dir: str | Path, state: LinkageState, key: PseudonymKey) -> Path:
-    """Seal and write the state atomically (temp file + rename, mode 0600)."""
+    """Seal and write the state atomically (temp file + rename, mode 0600). A records file is read
+    64 MiB at a time and deleted once sealed (or if sealing fails)."""
     folder = ensure_restricted_dir(restricted_dir)
-    buf = io.BytesIO()
-    state.records.write_parquet(buf, compression="zstd", compression_level=1, statistics=False)
-    body = buf.getbuffer()
-    chunks = max(1, -(-len(body) // CHUNK))
+    plain = state.records if isinstance(state.records, Path) else None
+    try:
+        if plain is None:
+            buf = io.BytesIO()
+            state.records.write_parquet(buf, compression="zstd", compression_level=1, statistics=False)
+            body, size, n_records = io.BytesIO(buf.getbuffer()), buf.getbuffer().nbytes, state.records.height
+        else:
+            body, size = open(plain, "rb"), plain.stat().st_size
+            n_records = pl.scan_parquet(plain).select(pl.len()).collect().item()
+        with body:
+            return _write_sealed(folder, body, size, n_records, state, key)
+    finally:
+        if plain is not None:
+            plain.unlink(missing_ok=True)
+
+
+def _write_sealed(folder: Path, body, size: int, n_records: int, state: LinkageState, key: PseudonymKey) -> Path:
+    chunks = max(1, -(-size // CHUNK))
     header = json.dumps(
         {"format": FORMAT, "key_version": key.version, "vault_digest": state.vault_digest, "model": state.model,
-         "records": state.records.height, "chunks": chunks},
+         "records": n_records, "chunks": chunks},
         sort_keys=True, separators=(",", ":"),
     ).encode()  # fmt: skip
     aes = AESGCM(_key(key))
@@ -109,15 +126,12 @@ def save_state(restricted_dir: str | Path, state: LinkageState, key: PseudonymKe
             fh.write(MAGIC + struct.pack(">I", len(header)) + header)
             for i in range(chunks):
                 nonce = os.urandom(NONCE_BYTES)
-                sealed = aes.encrypt(nonce, bytes(body[i * CHUNK:(i + 1) * CHUNK]), _aad(header, i))
+                sealed = aes.encrypt(nonce, body.read(CHUNK), _aad(header, i))
                 fh.write(struct.pack(">Q", len(sealed)) + nonce + sealed)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    finally:
-        del body
-        buf.close()
     return path
 
 

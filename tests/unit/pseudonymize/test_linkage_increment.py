@@ -126,6 +126,8 @@ def test_state_file_is_sealed_and_owner_only(tmp_path, key, nights):
     # the clear header holds numbers only
     header = read_header(restricted)
     assert set(header) == {"format", "key_version", "vault_digest", "model", "records", "chunks"}
+    # the records were written by DuckDB in clear before sealing: that file is gone
+    assert not list(tmp_path.rglob("linkage_state_records*"))
     con.close()
 
 
@@ -146,4 +148,22 @@ def test_an_old_model_is_fitted_again_by_a_full_linkage(tmp_path, key, nights, m
     _, (s2, a2), _ = nights
     assert _night(con, key, restricted, s2, a2)["linkage_incremental"] == 0
     assert read_header(restricted)["model"]["fitted_on"] == dt.date.today().isoformat()
+    con.close()
+
+
+def test_a_full_linkage_hands_its_state_over_as_a_restricted_file(tmp_path, key, nights, monkeypatch):
+    from ct_pipeline.pseudonymize import batches
+
+    seen = []
+    real = batches.save_state
+
+    def spy(folder, state, k):
+        seen.append((state.records, state.records.exists(), state.records.stat().st_mode & 0o077))
+        return real(folder, state, k)
+
+    monkeypatch.setattr(batches, "save_state", spy)
+    con, restricted = _after_first_night(tmp_path, key, nights, "handover")
+    [(path, existed, group_other)] = seen
+    assert existed and group_other == 0 and restricted in path.parents  # written in the restricted zone
+    assert not path.exists()  # and gone once sealed
     con.close()
