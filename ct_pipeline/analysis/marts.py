@@ -114,12 +114,13 @@ def _corridors_top(con, top: int = TOP_CORRIDORS) -> str:
 
 def _transit_yearly(con) -> str:
     return f"""
-        SELECT c.registration_year, l.country_code AS transit_country, d.region AS transit_region,
-               count(DISTINCT c.case_token) AS case_count
-        FROM fct_route_legs l
-        JOIN {RESEARCH_CASES} c ON c.case_token = l.case_token
-        LEFT JOIN dim_countries d ON d.country_code = l.country_code
-        WHERE l.route_stage = 'transit'
+        SELECT registration_year, transit_country, transit_region, count(case_token) AS case_count
+        FROM (SELECT DISTINCT c.registration_year, l.country_code AS transit_country, d.region AS transit_region,
+                     c.case_token
+              FROM fct_route_legs l
+              JOIN {RESEARCH_CASES} c ON c.case_token = l.case_token
+              LEFT JOIN dim_countries d ON d.country_code = l.country_code
+              WHERE l.route_stage = 'transit')
         GROUP BY ALL
     """
 
@@ -137,13 +138,14 @@ def _assistance_yearly(con) -> str:
     return f"""
         WITH ident AS (SELECT identification_year, case_token FROM {RESEARCH_CASES}
                        WHERE identification_year IS NOT NULL),
-             years AS (SELECT identification_year, count(DISTINCT case_token) AS identified_case_count
-                       FROM ident GROUP BY ALL),
+             years AS (SELECT identification_year, count(case_token) AS identified_case_count
+                       FROM (SELECT DISTINCT identification_year, case_token FROM ident) GROUP BY ALL),
              types AS (SELECT unnest([{types}]) AS assistance_type),
              firsts AS (SELECT i.identification_year, a.case_token, a.assistance_type,
                                min(a.days_from_identification) AS days
                         FROM fct_assistance a JOIN ident i USING (case_token) GROUP BY ALL),
-             agg AS (SELECT identification_year, assistance_type, count(DISTINCT case_token) AS assisted_case_count,
+             -- firsts has one row per (year, case, type): its rows are the distinct cases
+             agg AS (SELECT identification_year, assistance_type, count(case_token) AS assisted_case_count,
                             quantile_cont(days, 0.5) AS median_days_to_assistance,
                             quantile_cont(days, 0.9) AS p90_days_to_assistance
                      FROM firsts GROUP BY ALL)
@@ -180,13 +182,19 @@ def _assisted_persons_yearly(con) -> str:
                    (a.is_gaf_funded IS TRUE AND a.assistance_start_date >= DATE '{GAF_START}') AS gaf
             FROM fct_assistance a JOIN {RESEARCH_CASES} c ON c.case_token = a.case_token
             WHERE a.assistance_start_date IS NOT NULL AND year(a.assistance_start_date) >= 1999)
+        , p AS (  -- one row per person and year: what they received
+            SELECT assistance_year, person_id, bool_or(gaf) AS gaf,
+                   bool_or(assistance_type = 'voluntary_return') AS vr,
+                   bool_or(gaf AND assistance_type = 'voluntary_return') AS gaf_vr,
+                   bool_or(assistance_type = 'reintegration') AS reintegration
+            FROM e GROUP BY ALL)
         SELECT assistance_year,
-               count(DISTINCT person_id) AS assisted_person_count,
-               count(DISTINCT person_id) FILTER (WHERE gaf) AS gaf_assisted_person_count,
-               count(DISTINCT person_id) FILTER (WHERE assistance_type = 'voluntary_return') AS voluntary_return_person_count,
-               count(DISTINCT person_id) FILTER (WHERE gaf AND assistance_type = 'voluntary_return') AS gaf_voluntary_return_person_count,
-               count(DISTINCT person_id) FILTER (WHERE assistance_type = 'reintegration') AS reintegration_person_count
-        FROM e GROUP BY ALL
+               count(person_id) AS assisted_person_count,
+               count(person_id) FILTER (WHERE gaf) AS gaf_assisted_person_count,
+               count(person_id) FILTER (WHERE vr) AS voluntary_return_person_count,
+               count(person_id) FILTER (WHERE gaf_vr) AS gaf_voluntary_return_person_count,
+               count(person_id) FILTER (WHERE reintegration) AS reintegration_person_count
+        FROM p GROUP BY ALL
     """
 
 
@@ -212,13 +220,17 @@ def _revictimisation_yearly(con) -> str:
                    row_number() OVER (PARTITION BY person_token ORDER BY registration_date, case_token) AS case_seq,
                    count(*) OVER (PARTITION BY person_token) AS person_cases
             FROM {RESEARCH_CASES})
-        SELECT registration_year, count(*) AS case_count,
-               count(DISTINCT coalesce('p:' || person_token, 'c:' || case_token)) AS person_count,
-               count(DISTINCT person_token) FILTER (WHERE person_token IS NOT NULL AND case_seq > 1) AS revictimised_person_count,
-               count(DISTINCT person_token) FILTER (WHERE person_token IS NOT NULL AND person_cases > 1) AS multi_case_person_count,
-               count(DISTINCT person_token) FILTER (WHERE person_token IS NOT NULL AND case_seq > 1)
-                   / count(DISTINCT coalesce('p:' || person_token, 'c:' || case_token)) AS revictimisation_share
-        FROM p GROUP BY ALL
+        , per AS (  -- one row per person (or unlinked case) and year
+            SELECT registration_year, coalesce('p:' || person_token, 'c:' || case_token) AS pid,
+                   any_value(person_token) AS person_token, count(*) AS cases,
+                   bool_or(case_seq > 1) AS revictimised, bool_or(person_cases > 1) AS multi_case
+            FROM p GROUP BY registration_year, pid)
+        SELECT registration_year, sum(cases)::BIGINT AS case_count,
+               count(pid) AS person_count,
+               count(person_token) FILTER (WHERE revictimised) AS revictimised_person_count,
+               count(person_token) FILTER (WHERE multi_case) AS multi_case_person_count,
+               count(person_token) FILTER (WHERE revictimised) / count(pid) AS revictimisation_share
+        FROM per GROUP BY ALL
     """
 
 
@@ -299,8 +311,8 @@ def _ctdc_comparison(con) -> str:
         log.warning("ref_ctdc_cases is missing: the CTDC comparison counts only the warehouse side")
         ct = "SELECT NULL::BIGINT AS registration_year, NULL AS cut, NULL AS value, NULL AS id WHERE false"
     return f"""
-        WITH w AS (SELECT registration_year, cut, value, count(DISTINCT id) AS n FROM ({wh}) GROUP BY ALL),
-             c AS (SELECT registration_year, cut, value, count(DISTINCT id) AS n FROM ({ct}) GROUP BY ALL),
+        WITH w AS (SELECT registration_year, cut, value, count(id) AS n FROM (SELECT DISTINCT * FROM ({wh})) GROUP BY ALL),
+             c AS (SELECT registration_year, cut, value, count(id) AS n FROM (SELECT DISTINCT * FROM ({ct})) GROUP BY ALL),
              j AS (SELECT registration_year, cut, value, coalesce(w.n, 0) AS wn, coalesce(c.n, 0) AS cn
                    FROM w FULL OUTER JOIN c USING (registration_year, cut, value))
         SELECT registration_year, cut AS comparison_cut, value AS cut_value,
