@@ -311,7 +311,10 @@ def _ctdc_comparison(con) -> str:
         log.warning("ref_ctdc_cases is missing: the CTDC comparison counts only the warehouse side")
         ct = "SELECT NULL::BIGINT AS registration_year, NULL AS cut, NULL AS value, NULL AS id WHERE false"
     return f"""
-        WITH w AS (SELECT registration_year, cut, value, count(id) AS n FROM (SELECT DISTINCT * FROM ({wh})) GROUP BY ALL),
+        -- warehouse side: one row per case (fct_cases' key) and its types de-duplicated, so a case is
+        -- in a (year, cut, value) at most once: count, not count(DISTINCT), which cannot spill
+        -- (out of memory at ten million cases)
+        WITH w AS (SELECT registration_year, cut, value, count(id) AS n FROM ({wh}) GROUP BY ALL),
              c AS (SELECT registration_year, cut, value, count(id) AS n FROM (SELECT DISTINCT * FROM ({ct})) GROUP BY ALL),
              j AS (SELECT registration_year, cut, value, coalesce(w.n, 0) AS wn, coalesce(c.n, 0) AS cn
                    FROM w FULL OUTER JOIN c USING (registration_year, cut, value))
