@@ -640,14 +640,13 @@ def _weight_sql(m: dict, u: dict, n: int) -> str:
     return " + ".join(parts)
 
 
-def _prior_match_probability(weights: np.ndarray, total: float, start: float, counts: np.ndarray | None = None) -> float:
+def _prior_match_probability(weights: np.ndarray, counts: np.ndarray, total: float, start: float) -> float:
     """Fixed point: prior = expected matching pairs among the candidate pairs the model decides /
     all such pairs (``total``; pairs linked by rule — same case, same exact token — are left out:
-    they would inflate the prior of the pairs that must earn their link). ``counts``: pairs per
-    weight (a histogram), default one each."""
+    they would inflate the prior of the pairs that must earn their link). ``weights`` and
+    ``counts``: a histogram of the pairs' weights."""
     if total <= 0 or len(weights) == 0:
         return 1e-6
-    counts = np.ones(len(weights)) if counts is None else counts
     lam = min(max(start, 1e-9), 0.5)
     for _ in range(50):
         logit = np.log2(lam / (1 - lam)) + weights
@@ -688,19 +687,18 @@ def _situation_pairs(con: duckdb.DuckDBPyConnection) -> np.ndarray:
 
 
 def situation_priors(
-    g_dob: np.ndarray, w: np.ndarray, forced: np.ndarray, pairs: np.ndarray, n: int, counts: np.ndarray | None = None
+    g_dob: np.ndarray, w: np.ndarray, forced: np.ndarray, counts: np.ndarray, pairs: np.ndarray, n: int
 ) -> np.ndarray:
     """The prior match probability of each situation (fixed points, see `_prior_match_probability`),
-    from the levels, weights and forced flags of the candidate pairs (``counts`` pairs each, default
-    one) and all pairs per situation."""
-    counts = np.ones(len(w)) if counts is None else counts
+    from the histogram of the candidate pairs (level, weight, forced flag -> ``counts`` pairs) and
+    all pairs per situation."""
     sit = _dob_situation(g_dob)
     start = n / max(pairs.sum(), 1.0)
     out = np.empty(len(PRIOR_SITUATIONS))
     for k in range(len(PRIOR_SITUATIONS)):
         sel = sit == k
         free = sel & ~forced
-        out[k] = _prior_match_probability(w[free], pairs[k] - float(counts[sel & forced].sum()), start, counts[free])
+        out[k] = _prior_match_probability(w[free], counts[free], pairs[k] - float(counts[sel & forced].sum()), start)
     return out
 
 
@@ -861,7 +859,7 @@ def link_persons(
         m, anchor_sizes = _m_probabilities(con, "lk_cmp")
         pairs = _situation_pairs(con)
         g, w, f, c = _weight_histogram(con, m, u, n)
-        priors = situation_priors(g, w, f, pairs, n, counts=c)
+        priors = situation_priors(g, w, f, c, pairs, n)
         edges = _edges(con, m, u, n, priors, threshold)
         dobs = _dobs_of(con, edges)
         seconds["comparisons"] = time.perf_counter() - t
