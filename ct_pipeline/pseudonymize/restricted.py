@@ -189,7 +189,8 @@ def restricted_connection(
     temp = ensure_restricted_dir(rdir / "tmp" / "duckdb")
     with owner_only_umask():
         con = duckdb.connect(database, read_only=read_only,
-                             config={"temp_directory": str(temp), "memory_limit": duckdb_memory_limit()})
+                             config={"temp_directory": str(temp),
+                                     "memory_limit": duckdb_memory_limit(None if in_memory else Path(database))})
     con.execute("SET enable_progress_bar = false")  # nothing of ours on the terminal mid-query
     if not in_memory:
         for f in (Path(database), Path(database + ".wal")):
@@ -199,13 +200,29 @@ def restricted_connection(
 
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+MIN_MEMORY_LIMIT = 2 << 30
+# a database file's worth of working memory: the build database at a million cases is 2.1 GB and
+# its steps peak at 2-2.5 GB; at ten million it is ~20 GB, and with 2 GB its joins spilled most
+# of what they touched (build_core 27x the 1M time for 10x the data)
+MEMORY_PER_DB_BYTE = 0.5
+MAX_MEMORY_SHARE = 0.4  # of the machine's memory, whatever the database's size
 
 
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory limit for the pipeline's connections: $CT_DUCKDB_MEMORY_LIMIT (e.g. 4GB),
-    else 2GB. DuckDB's own default (80% of the machine) lets one big join take the memory the
-    rest of the night needs; above the limit it spills to the restricted temp folder instead."""
-    return os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+def duckdb_memory_limit(database: Path | None = None) -> str:
+    """DuckDB's memory limit for the pipeline's connections: $CT_DUCKDB_MEMORY_LIMIT (e.g. 4GB);
+    else 2GB, or for a database file, half its size when that is more, up to 40% of the machine's
+    memory. DuckDB's own default (80% of the machine) lets one big join take the memory the rest
+    of the night needs; above the limit it spills to the restricted temp folder instead."""
+    env = os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip()
+    if env:
+        return env
+    try:
+        size = database.stat().st_size if database is not None else 0
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT_MEMORY_LIMIT
+    limit = min(int(size * MEMORY_PER_DB_BYTE), int(machine * MAX_MEMORY_SHARE))
+    return f"{max(limit, MIN_MEMORY_LIMIT) >> 20}MB"
 
 
 def harden_process(restricted_dir: str | Path | None = None) -> Path:

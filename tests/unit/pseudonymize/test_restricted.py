@@ -77,3 +77,27 @@ def test_harden_process_points_temp_files_inside(tmp_path, monkeypatch):
     finally:
         os.umask(old_umask)
         tempfile.tempdir = old_tempdir
+
+
+def test_duckdb_memory_limit_grows_with_the_database_up_to_a_share_of_the_machine(tmp_path, monkeypatch):
+    from ct_pipeline.pseudonymize import restricted
+
+    monkeypatch.delenv("CT_DUCKDB_MEMORY_LIMIT", raising=False)
+    small, big = tmp_path / "small.duckdb", tmp_path / "big.duckdb"
+    small.write_bytes(b"x")
+    with open(big, "wb") as fh:  # sparse: no disk used
+        fh.truncate(10 << 30)
+    machine = 24 << 30
+    monkeypatch.setattr(restricted.os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": machine // 4096}[name])
+    assert restricted.duckdb_memory_limit(None) == "2048MB"  # in memory: the floor
+    assert restricted.duckdb_memory_limit(small) == "2048MB"
+    assert restricted.duckdb_memory_limit(big) == f"{5 << 10}MB"  # half the file
+    machine = 8 << 30
+    assert restricted.duckdb_memory_limit(big) == f"{int((8 << 30) * 0.4) >> 20}MB"  # the machine's share
+    monkeypatch.setenv("CT_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert restricted.duckdb_memory_limit(big) == "3GB"
+    con = restricted.restricted_connection(big.with_name("real.duckdb"), restricted_dir=tmp_path / "r")
+    try:
+        assert con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0].startswith("2.7")  # 3GB = 2.7 GiB
+    finally:
+        con.close()
