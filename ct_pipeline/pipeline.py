@@ -119,14 +119,15 @@ def _ingest_memory_limit(settings: Settings) -> str:
     """The build database's memory_limit during the ingest step.
 
     $CT_DUCKDB_MEMORY_LIMIT when set. Otherwise sized to the load rather than the fixed default:
-    DuckDB's cache keeps what the run wrote, up to the limit, and ingestion writes through spool
-    files and queries little, so 512 MB serves it, plus what the load transaction must keep in
-    memory until COMMIT, its primary-key indexes: about a fifth of the exports' size (measured; a
-    limit below that fails the run), hence half of it. 1.0 GB at a million cases, 5 GB at ten."""
+    what the load transaction must keep in memory until COMMIT, its primary-key indexes, about a
+    fifth of the exports' size (measured; a limit below that fails the run), with half again as
+    margin (0.3 of the exports' size), plus 256 MB. Any more is cache that ingestion, writing through spool files, hardly uses, and
+    DuckDB fills it: with 512 MB + half the exports the run's peak was 0.5 GB higher at a million
+    cases (4.0 -> 3.5 GB, same time) and up to 2 GB at ten million. 0.5 GB at 1M, 2.8 GB at 10M."""
     if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip():
         return os.environ["CT_DUCKDB_MEMORY_LIMIT"].strip()
     exports = sum(int(v.split(":", 1)[0]) for v in list_export_files(settings).values())
-    return f"{((512 << 20) + exports // 2) >> 20}MB"
+    return f"{((256 << 20) + exports * 3 // 10) >> 20}MB"
 
 
 def ingest(
