@@ -130,28 +130,14 @@ def _ingest_memory_limit(settings: Settings) -> str:
     return f"{((256 << 20) + exports * 3 // 10) >> 20}MB"
 
 
-def ingest(
-    settings: Settings,
-    *,
-    missions: list[str] | None = None,
-    files: list[str] | None = None,
-    reload: bool = False,
-    log: Log = _quiet,
-) -> StepResult:
-    """Extract, stage, validate and pseudonymise the new export files; one transaction.
-
-    Raw rows, quarantine and the sealed identities stay in the restricted tables of the build
-    database; stg_* (pseudonymous) go on. Persons are linked against the identities already in the
-    vault, so a person's token stays stable across nights.
-    """
+def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log):
+    """The ingest step's one transaction; returns (ingestion result, row counts)."""
     from ct_pipeline.ingest import run_ingestion
-    from ct_pipeline.pseudonymize import load_key
     from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 
-    key = load_key(settings.key_file)  # refuses to run without a key
     with build_connection(settings) as con:
         with transaction(con):
-            con.execute(f"SET memory_limit = '{_ingest_memory_limit(settings)}'")
+            con.execute(f"SET memory_limit = '{limit}'")
             ensure_tables(con, INGEST_TABLES)
             # each staged batch is pseudonymised and written as soon as it is staged, so the run never
             # holds every record at once; the person linkage runs once, over the whole run, at the end
@@ -169,6 +155,39 @@ def ingest(
                 con.execute("SET max_vacuum_tasks = 0")
             counts = row_counts(con, INGEST_TABLES)
         con.execute("RESET max_vacuum_tasks")  # instance-wide: not for a later connection to this file
+    return res, counts
+
+
+def ingest(
+    settings: Settings,
+    *,
+    missions: list[str] | None = None,
+    files: list[str] | None = None,
+    reload: bool = False,
+    log: Log = _quiet,
+) -> StepResult:
+    """Extract, stage, validate and pseudonymise the new export files; one transaction.
+
+    Raw rows, quarantine and the sealed identities stay in the restricted tables of the build
+    database; stg_* (pseudonymous) go on. Persons are linked against the identities already in the
+    vault, so a person's token stays stable across nights.
+    """
+    from ct_pipeline.pseudonymize import load_key
+
+    key = load_key(settings.key_file)  # refuses to run without a key
+    limit = _ingest_memory_limit(settings)
+    try:
+        res, counts = _ingest_transaction(settings, key, limit, missions, files, reload, log)
+    except duckdb.OutOfMemoryException:
+        # the limit is sized from the exports' bytes, the indexes it must hold grow with their
+        # rows: exports of unusually short rows could need more. The transaction rolled back
+        # (the linkage state it may have written no longer matches the vault: the retry links
+        # in full), so the night runs once more with twice the limit rather than failing.
+        if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip():
+            raise
+        limit = f"{int(limit.removesuffix('MB')) * 2}MB"
+        log(f"ingest: DuckDB's memory limit was too small for this load; rolled back, running again with {limit}")
+        res, counts = _ingest_transaction(settings, key, limit, missions, files, reload, log)
     st = res.by_status()
     tot = res.totals()
     log(

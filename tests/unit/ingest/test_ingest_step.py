@@ -50,3 +50,41 @@ def test_workers_and_batches_give_the_same_tables(exports, tmp_path, monkeypatch
         out.append(_tables(s))
     for t in TABLES:
         assert out[0][t] == out[1][t], t
+
+
+def test_a_load_too_big_for_the_memory_limit_runs_again_with_twice_the_limit(exports, tmp_path, monkeypatch):
+    """DuckDB running out of the ingest's limit rolls the night back; it runs once more, with
+    twice the limit, to the same tables as a run that had room."""
+    key = "v1:" + "ab" * 32
+    real, limits = pipeline._ingest_transaction, []
+
+    def tight(settings, key_, limit, *args):
+        limits.append(limit)
+        if len(limits) == 1:  # the first attempt fails where DuckDB would: inside the transaction
+            with pipeline.build_connection(settings) as con, pipeline.transaction(con):
+                pipeline.ensure_tables(con, pipeline.INGEST_TABLES)
+                con.execute("CREATE TABLE half_loaded AS SELECT 1 AS x")
+                raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return real(settings, key_, limit, *args)
+
+    monkeypatch.setattr(pipeline, "_ingest_transaction", tight)
+    monkeypatch.setattr(pipeline, "_ingest_memory_limit", lambda s: "300MB")
+    monkeypatch.delenv("CT_DUCKDB_MEMORY_LIMIT", raising=False)
+    s = get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / "wh", key_file=tmp_path / "no.key")
+    logged = []
+    with temporary_env(CT_PSEUDONYM_KEY=key, CT_INGEST_WORKERS="1"):
+        res = pipeline.ingest(s, log=logged.append)
+    assert limits == ["300MB", "600MB"]
+    assert any("running again with 600MB" in m for m in logged)
+    assert res.tables["stg_screenings"] == res.tables["identity_vault"] > 0
+    con = duckdb.connect(str(pipeline.build_path(s)), read_only=True)
+    try:  # the failed attempt left nothing
+        assert not con.sql("SELECT * FROM duckdb_tables() WHERE table_name = 'half_loaded'").fetchall()
+    finally:
+        con.close()
+
+    # an operator's explicit limit is theirs: no second attempt
+    limits.clear()
+    with temporary_env(CT_PSEUDONYM_KEY=key, CT_DUCKDB_MEMORY_LIMIT="300MB"), pytest.raises(duckdb.OutOfMemoryException):
+        pipeline.ingest(get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / "wh2", key_file=tmp_path / "no.key"))
+    assert limits == ["300MB"]
