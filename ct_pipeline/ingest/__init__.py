@@ -58,7 +58,7 @@ from ct_pipeline.extract.paths import parse_export_path, relative_name
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
-from ct_pipeline.pseudonymize.restricted import spool_insert
+from ct_pipeline.pseudonymize.restricted import insert_frame
 from ct_pipeline.settings import Settings
 from ct_pipeline.stage import Staged, stage
 
@@ -520,10 +520,10 @@ def run_ingestion(
                 by_rel[rel] = res
             _account(results, group.extracted, group.staged)
             # through spool files: a frame registered with DuckDB stays in memory until COMMIT
-            spool_insert(con, "raw_screenings", group.raw_screenings, settings.restricted_dir)
-            spool_insert(con, "raw_assistance", group.raw_assistance, settings.restricted_dir)
+            insert_frame(con, "raw_screenings", group.raw_screenings)
+            insert_frame(con, "raw_assistance", group.raw_assistance)
             quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
-            spool_insert(con, "quarantine", quarantine, settings.restricted_dir)
+            insert_frame(con, "quarantine", quarantine)
             if on_batch is not None:
                 on_batch(group.staged, list(group.extracted))
             else:

@@ -42,7 +42,7 @@ from ct_pipeline.pseudonymize.linkage_state import (
     save_state,
     vault_digest,
 )
-from ct_pipeline.pseudonymize.restricted import spool_insert
+from ct_pipeline.pseudonymize.restricted import insert_frame
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
     _append_audit,
@@ -106,7 +106,7 @@ class BatchPseudonymizer:
             from ct_pipeline.settings import get_settings
 
             restricted_dir = get_settings().restricted_dir
-        self.spool_dir = restricted_dir  # inserts pass through files here (see spool_insert)
+        self.spool_dir = restricted_dir  # the linkage state and the linkage's spill files go here
         self._links_in: list[pl.DataFrame] = []  # linkage input columns of this run's identities
         self._loaded: list[str] = []
         self._prior: pl.DataFrame | None = None
@@ -166,11 +166,11 @@ class BatchPseudonymizer:
         ps = pseudonymize(typed_screenings, typed_assistance, self.key, link=False)
         self.seconds["pseudonymise"] += time.perf_counter() - t
         t = time.perf_counter()
-        store_identities(con, ps.identities, self.key, restricted_dir=self.spool_dir)
+        store_identities(con, ps.identities, self.key)
         self.seconds["vault"] += time.perf_counter() - t
         t = time.perf_counter()
-        spool_insert(con, "stg_screenings", ps.stg_screenings, self.spool_dir)
-        spool_insert(con, "stg_assistance", ps.stg_assistance, self.spool_dir)
+        insert_frame(con, "stg_screenings", ps.stg_screenings)
+        insert_frame(con, "stg_assistance", ps.stg_assistance)
         self.seconds["write"] += time.perf_counter() - t
         if ps.identities.height:
             self._links_in.append(ps.identities.select(*REQUIRED, *[c for c in OPTIONAL if c in ps.identities.columns]))

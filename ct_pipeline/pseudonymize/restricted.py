@@ -11,8 +11,7 @@ What can write identifying values to disk, and how each is kept in the restricte
   DuckDB creates the WAL and spill files later, with the process umask — hence `harden_process`;
 - polars (streaming spill: POLARS_TEMP_DIR), pandas/pyarrow/`tempfile` users (TMPDIR,
   `tempfile.tempdir`): `harden_process(restricted_dir)` points them all at ``<restricted>/tmp``;
-- frames inserted into DuckDB: `spool_insert` passes them through a short-lived Parquet file in
-  ``<restricted>/tmp`` (created 0600, deleted after the insert);
+- frames inserted into DuckDB: `insert_frame` streams them as Arrow batches (nothing on disk);
 - crash dumps: `harden_process` sets RLIMIT_CORE to 0 (a core dump holds the heap: names, keys).
 
 Whatever the file modes, every path below a 0700 folder is unreachable to other users: the folder
@@ -131,32 +130,24 @@ def restricted_tmp_dir(restricted_dir: str | Path) -> Path:
     return ensure_restricted_dir(Path(restricted_dir) / "tmp")
 
 
-def spool_insert(
-    con: duckdb.DuckDBPyConnection, table: str, df, restricted_dir: str | Path, *, verb: str = "INSERT"
-) -> None:
-    """INSERT (``verb``: or INSERT OR REPLACE) a polars frame into ``table`` by way of a Parquet
-    file in ``<restricted_dir>/tmp``.
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df, *, verb: str = "INSERT") -> None:
+    """INSERT (``verb``: or INSERT OR REPLACE) a polars frame into ``table``, streamed to DuckDB
+    as Arrow record batches.
 
     Why not ``con.register(frame)``: inside an explicit transaction DuckDB 2.0 keeps the data of
-    every frame registered that way in memory until the transaction ends (measured: about 1 GB per
-    200,000 cases of an ingestion run, whatever the memory_limit), and a nightly load is one
-    transaction. A file it scans leaves nothing behind. The file holds the frame's values (raw
-    rows, identities), so it is created owner-only in the restricted zone and deleted at once.
-    """
+    every object registered that way in memory until the transaction ends (measured: about 1 GB
+    per 200,000 cases of an ingestion run, whatever the memory_limit; a registered Arrow reader
+    too), and a nightly load is one transaction. A RecordBatchReader found by name (DuckDB's
+    replacement scan of the local variable ``batches``) is consumed once and leaves nothing
+    behind (measured: 10 inserts of 200,000 rows, RSS 406 MB as through a Parquet file, 891 MB
+    registered). The frames went through an owner-only Parquet file in the restricted zone before:
+    nothing is written to disk now, and the writing and re-reading (~10 s of CPU in a 1M-case
+    ingest, in the process every batch waits for) is gone."""
     if df.height == 0:
         return
-    tmp = restricted_tmp_dir(restricted_dir)
-    with owner_only_umask():
-        fd, name = tempfile.mkstemp(prefix="spool-", suffix=".parquet", dir=tmp)
-    os.close(fd)
-    try:
-        df.write_parquet(name, compression="lz4", statistics=False)
-        cols = ", ".join(df.columns)
-        path = name.replace("'", "''")
-        con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM read_parquet('{path}')")
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+    batches = df.to_arrow().to_reader()  # noqa: F841 (read by DuckDB's replacement scan below)
+    cols = ", ".join(df.columns)
+    con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM batches")
 
 
 def restricted_connection(

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.normalise import name_tokens, normalise_case_ref, normalise_document
-from ct_pipeline.pseudonymize.restricted import spool_insert
+from ct_pipeline.pseudonymize.restricted import insert_frame
 from ct_pipeline.pseudonymize.tokens import EPISODE_FIELDS, IDENTITY_FIELDS
 
 log = logging.getLogger(__name__)
@@ -139,13 +139,9 @@ def ensure_vault_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(table_ddl(t))
 
 
-def store_identities(
-    con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, key: PseudonymKey, *, restricted_dir=None
-) -> int:
-    """Seal and upsert identities (the `pseudonymize` identities frame) into the vault.
-
-    ``restricted_dir``: pass the sealed rows through a spool file there (`restricted.spool_insert`:
-    within a long transaction a registered frame would stay in memory until it ends)."""
+def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, key: PseudonymKey) -> int:
+    """Seal and upsert identities (the `pseudonymize` identities frame) into the vault (streamed:
+    `restricted.insert_frame`)."""
     ensure_vault_tables(con)
     if identities.height == 0:
         return 0
@@ -165,15 +161,7 @@ def store_identities(
     ).fetchall()[0][0]
     verb = "INSERT OR REPLACE" if seen else "INSERT"
     with _no_string_compression(con):
-        if restricted_dir is not None:
-            spool_insert(con, VAULT_TABLE, frame, restricted_dir, verb=verb)
-        else:
-            con.register("vault_in", frame)
-            try:
-                cols_sql = ", ".join(frame.columns)
-                con.execute(f"{verb} INTO {VAULT_TABLE} ({cols_sql}) SELECT {cols_sql} FROM vault_in")
-            finally:
-                con.unregister("vault_in")
+        insert_frame(con, VAULT_TABLE, frame, verb=verb)
     log.info("vault: stored %d identities", frame.height)
     return frame.height
 
