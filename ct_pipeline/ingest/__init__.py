@@ -13,8 +13,8 @@
    processes for a large set; `ct_pipeline.stage.stage`: nothing in staging crosses missions);
 5. checks the accounting per file: rows_read = rows_staged + rows_quarantined + rows_duplicate
    (an imbalance is a pipeline bug and stops the run before anything is written);
-6. writes `raw_screenings`, `raw_assistance`, `quarantine` (batch by batch, through spool files in
-   the restricted zone) and `ingestion_ledger` in the given DuckDB connection (the restricted
+6. writes `raw_screenings`, `raw_assistance`, `quarantine` (batch by batch, streamed as Arrow
+   batches: `restricted.insert_frame`) and `ingestion_ledger` in the given DuckDB connection (the restricted
    database), in one transaction unless the caller holds one;
 7. returns the typed records of the new files (for pseudonymisation) and the per-file accounting;
    or, with `on_batch`, hands each batch's typed records over as soon as it is written and keeps
@@ -519,7 +519,7 @@ def run_ingestion(
                 results.append(res)
                 by_rel[rel] = res
             _account(results, group.extracted, group.staged)
-            # through spool files: a frame registered with DuckDB stays in memory until COMMIT
+            # streamed: a frame registered with DuckDB would stay in memory until COMMIT
             insert_frame(con, "raw_screenings", group.raw_screenings)
             insert_frame(con, "raw_assistance", group.raw_assistance)
             quarantine = pl.concat([*(e.quarantine for e in group.extracted.values()), group.staged.quarantine])
