@@ -99,15 +99,10 @@ def row_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, i
 
 def list_export_files(settings: Settings) -> dict[str, str]:
     """Every file under the exports folder (README excepted): relative path -> 'size:mtime_ns'."""
-    root = settings.raw_exports_dir
-    out: dict[str, str] = {}
-    if not root.exists():
-        return out
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.name != "README.md" and not p.name.startswith("."):
-            st = p.stat()
-            out[p.relative_to(root).as_posix()] = f"{st.st_size}:{st.st_mtime_ns}"
-    return out
+    from ct_pipeline.extract.paths import files_under
+
+    return {"/".join(parts): f"{st.st_size}:{st.st_mtime_ns}" for parts, st in files_under(settings.raw_exports_dir)
+            if parts[-1] != "README.md" and not parts[-1].startswith(".")}
 
 
 # --------------------------------------------------------------------------------------------

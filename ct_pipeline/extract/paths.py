@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +22,44 @@ class ExportPath:
     received_date: dt.date | None
 
 
+def files_under(root: Path) -> list[tuple[tuple[str, ...], os.stat_result]]:
+    """Every file under `root` as (its path's parts relative to root, its stat), in the order of
+    `sorted(root.rglob("*"))` (by parts); symbolic links to folders are not followed, links to
+    files are (as rglob and is_file do). One scandir per folder: a night lists ~8,000 exports,
+    and rglob + is_file + stat cost ~0.5 s of it."""
+    out: list[tuple[tuple[str, ...], os.stat_result]] = []
+
+    def walk(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                walk(e.path, (*parts, e.name))
+            elif e.is_file():
+                try:
+                    out.append(((*parts, e.name), e.stat()))
+                except FileNotFoundError:  # removed while listing
+                    continue
+
+    walk(str(root), ())
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
+
+
 def relative_name(path: Path, exports_root: Path) -> str:
     """The file's path relative to the exports folder, with forward slashes (or its absolute path)."""
-    try:
-        return path.resolve().relative_to(exports_root.resolve()).as_posix()
+    resolved = path.resolve()
+    try:  # the folder resolved once per process (and per path: a moved folder is a new path)
+        return resolved.relative_to(_resolved(str(exports_root))).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return resolved.as_posix()
 
 
 def parse_export_path(path: Path, exports_root: Path, *, today: dt.date | None = None) -> ExportPath:

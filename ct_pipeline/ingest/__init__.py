@@ -54,7 +54,7 @@ from ct_pipeline.extract import (
     extract_reference,
     raw_tables,
 )
-from ct_pipeline.extract.paths import parse_export_path, relative_name
+from ct_pipeline.extract.paths import files_under, parse_export_path, relative_name
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
@@ -131,16 +131,8 @@ class IngestionResult:
 def scan_files(exports_root: Path) -> list[Path]:
     """Every export candidate under the folder (README.md and hidden files excepted), sorted."""
     root = Path(exports_root)
-    if not root.exists():
-        return []
-    out = []
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.is_file() and p.name != "README.md":
-            out.append(p)
-    return out
+    return [root.joinpath(*parts) for parts, _ in files_under(root)
+            if parts[-1] != "README.md" and not any(part.startswith(".") for part in parts)]
 
 
 def _select(paths: list[Path], root: Path, files: Iterable[str | Path] | None, missions: Iterable[str] | None) -> list[Path]:
