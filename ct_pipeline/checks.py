@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import duckdb
+
 from ct_pipeline.metadata import load_registry
 from ct_pipeline.settings import Settings
 
@@ -121,41 +123,99 @@ def _gx_store(settings: Settings):
 
 # Rows validated at once: stg_assistance at ten million cases is 18 M rows, gigabytes as a frame
 PANDERA_CHUNK_ROWS = 2_000_000
+_PANDERA_ROWS = "_pandera_rows"
+
+
+def _pandera_signature(table: str) -> str:
+    """What a pass of a table's schema depends on: the registry, the schema code, pandera."""
+    import hashlib
+    from pathlib import Path
+
+    import pandera
+
+    from ct_pipeline.metadata import schemas
+
+    code = Path(schemas.__file__).read_bytes()
+    return f"{table}-{_rules_version()}-{hashlib.sha256(code).hexdigest()[:12]}-pandera{pandera.__version__}"
 
 
 def pandera_check(settings: Settings, table: str) -> CheckOutcome:
-    """The registry's pandera schema over every row, in parts of about PANDERA_CHUNK_ROWS rows
-    split by a hash of the first primary-key column (rows that could share a key are in one part:
-    the uniqueness check stays exact)."""
+    """The registry's pandera schema, over the rows not passed yet: a row whose values passed the
+    schema before passes again, so a night validates the rows it added or changed (the fingerprints
+    of passed rows are kept in the restricted zone, `expectations.memo.PassedRows`), plus every row
+    whose primary key is null or shared with another row anywhere in the table (so the uniqueness
+    check stays exact). The columns, their types and the key are checked on every call. The rows
+    are validated in parts of about PANDERA_CHUNK_ROWS rows split by a hash of the first
+    primary-key column (rows that could share a key are in one part)."""
     import pandera.errors
     import polars as pl
 
+    from ct_pipeline.expectations.memo import PassedRows, sql_text
     from ct_pipeline.metadata.schemas import validate
+    from ct_pipeline.warehouse.hashing import registry_row_hash
 
     key = load_registry().table(table).primary_key
-    failures, rows = [], 0
+    memo = PassedRows(settings.restricted_dir / "pandera_store")
+    signature = _pandera_signature(table)
+    failures, rows, total = [], 0, 0
     with _con(settings) as con:
         if not _exists(con, table):
             return CheckOutcome(False, f"{table} does not exist")
-        parts = max(1, -(-con.sql(f"select count(*) from {table}").fetchall()[0][0] // PANDERA_CHUNK_ROWS))
-        split = f"coalesce(hash({key[0]}), 0)" if key else "rowid"
-        for i in range(parts):
-            where = f" where {split} % {parts} = {i}" if parts > 1 else ""
-            df = con.sql(f"select * from {table}{where}").pl()
-            rows += df.height
-            try:
-                validate(table, df)
-            except pandera.errors.SchemaErrors as err:
-                failures.append(err.failure_cases.select(pl.col("column", "check").cast(pl.String)))
-            del df
+        prior = memo.load(table, signature)
+        h = registry_row_hash(table)
+        if key:
+            keys, nulls = ", ".join(key), " OR ".join(f"{k} IS NULL" for k in key)
+            problem = f"({nulls} OR ({keys}) IN (SELECT ({keys}) FROM {table} GROUP BY ALL HAVING count(*) > 1))"
+        else:
+            problem = "FALSE"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_PANDERA_ROWS} AS SELECT rid, (h & 18446744073709551615)::UBIGINT AS h1, "
+            f"(h >> 64)::UBIGINT AS h2, problem FROM (SELECT rowid AS rid, {h} AS h, "
+            f"coalesce({problem}, FALSE) AS problem FROM {table})"
+        )
+        try:
+            if prior is not None:
+                files = ", ".join(sql_text(x) for x in prior["paths"])
+                todo = (f"problem OR NOT EXISTS (SELECT 1 FROM read_parquet([{files}]) p "
+                        f"WHERE p.h1 = f.h1 AND p.h2 = f.h2)")
+            else:
+                todo = "TRUE"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_PANDERA_ROWS} AS SELECT rid, h1, h2, {todo} AS todo "
+                        f"FROM {_PANDERA_ROWS} f")
+            total, n = con.sql(f"select count(*), count(*) filter (where todo) from {_PANDERA_ROWS}").fetchall()[0]
+            parts = max(1, -(-n // PANDERA_CHUNK_ROWS))
+            split = f"coalesce(hash({key[0]}), 0)" if key else "rowid"
+            picked = f"rowid IN (SELECT rid FROM {_PANDERA_ROWS} WHERE todo)" if prior is not None else "TRUE"
+            for i in range(parts):
+                where = f" and {split} % {parts} = {i}" if parts > 1 else ""
+                df = con.sql(f"select * from {table} where {picked}{where}").pl()
+                rows += df.height
+                try:
+                    validate(table, df)
+                except pandera.errors.SchemaErrors as err:
+                    failures.append(err.failure_cases.select(pl.col("column", "check").cast(pl.String)))
+                del df
+            if not failures:
+                try:  # only a cost if it fails: the next call validates more rows
+                    memo.write(con, table, signature, prior, f"SELECT h1, h2 FROM {_PANDERA_ROWS} WHERE todo",
+                               f"SELECT h1, h2 FROM {_PANDERA_ROWS}", {})
+                except (OSError, duckdb.Error):
+                    pass
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{_PANDERA_ROWS}")
     if failures:
         # failure cases hold values: report only columns, checks and counts
         fc = pl.concat(failures)
         by = fc.group_by(["column", "check"]).len().sort("len", descending=True)
         lines = [f"{r['column']}: {r['check']} ({r['len']} rows)" for r in by.head(20).to_dicts()]
         return CheckOutcome(False, f"{table}: {fc.height} failures — " + "; ".join(lines),
-                            metadata={"failures": fc.height, "rows": rows})
-    return CheckOutcome(True, f"{table}: {rows} rows valid", metadata={"rows": rows})
+                            metadata={"failures": fc.height, "rows": total, "rows_validated": rows})
+    reused = total - rows
+    return CheckOutcome(
+        True,
+        f"{table}: {total} rows valid" + (f" ({rows} validated now, {reused} unchanged since they passed)"
+                                          if reused else ""),
+        metadata={"rows": total, "rows_validated": rows, "rows_unchanged_since_a_pass": reused})
 
 
 def pii_gate(settings: Settings) -> CheckOutcome:

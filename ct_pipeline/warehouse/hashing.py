@@ -30,10 +30,26 @@ def value_hash(value: str, *names: str, text: bool) -> str:
     return " + ".join(terms)
 
 
+def registry_row_hash(table: str, *, skip: frozenset[str] | set[str] = frozenset(), alias: str = "") -> str:
+    """SQL (HUGEINT) hash of a row of registry table ``table`` from its columns (``skip`` left out;
+    ``alias``: a table alias with its dot): `value_hash` per column, text at two alignments (codes
+    and code lists too: a list is hashed as its text, which tells NULL, [] and [NULL] apart)."""
+    from ct_pipeline.metadata.registry import load_registry
+
+    parts = []
+    for c in load_registry().columns(table):
+        if c.name in skip:
+            continue
+        text = c.field.type in ("string", "code", "code_list") and not c.name.endswith("_token")
+        value = f"CAST({alias}{c.name} AS VARCHAR)" if c.field.type == "code_list" else alias + c.name
+        parts.append(value_hash(value, table, c.name, text=text))
+    return "(" + " + ".join(parts) + ")"
+
+
 def row_text_hash(row: str, *names: str) -> str:
     """SQL (HUGEINT) hash of a whole row ``row`` (a table alias) by its text form, which tells NULL
     from an empty list."""
     return value_hash(f"CAST({row} AS VARCHAR)", *names, text=True)
 
 
-__all__ = ["row_text_hash", "salt", "value_hash"]
+__all__ = ["registry_row_hash", "row_text_hash", "salt", "value_hash"]

@@ -32,7 +32,7 @@ import polars as pl
 
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.warehouse.faults import pause_point
-from ct_pipeline.warehouse.hashing import row_text_hash, value_hash
+from ct_pipeline.warehouse.hashing import registry_row_hash, row_text_hash
 from ct_pipeline.warehouse.tables import (
     ARRIVAL,
     CORE_TABLES,
@@ -66,14 +66,7 @@ class LoadResult:
 def _content_hash(table: str, alias: str = "") -> str:
     """Hash (HUGEINT) of a staged row's content (`hashing.value_hash` per column: DuckDB's own
     hash() of text misses some edits, and hashes NULL, [] and [NULL] alike)."""
-    parts = []
-    for c in load_registry().columns(table):
-        if c.name in LINEAGE or c.name == "key_version":
-            continue
-        text = c.field.type in ("string", "code", "code_list") and not c.name.endswith("_token")
-        value = f"CAST({alias}{c.name} AS VARCHAR)" if c.field.type == "code_list" else alias + c.name
-        parts.append(value_hash(value, table, c.name, text=text))
-    return "(" + " + ".join(parts) + ")"
+    return registry_row_hash(table, skip={*LINEAGE, "key_version"}, alias=alias)
 
 
 # --- small dimensions: replaced only when their content changes ----------------------------------
