@@ -127,16 +127,19 @@ _PANDERA_ROWS = "_pandera_rows"
 
 
 def _pandera_signature(table: str) -> str:
-    """What a pass of a table's schema depends on: the registry, the schema code, pandera."""
+    """What a pass of a table's schema depends on: the registry (fields, tables, code lists), the
+    code that turns it into a schema, pandera's version."""
     import hashlib
     from pathlib import Path
 
     import pandera
 
-    from ct_pipeline.metadata import schemas
-
-    code = Path(schemas.__file__).read_bytes()
-    return f"{table}-{_rules_version()}-{hashlib.sha256(code).hexdigest()[:12]}-pandera{pandera.__version__}"
+    meta = Path(__file__).parent / "metadata"
+    h = hashlib.sha256()
+    for f in sorted(meta.rglob("*")):
+        if f.suffix in (".py", ".yaml", ".csv"):
+            h.update(f.relative_to(meta).as_posix().encode() + b"\0" + f.read_bytes())
+    return f"{table}-{h.hexdigest()[:16]}-pandera{pandera.__version__}"
 
 
 def pandera_check(settings: Settings, table: str) -> CheckOutcome:

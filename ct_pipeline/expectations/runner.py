@@ -133,7 +133,39 @@ def _gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    _skip_decimal_scan_of_typed_columns()
     return gx
+
+
+#: GE modules whose pandas mean, sum and standard deviation first look for Decimal values
+_DECIMAL_SCANS = ("column_mean", "column_sum", "column_standard_deviation")
+
+
+def _skip_decimal_scan_of_typed_columns() -> None:
+    """GE's pandas mean, sum and standard deviation call `convert_pandas_series_decimal_to_float_dtype`,
+    which looks at every value in Python for a `decimal.Decimal` (`any(isinstance(v, Decimal) ...)`)
+    even when the column is float64 or int64: ~1.2 s a night at a million cases, a third of the core
+    suites' GE time. Only a column of dtype object can hold a Decimal, so for any other dtype the
+    scan is skipped and the column left as it is -- what GE's own function returns after scanning.
+    Applied once, to the modules' imported name; if GE stops importing it there, nothing is patched."""
+    import importlib
+
+    for name in _DECIMAL_SCANS:
+        try:
+            module = importlib.import_module(f"great_expectations.expectations.metrics.column_aggregate_metrics.{name}")
+        except ImportError:
+            continue
+        original = getattr(module, "convert_pandas_series_decimal_to_float_dtype", None)
+        if original is None or getattr(original, "_ct_typed_skip", False):
+            continue
+
+        def typed_skip(data, inplace: bool = False, _original=original):
+            if getattr(data, "dtype", None) is not None and data.dtype != object:
+                return None if inplace else data
+            return _original(data=data, inplace=inplace)
+
+        typed_skip._ct_typed_skip = True
+        module.convert_pandas_series_decimal_to_float_dtype = typed_skip
 
 
 class _Context:

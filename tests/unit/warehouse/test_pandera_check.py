@@ -72,3 +72,13 @@ def test_a_duplicate_key_with_a_row_passed_before_is_caught(settings):
     bad = checks.pandera_check(settings, "stg_screenings")
     # both rows of the key are validated again, so pandera's uniqueness check sees the pair
     assert not bad.passed and bad.metadata["rows_validated"] == 2
+
+
+def test_another_schema_validates_every_row_again(settings, monkeypatch):
+    con = connect_build(settings)
+    insert_stg(con, stg_frame("stg_screenings", _rows(8)))
+    con.close()
+    assert checks.pandera_check(settings, "stg_screenings").metadata["rows_validated"] == 8
+    assert checks.pandera_check(settings, "stg_screenings").metadata["rows_validated"] == 0
+    monkeypatch.setattr(checks, "_pandera_signature", lambda table: f"{table}-a changed registry")
+    assert checks.pandera_check(settings, "stg_screenings").metadata["rows_validated"] == 8
