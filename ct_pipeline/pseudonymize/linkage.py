@@ -287,10 +287,10 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
 # is the chance that *another* identity has v, (count(v) - 1) / n (floored in `_weight_sql`).
 _FREQUENCIES_SQL = """
 CREATE OR REPLACE TEMP TABLE lk AS
-WITH n AS (SELECT greatest(count(DISTINCT identity_token), 1)::DOUBLE AS n FROM lk_raw),
-  by_nk AS (SELECT nk, count(DISTINCT identity_token) AS c, row_number() OVER () AS nk_id FROM lk_raw GROUP BY nk),
-  by_dob AS (SELECT dob, count(DISTINCT identity_token) AS c FROM lk_raw GROUP BY dob),
-  by_id AS (SELECT identity_token, count(*) AS c FROM lk_raw GROUP BY identity_token)
+WITH n AS (SELECT greatest(count(DISTINCT identity_token), 1)::DOUBLE AS n FROM @ALL@),
+  by_nk AS (SELECT nk, count(DISTINCT identity_token) AS c, row_number() OVER () AS nk_id FROM @ALL@ GROUP BY nk),
+  by_dob AS (SELECT dob, count(DISTINCT identity_token) AS c FROM @ALL@ GROUP BY dob),
+  by_id AS (SELECT identity_token, count(*) AS c FROM @ALL@ GROUP BY identity_token)
 SELECT r.*, a.nk_id, i.c AS id_n,
   CASE WHEN r.nk <> '' THEN (a.c - 1) / n.n END AS tf_name,
   CASE WHEN r.dob IS NOT NULL THEN (b.c - 1) / n.n END AS tf_dob
@@ -340,10 +340,11 @@ LEFT JOIN priors p ON p.prior_person_token = l.prior_person_token;
 """
 
 
-def load_frequencies(con: duckdb.DuckDBPyConnection) -> None:
-    """``lk`` = ``lk_raw`` (features of every record) with their term frequencies; ``lk_c``, what
-    the comparisons read of them."""
-    con.execute(_FREQUENCIES_SQL)
+def load_frequencies(con: duckdb.DuckDBPyConnection, population: str = "lk_raw") -> None:
+    """``lk`` = ``lk_raw`` (features of records) with their term frequencies counted over
+    ``population`` (every record: ``lk_raw`` itself, or a table of which ``lk_raw`` is the part an
+    incremental linkage compares); ``lk_c``, what the comparisons read of them."""
+    con.execute(_FREQUENCIES_SQL.replace("@ALL@", population))
     con.execute(_COMPARE_INPUT_SQL)
 
 
@@ -467,7 +468,7 @@ _DOB_OK = (
 )
 
 
-TEMP_TABLES = ("lk_raw", "lk", "lk_c", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
+TEMP_TABLES = ("lk_all", "lk_reach", "lk_raw", "lk", "lk_c", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
 
 
 def scored_pairs(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int) -> pl.DataFrame:

@@ -118,6 +118,27 @@ CREATE OR REPLACE TEMP TABLE lk_names AS
 """
 
 
+# Every record that shares a blocking key with a new record (all of each such block: the caps count
+# whole blocks), the only ones _BLOCKING_SQL can pair: name-skeleton pair keys, date of birth with a
+# skeleton, document, phone, case and identity tokens.
+_REACH_SQL = """
+CREATE OR REPLACE TEMP TABLE lk_reach AS
+WITH nw AS (SELECT * FROM lk_all WHERE is_new),
+  ks AS (SELECT DISTINCT unnest(pair_keys) AS k FROM nw),
+  ds AS (SELECT DISTINCT dob, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s FROM nw
+         WHERE dob IS NOT NULL)
+SELECT rid FROM (SELECT rid, unnest(pair_keys) AS k FROM lk_all) SEMI JOIN ks USING (k)
+UNION SELECT rid FROM (SELECT rid, dob, unnest(CASE WHEN len(skels) = 0 THEN [''] ELSE skels END) AS s
+                       FROM lk_all WHERE dob IS NOT NULL) SEMI JOIN ds USING (dob, s)
+UNION SELECT rid FROM lk_all WHERE doc IN (SELECT doc FROM nw)
+UNION SELECT rid FROM lk_all WHERE phone IN (SELECT phone FROM nw)
+UNION SELECT rid FROM lk_all WHERE case_token IN (SELECT case_token FROM nw)
+UNION SELECT rid FROM lk_all WHERE identity_token IN (SELECT identity_token FROM nw);
+CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_all SEMI JOIN lk_reach USING (rid);
+DROP TABLE lk_reach;
+"""
+
+
 def full_relink_requested() -> bool:
     return os.environ.get("CT_LINKAGE_FULL", "").strip() not in ("", "0")
 
@@ -194,9 +215,15 @@ def link_increment(
     try:
         t = time.perf_counter()
         con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))
-        con.execute("CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_src")
+        con.execute("CREATE OR REPLACE TEMP TABLE lk_all AS SELECT * FROM lk_src")
         con.unregister("lk_src")
-        load_frequencies(con)
+        # only the records a new record can meet are compared (the term frequencies still count
+        # every record): a night's blocks hold a fraction of the population, and the wide tables
+        # the comparisons read are built for that fraction, not for every earlier record
+        con.execute(_REACH_SQL)
+        reach = con.sql("SELECT count(*) FROM lk_raw").fetchall()[0][0]
+        load_frequencies(con, population="lk_all")
+        con.execute("DROP TABLE lk_all")
         # the caps the full linkage chose: the same blocks, whatever the night adds
         con.execute(
             _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@FORCED_CAP@", str(FORCED_CAP))
@@ -250,12 +277,13 @@ def link_increment(
     )  # fmt: skip
     state = allr.with_columns(person_token=pl.coalesce(now, pl.col("prior_person_token"))).select(STATE_COLUMNS)
     links = links.drop("_in")
-    counts = {"records": n, "new_records": new.height, "candidate_pairs": int(n_pairs), "links": edges.height,
+    counts = {"records": n, "new_records": new.height, "records_in_reach": int(reach), "candidate_pairs": int(n_pairs),
+              "links": edges.height,
               "refused_merges": refused, "records_relinked": links.height}  # fmt: skip
     log.info(
-        "incremental linkage: %d new of %d records, %d candidate pairs, %d links (%d merges refused), "
+        "incremental linkage: %d new of %d records (%d within reach), %d candidate pairs, %d links (%d merges refused), "
         "%d records in touched persons, in %.1fs (%s)",
-        new.height, n, n_pairs, edges.height, refused, links.height, time.perf_counter() - t0,
+        new.height, n, reach, n_pairs, edges.height, refused, links.height, time.perf_counter() - t0,
         ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items()),
     )  # fmt: skip
     return links, state, counts
