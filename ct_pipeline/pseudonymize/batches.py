@@ -36,6 +36,7 @@ from ct_pipeline.pseudonymize.linkage_increment import (
     model_is_stale,
 )
 from ct_pipeline.pseudonymize.linkage_state import (
+    ROW_DIGEST,
     LinkageState,
     LinkageStateError,
     load_state,
@@ -111,6 +112,7 @@ class BatchPseudonymizer:
         self._loaded: list[str] = []
         self._prior: pl.DataFrame | None = None
         self._state: LinkageState | None = None
+        self._digest: str | None = None  # the vault's digest before this run wrote to it
         self._started = False
         self.seconds: dict[str, float] = {"pseudonymise": 0.0, "vault": 0.0, "write": 0.0}
         self.report: dict[str, int] = {"screenings": 0, "assistance": 0}
@@ -127,7 +129,8 @@ class BatchPseudonymizer:
         if not full_relink_requested():
             t = time.perf_counter()
             try:
-                self._state = load_state(self.spool_dir, self.key, vault_digest(self.con))
+                self._digest = vault_digest(self.con)
+                self._state = load_state(self.spool_dir, self.key, self._digest)
             except LinkageStateError as e:  # damaged: a full linkage writes a new one
                 self.log(f"pseudonymisation: linkage state not used ({e}); linking in full")
                 self._state = None
@@ -229,6 +232,12 @@ class BatchPseudonymizer:
             .select(*KEY, "person_token")
         )
         self._prior = None
+        # an incremental night knows what it changed in the vault: the digest after it follows from
+        # the one before, without reading every row again (a full linkage reads them anyway)
+        incremental = self.report.get("linkage_incremental") == 1 and self._digest is not None
+        if incremental:
+            relinked = changed.filter(~pl.col("source_file").is_in(self._loaded))
+            before = _xor_digest(self.con, relinked)
         if changed.height:
             update_person_tokens(self.con, changed)
             self.con.register("_relinked", changed)
@@ -245,7 +254,8 @@ class BatchPseudonymizer:
         # a full linkage covers every record: its links hold every person (its state is a file)
         persons = (new_state if isinstance(new_state, pl.DataFrame) else links)["person_token"].n_unique()
         # the state's person_tokens are the links', now the vault's too: the digest says so
-        save_state(self.spool_dir, LinkageState(model, new_state, vault_digest(self.con)), self.key)
+        digest = _digest_after(self.con, self._digest, before, relinked, self._loaded) if incremental else None
+        save_state(self.spool_dir, LinkageState(model, new_state, digest or vault_digest(self.con)), self.key)
         self.seconds["state"] = self.seconds.get("state", 0.0) + time.perf_counter() - t
         self.report.update(persons=persons, person_tokens_changed=changed.height)
         self.log(
@@ -263,6 +273,39 @@ class BatchPseudonymizer:
         if self._loaded and state.records["source_file"].is_in(self._loaded).any():
             return False
         return True
+
+
+def _xor_digest(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame | None = None, files: list[str] | None = None
+                ) -> tuple[int, int]:
+    """(rows, XOR of the digest's row hashes) of the vault rows with the given keys or in the given
+    files (`linkage_state.vault_digest` over a part of the vault)."""
+    if keys is not None:
+        con.register("_digest_keys", keys.select(*KEY))
+        on = "source_file, source_row"
+    else:
+        con.register("_digest_keys", pl.DataFrame({"source_file": files or []}, schema={"source_file": pl.String}))
+        on = "source_file"
+    try:
+        return tuple(int(v) for v in con.execute(
+            f"SELECT count(*), coalesce(bit_xor({ROW_DIGEST}), 0) FROM identity_vault SEMI JOIN _digest_keys USING ({on})"
+        ).fetchall()[0])
+    finally:
+        con.unregister("_digest_keys")
+
+
+def _digest_after(con: duckdb.DuckDBPyConnection, start: str, before: tuple[int, int], relinked: pl.DataFrame,
+                  loaded: list[str]) -> str | None:
+    """The vault's digest after an incremental night, from its digest at the start: XOR out the
+    relinked earlier rows as they were (``before``), XOR in them as they are and every row of the
+    night's files (which had none before: an incremental night reloads no linked file). None when
+    the row count does not come out as the vault's (then the caller reads the whole vault)."""
+    n0, x0 = (int(v) for v in start.split(":"))
+    _, x_old = _xor_digest(con, relinked)
+    added, x_new = _xor_digest(con, files=loaded)
+    n = n0 + added
+    if n != con.execute("SELECT count(*) FROM identity_vault").fetchall()[0][0]:
+        return None
+    return f"{n}:{x0 ^ before[1] ^ x_old ^ x_new}"
 
 
 __all__ = ["BatchPseudonymizer"]

@@ -69,13 +69,14 @@ def state_path(restricted_dir: str | Path) -> Path:
     return Path(restricted_dir) / STATE_FILE
 
 
+#: one vault row's part of the digest (XORed over the rows: any part of the vault can be XORed in or out)
+ROW_DIGEST = ("md5_number_lower(concat_ws(chr(31), source_file, source_row::VARCHAR, coalesce(identity_token, ''), "
+              "coalesce(person_token, '')))")
+
+
 def vault_digest(con: duckdb.DuckDBPyConnection) -> str:
     """Order-free digest of the vault's tokens: the state must describe exactly this vault."""
-    n, x = con.execute(
-        """SELECT count(*), coalesce(bit_xor(md5_number_lower(concat_ws(chr(31), source_file, source_row::VARCHAR,
-                  coalesce(identity_token, ''), coalesce(person_token, '')))), 0)
-           FROM identity_vault"""
-    ).fetchall()[0]
+    n, x = con.execute(f"SELECT count(*), coalesce(bit_xor({ROW_DIGEST}), 0) FROM identity_vault").fetchall()[0]
     return f"{n}:{x}"
 
 
@@ -189,5 +190,5 @@ def discard_state(restricted_dir: str | Path) -> None:
     state_path(restricted_dir).unlink(missing_ok=True)
 
 
-__all__ = ["LinkageState", "LinkageStateError", "discard_state", "load_state", "read_header", "save_state",
+__all__ = ["ROW_DIGEST", "LinkageState", "LinkageStateError", "discard_state", "load_state", "read_header", "save_state",
            "state_path", "vault_digest"]
