@@ -196,10 +196,14 @@ class BatchPseudonymizer:
         if state is not None:
             links, new_state, _ = link_increment(records, state.records, state.model,
                                                  restricted_dir=self.restricted_dir)
+            # what the night can have changed in the state: its records and those of the earlier
+            # persons they touched (saved as a delta of the state file, see linkage_state)
+            state_changes = new_state.join(links.select(KEY), on=KEY, how="semi", maintain_order="left")
             prior = state.records.select(*KEY, "person_token")
             model = state.model
             self.report["linkage_incremental"] = 1
         else:
+            state_changes = None
             prior = self._prior
             if prior is not None and self._loaded:
                 prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
@@ -208,13 +212,14 @@ class BatchPseudonymizer:
             self.report["linkage_incremental"] = 0
         self.seconds["linkage"] = time.perf_counter() - t
         try:
-            self._apply(records, prior, links, model, new_state)
+            self._apply(records, prior, links, model, new_state, state_changes)
         finally:  # a state file not sealed (an error on the way) is not left behind in clear
             if isinstance(new_state, Path):
                 new_state.unlink(missing_ok=True)
         return self.report
 
-    def _apply(self, records: pl.DataFrame, prior, links: pl.DataFrame, model: dict, new_state) -> None:
+    def _apply(self, records: pl.DataFrame, prior, links: pl.DataFrame, model: dict, new_state,
+               state_changes: pl.DataFrame | None = None) -> None:
         """Apply the person_tokens that changed to the vault and stg_screenings; save the state."""
         t = time.perf_counter()
         # what the vault and stg_screenings hold now: the exact token for this run's records, the
@@ -255,7 +260,8 @@ class BatchPseudonymizer:
         persons = (new_state if isinstance(new_state, pl.DataFrame) else links)["person_token"].n_unique()
         # the state's person_tokens are the links', now the vault's too: the digest says so
         digest = _digest_after(self.con, self._digest, before, relinked, self._loaded) if incremental else None
-        save_state(self.spool_dir, LinkageState(model, new_state, digest or vault_digest(self.con)), self.key)
+        save_state(self.spool_dir, LinkageState(model, new_state, digest or vault_digest(self.con)), self.key,
+                   changed=state_changes, loaded=self._state if incremental else None)
         self.seconds["state"] = self.seconds.get("state", 0.0) + time.perf_counter() - t
         self.report.update(persons=persons, person_tokens_changed=changed.height)
         self.log(

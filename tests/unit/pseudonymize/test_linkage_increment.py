@@ -7,9 +7,17 @@ import polars as pl
 import pytest
 
 from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.pseudonymize import linkage_state
 from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 from ct_pipeline.pseudonymize.linkage import measure_linkage
-from ct_pipeline.pseudonymize.linkage_state import read_header, state_path, vault_digest
+from ct_pipeline.pseudonymize.linkage_state import (
+    LinkageStateError,
+    delta_path,
+    load_state,
+    read_header,
+    state_path,
+    vault_digest,
+)
 from ct_pipeline.pseudonymize.restricted import restricted_connection
 from ct_pipeline.pseudonymize.variants import synthetic_assistance, synthetic_screenings
 
@@ -128,7 +136,7 @@ def test_state_file_is_sealed_and_owner_only(tmp_path, key, nights):
     assert not any(d.encode() in raw for d in docs)
     # the clear header holds numbers only
     header = read_header(restricted)
-    assert set(header) == {"format", "key_version", "vault_digest", "model", "records", "chunks"}
+    assert set(header) == {"format", "key_version", "vault_digest", "model", "records", "chunks", "file_id"}
     # the records were written by DuckDB in clear before sealing: that file is gone
     assert not list(tmp_path.rglob("linkage_state_records*"))
     con.close()
@@ -160,13 +168,79 @@ def test_a_full_linkage_hands_its_state_over_as_a_restricted_file(tmp_path, key,
     seen = []
     real = batches.save_state
 
-    def spy(folder, state, k):
+    def spy(folder, state, k, **kw):
         seen.append((state.records, state.records.exists(), state.records.stat().st_mode & 0o077))
-        return real(folder, state, k)
+        return real(folder, state, k, **kw)
 
     monkeypatch.setattr(batches, "save_state", spy)
     con, restricted = _after_first_night(tmp_path, key, nights, "handover")
     [(path, existed, group_other)] = seen
     assert existed and group_other == 0 and restricted in path.parents  # written in the restricted zone
     assert not path.exists()  # and gone once sealed
+    con.close()
+
+
+def _three_nights(tmp_path, key, nights, name: str):
+    """Night 1 in full, then the files of night 2 in two incremental nights."""
+    restricted = tmp_path / name
+    con = restricted_connection(restricted / "build.duckdb")
+    (s1, a1), (s2, a2), _ = nights
+    files = sorted(s2["source_file"].unique().to_list())
+    halves = [set(files[::2]), set(files[1::2])]
+    reports, states = [_night(con, key, restricted, s1, a1)], []
+    for half in halves:
+        pick = pl.col("source_file").is_in(sorted(half))
+        reports.append(_night(con, key, restricted, s2.filter(pick), a2.filter(pick)))
+        states.append((state_path(restricted).read_bytes(), delta_path(restricted).exists()))
+    return con, restricted, reports, states
+
+
+def test_a_night_writes_a_delta_of_the_state_and_links_as_with_a_whole_file(tmp_path, key, nights, monkeypatch):
+    # these nights are large for their population (a night changes ~10 % of its records)
+    monkeypatch.setattr(linkage_state, "DELTA_SHARE", 0.5)
+    con, restricted, reports, states = _three_nights(tmp_path, key, nights, "delta")
+    assert [r["linkage_incremental"] for r in reports] == [0, 1, 1]
+    # both incremental nights wrote a delta; the base file was not rewritten
+    assert states[0][1] and states[1][1] and states[0][0] == states[1][0]
+    header = read_header(restricted)
+    assert header["records"] == _vault(con).height and header["vault_digest"] == vault_digest(con)
+    assert 0 < header["delta_records"] < header["records"]
+    with_delta = _vault(con)
+    con.close()
+
+    monkeypatch.setattr(linkage_state, "DELTA_SHARE", 0.0)  # every night writes the whole state
+    con, restricted, reports, states = _three_nights(tmp_path, key, nights, "whole")
+    assert [r["linkage_incremental"] for r in reports] == [0, 1, 1]
+    assert not states[0][1] and not states[1][1] and states[0][0] != states[1][0]
+    assert "delta_records" not in read_header(restricted)
+    assert _vault(con).equals(with_delta)  # the same persons, tokens and all
+    con.close()
+
+
+def test_a_delta_of_another_base_is_ignored_and_a_damaged_one_refused(tmp_path, key, nights, monkeypatch):
+    monkeypatch.setattr(linkage_state, "DELTA_SHARE", 0.5)
+    con, restricted, _, _ = _three_nights(tmp_path, key, nights, "mine")
+    other, other_restricted, _, _ = _three_nights(tmp_path, key, nights, "other")
+    # a delta left from another base (a crash between a new base and the delta's removal):
+    # not applied; the base alone does not describe this vault, so the state is not used
+    delta_path(restricted).write_bytes(delta_path(other_restricted).read_bytes())
+    assert load_state(restricted, key, vault_digest(con)) is None
+    assert not delta_path(restricted).exists()
+    # a damaged delta of this base: refused like a damaged base
+    raw = bytearray(delta_path(other_restricted).read_bytes())
+    raw[-40] ^= 0xFF
+    delta_path(other_restricted).write_bytes(bytes(raw))
+    with pytest.raises(LinkageStateError):
+        load_state(other_restricted, key, vault_digest(other))
+    con.close()
+    other.close()
+
+
+def test_a_delta_beyond_its_share_is_merged_into_a_new_base(tmp_path, key, nights, monkeypatch):
+    monkeypatch.setattr(linkage_state, "DELTA_SHARE", 0.12)  # the first night's delta fits, not two
+    con, restricted, reports, states = _three_nights(tmp_path, key, nights, "compacted")
+    assert [r["linkage_incremental"] for r in reports] == [0, 1, 1]
+    assert states[0][1] and not states[1][1] and states[0][0] != states[1][0]
+    assert read_header(restricted)["vault_digest"] == vault_digest(con)
+    assert "delta_records" not in read_header(restricted)
     con.close()
