@@ -166,7 +166,7 @@ def pandera_check(settings: Settings, table: str) -> CheckOutcome:
             return CheckOutcome(False, f"{table} does not exist")
         prior = memo.load(table, signature)
         h = registry_row_hash(table)
-        if key:
+        if key and prior is not None:  # (without a prior pass every row is validated anyway)
             keys, nulls = ", ".join(key), " OR ".join(f"{k} IS NULL" for k in key)
             problem = f"({nulls} OR ({keys}) IN (SELECT ({keys}) FROM {table} GROUP BY ALL HAVING count(*) > 1))"
         else:
