@@ -149,9 +149,11 @@ def _merge_delta(old: pl.DataFrame | None, changed: pl.DataFrame) -> pl.DataFram
 def _apply_delta(base: pl.DataFrame, delta: pl.DataFrame) -> pl.DataFrame:
     """The base's records with the delta's person_tokens (an earlier record's features never change),
     then the delta's new records, in their order."""
+    # a join of the keys alone and a new person_token column: the other columns are shared with
+    # the base, not copied (a join of the whole base would hold it twice: gigabytes at 10M)
     tokens = delta.select(*KEY, pl.col("person_token").alias("_delta_token"))
-    updated = base.join(tokens, on=KEY, how="left", maintain_order="left").with_columns(
-        person_token=pl.coalesce("_delta_token", "person_token")).drop("_delta_token")
+    now = base.select(KEY).join(tokens, on=KEY, how="left", maintain_order="left").get_column("_delta_token")
+    updated = base.with_columns(person_token=pl.coalesce(now, pl.col("person_token")))
     new = delta.join(base.select(KEY), on=KEY, how="anti", maintain_order="left")
     return pl.concat([updated, new.select(updated.columns)], how="vertical_relaxed")
 
