@@ -284,3 +284,23 @@ def test_summary_and_flat_metadata_hold_counts_only(con):
     flat = flatten(r)
     assert flat["screenings.staged"] == 2 and flat["assistance.unmatched"] == 1 and flat["ok"] is True
     assert all(isinstance(v, int) for v in flat.values())
+
+
+def test_a_night_of_files_already_seen_leaves_marts_and_cubes_nothing_to_do(con):
+    """The marts and disclosure cubes read the core tables: ledger rows of files already seen (a
+    mission re-sending an export) change the publish's and the reports' inputs, not theirs."""
+    from ct_pipeline.pipeline import _fingerprint, ensure_tables
+
+    ensure_tables(con, ["ingestion_ledger"])
+    stage(con, [screening_row("c1", F1, 1)])
+    load_core(con)
+    before = (_fingerprint(con), _fingerprint(con, ledger=False))
+    con.execute(
+        "INSERT INTO ingestion_ledger (source_file, source_sha256, file_status, rows_read, rows_staged, "
+        "rows_quarantined, rows_duplicate, ingested_at) VALUES (?, 'ab', 'already_seen', 3, 0, 0, 0, ?)",
+        ["TH-BKK/2010-07-01/again.xlsx", dt.datetime(2026, 11, 3)])
+    assert _fingerprint(con) != before[0]  # the ledger (published, in the reports) changed
+    assert _fingerprint(con, ledger=False) == before[1]
+    stage(con, [screening_row("c2", F1, 2)])  # new staged content: everything has work
+    load_core(con)
+    assert _fingerprint(con, ledger=False) != before[1]
