@@ -171,20 +171,18 @@ def pandera_check(settings: Settings, table: str) -> CheckOutcome:
             problem = f"({nulls} OR ({keys}) IN (SELECT ({keys}) FROM {table} GROUP BY ALL HAVING count(*) > 1))"
         else:
             problem = "FALSE"
+        # each row's fingerprint, and whether it is to be validated now: not passed before, or a
+        # null or shared key
+        seen = "FALSE"
+        if prior is not None:
+            files = ", ".join(sql_text(x) for x in prior["paths"])
+            seen = f"EXISTS (SELECT 1 FROM read_parquet([{files}]) p WHERE p.h1 = f.h1 AND p.h2 = f.h2)"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_PANDERA_ROWS} AS SELECT rid, (h & 18446744073709551615)::UBIGINT AS h1, "
-            f"(h >> 64)::UBIGINT AS h2, problem FROM (SELECT rowid AS rid, {h} AS h, "
-            f"coalesce({problem}, FALSE) AS problem FROM {table})"
+            f"CREATE OR REPLACE TEMP TABLE {_PANDERA_ROWS} AS SELECT rid, h1, h2, problem OR NOT {seen} AS todo "
+            f"FROM (SELECT rid, (h & 18446744073709551615)::UBIGINT AS h1, (h >> 64)::UBIGINT AS h2, problem "
+            f"FROM (SELECT rowid AS rid, {h} AS h, coalesce({problem}, FALSE) AS problem FROM {table})) f"
         )
         try:
-            if prior is not None:
-                files = ", ".join(sql_text(x) for x in prior["paths"])
-                todo = (f"problem OR NOT EXISTS (SELECT 1 FROM read_parquet([{files}]) p "
-                        f"WHERE p.h1 = f.h1 AND p.h2 = f.h2)")
-            else:
-                todo = "TRUE"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_PANDERA_ROWS} AS SELECT rid, h1, h2, {todo} AS todo "
-                        f"FROM {_PANDERA_ROWS} f")
             total, n = con.sql(f"select count(*), count(*) filter (where todo) from {_PANDERA_ROWS}").fetchall()[0]
             parts = max(1, -(-n // PANDERA_CHUNK_ROWS))
             split = f"coalesce(hash({key[0]}), 0)" if key else "rowid"

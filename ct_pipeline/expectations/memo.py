@@ -20,7 +20,8 @@ class PassedRows:
     """What a validation has already passed, per suite, under the suite's signature (for GE,
     SuitePlan.signature; for pandera, the schema's):
 
-    - <suite>/part-*.parquet: fingerprints (SuitePlan.fingerprint_sql) of frame rows whose ROW
+    - <suite>/part-*.parquet: fingerprints (h1, h2: two 64-bit hashes; GE: SuitePlan.fingerprint_sql
+      of the frame rows, pandera: `hashing.registry_row_hash` of the table rows) of rows whose ROW
       checks all passed. Such a row is not validated row by row again: its ROW checks would see
       the same values and pass again. A pass adds a part with the rows it validated; every
       MAX_PARTS passes, the parts are replaced by one of the table's current rows (a fingerprint
@@ -29,7 +30,8 @@ class PassedRows:
       multiset summary of the table's fingerprints (count and sums) with the results. A table found
       with that same summary and no key problem is the table GE passed: its results are reused.
 
-    Kept next to the GE stores (restricted zone): hashes of codes, numbers and booleans only.
+    Kept in the restricted zone: hashes only (GE: of codes, numbers and booleans; pandera: of the
+    analyst-zone columns of staged and core rows, which hold no direct identifier).
     Written only after a pass; parts first, the JSON last (a part it does not list is ignored).
     A missing, unreadable or outdated JSON means every row is validated."""
 

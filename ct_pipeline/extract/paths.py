@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 from dataclasses import dataclass
@@ -48,16 +47,11 @@ def files_under(root: Path) -> list[tuple[tuple[str, ...], os.stat_result]]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _resolved(root: str) -> Path:
-    return Path(root).resolve()
-
-
 def relative_name(path: Path, exports_root: Path) -> str:
     """The file's path relative to the exports folder, with forward slashes (or its absolute path)."""
     resolved = path.resolve()
-    try:  # the folder resolved once per process (and per path: a moved folder is a new path)
-        return resolved.relative_to(_resolved(str(exports_root))).as_posix()
+    try:
+        return resolved.relative_to(exports_root.resolve()).as_posix()
     except ValueError:
         return resolved.as_posix()
 
