@@ -48,6 +48,7 @@ RAW_TABLE = {"screening": "raw_screenings", "assistance": "raw_assistance"}
 HTML_ROW_NUMBERS = 60
 CSV_CELL_LIMIT = 30_000
 COMPLETENESS_CACHE = "quality_completeness.json"
+REPORTS_MANIFEST = "quality_reports.json"
 ROW_NOTE = (
     "Row numbers count records: row 1 is the first record below the header (spreadsheet row 2); "
     "in a JSON Lines file the row is the line number, and an assistance episode's row is the line "
@@ -55,9 +56,12 @@ ROW_NOTE = (
 )
 
 
+_FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
 def safe_cell(value):
     """A CSV cell a spreadsheet will show as text, not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
         return "'" + value
     return value
 
@@ -143,29 +147,24 @@ def _completeness(con: duckdb.DuckDBPyConnection, cache_dir: Path | None) -> dic
     return {f: sorted(v, key=lambda c: order.get(c["form"], 99)) for f, v in completeness.items()}
 
 
-def _gather(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = None) -> dict[str, list[FileSection]]:
+def _gather(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = None,
+            only: set[str] | None = None) -> dict[str, list[FileSection]]:
+    """Every mission's file sections (`only`: of these missions)."""
     if not _exists(con, "ingestion_ledger"):
         return {}
     cols = [
         "source_file", "mission_code", "received_date", "era", "file_status", "rows_read", "rows_staged",
         "rows_quarantined", "rows_duplicate", "error_message", "ingested_at",
     ]
-    ledger = [dict(zip(cols, r, strict=False)) for r in con.execute(
-        f"SELECT {', '.join(cols)} FROM ingestion_ledger ORDER BY mission_code, received_date, source_file"
-    ).fetchall()]
-    quarantine: dict[str, list[dict]] = {}
-    if _exists(con, "quarantine"):
-        # raw_value is deliberately not selected: the report never carries a value
-        for f, form, field, rule, reason, rows in con.execute(
-            """
-            SELECT source_file, form, coalesce(field_name, ''), rule, min(reason),
-                   list(DISTINCT source_row ORDER BY source_row)
-            FROM quarantine GROUP BY ALL ORDER BY 1, 2, 3, 4
-            """
-        ).fetchall():
-            quarantine.setdefault(f, []).append(
-                {"form": form, "field_name": field, "rule": rule, "reason": reason, "rows": len(rows), "row_numbers": rows}
-            )
+    con.register("_report_missions", pl.DataFrame({"m": sorted(only or [])}, schema={"m": pl.String}))
+    try:
+        chosen = "" if only is None else f"WHERE coalesce(mission_code, '{UNSORTED}') IN (SELECT m FROM _report_missions)"
+        ledger = [dict(zip(cols, r, strict=False)) for r in con.execute(
+            f"SELECT {', '.join(cols)} FROM ingestion_ledger {chosen} ORDER BY mission_code, received_date, source_file"
+        ).fetchall()]
+        quarantine = _quarantine(con, None if only is None else "SELECT source_file FROM ingestion_ledger " + chosen)
+    finally:
+        con.unregister("_report_missions")
     completeness = _completeness(con, cache_dir)
     out: dict[str, list[FileSection]] = {}
     for row in ledger:
@@ -174,6 +173,25 @@ def _gather(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = None) -> di
             FileSection(row, quarantine.get(row["source_file"], []), completeness.get(row["source_file"], []))
         )
     return out
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, files_sql: str | None) -> dict[str, list[dict]]:
+    """Per file, its quarantined rows grouped by form, field and rule (`files_sql`: of these files)."""
+    quarantine: dict[str, list[dict]] = {}
+    if _exists(con, "quarantine"):
+        where = "" if files_sql is None else f"WHERE source_file IN ({files_sql})"
+        # raw_value is deliberately not selected: the report never carries a value
+        for f, form, field, rule, reason, rows in con.execute(
+            f"""
+            SELECT source_file, form, coalesce(field_name, ''), rule, min(reason),
+                   list(DISTINCT source_row ORDER BY source_row)
+            FROM quarantine {where} GROUP BY ALL ORDER BY 1, 2, 3, 4
+            """
+        ).fetchall():
+            quarantine.setdefault(f, []).append(
+                {"form": form, "field_name": field, "rule": rule, "reason": reason, "rows": len(rows), "row_numbers": rows}
+            )
+    return quarantine
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,11 +205,12 @@ CSV_COLUMNS = [
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    # safe_cell inlined: a mission's CSVs have ~200,000 cells at a million cases
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        for r in rows:
-            w.writerow([safe_cell("" if v is None else v) for v in r])
+        w.writerows([("'" + v if v[:1] in _FORMULA_STARTS else v) if isinstance(v, str) else ("" if v is None else v)
+                     for v in r] for r in rows)
 
 
 def _csv_rows(sections: list[FileSection]) -> list[list]:
@@ -306,6 +325,42 @@ def _file_stem(mission: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", mission) or UNSORTED
 
 
+def _mission_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per mission, a digest of what its report is made of: its ledger rows and its quarantined
+    rows' keys, rules and reasons (the completeness figures follow from a file's ledger row: its
+    content's SHA-256). A mission whose digest did not change has nothing new to be told."""
+    if not _exists(con, "ingestion_ledger"):
+        return {}
+    mission = f"coalesce(mission_code, '{UNSORTED}')"
+    digests = {m: d for m, d in con.execute(f"""
+        SELECT {mission}, md5(string_agg(concat_ws('|', source_file, coalesce(received_date::VARCHAR, '-'),
+               coalesce(era, '-'), source_sha256, file_status, rows_read, rows_staged, rows_quarantined,
+               rows_duplicate, coalesce(error_message, '-'), ingested_at), chr(10) ORDER BY source_file))
+        FROM ingestion_ledger GROUP BY 1""").fetchall()}
+    if _exists(con, "quarantine"):
+        # by the ledger's mission, as the report groups them (raw_value is never read here)
+        for m, d in con.execute(f"""
+            SELECT coalesce(l.mission_code, '{UNSORTED}'), md5(string_agg(concat_ws('|', q.source_file, q.form,
+                   coalesce(q.field_name, '-'), q.rule, q.reason, q.source_row), chr(10)
+                   ORDER BY q.source_file, q.source_row, q.form, q.field_name, q.rule, q.reason))
+            FROM quarantine q JOIN ingestion_ledger l USING (source_file) GROUP BY 1""").fetchall():
+            digests[m] = digests.get(m, "") + ":" + d
+    return digests
+
+
+def _report_version() -> str:
+    """This module's code and the era labels it prints: a new version rewrites every report."""
+    import hashlib
+
+    labels = sorted((name, era.label) for name, era in load_eras().items())
+    return hashlib.sha256(Path(__file__).read_bytes() + json.dumps(labels).encode()).hexdigest()[:16]
+
+
+def _report_paths(out_dir: Path, mission: str) -> list[Path]:
+    stem = _file_stem(mission)
+    return [out_dir / f"{stem}.html", out_dir / f"{stem}_quality.csv", out_dir / f"{stem}_quarantined_rows.csv"]
+
+
 def write_quality_reports(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -314,21 +369,34 @@ def write_quality_reports(
     generated: dt.datetime | None = None,
     cache_dir: Path | None = None,
 ) -> list[Path]:
-    """Write the HTML and CSV reports of every mission in the ledger (or of `missions`).
-    ``cache_dir``: a restricted folder keeping each file's completeness figures (see `_completeness`)."""
+    """Write the HTML and CSV reports of every mission in the ledger (or of `missions`); returns
+    the paths of every mission's reports.
+
+    ``cache_dir``: a restricted folder keeping each file's completeness figures (see `_completeness`)
+    and a digest of what each mission's report was made of (`_mission_digests`): a mission that sent
+    nothing since its report was written keeps that report as it is (with the date it was
+    generated), unless `missions` names it. Most missions send nothing on a given night."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = generated or dt.datetime.now(dt.UTC)
-    paths: list[Path] = []
-    for mission, sections in _gather(con, cache_dir).items():
-        if missions and mission not in missions:
-            continue
-        stem = _file_stem(mission)
-        html_path = out_dir / f"{stem}.html"
+    digests = _mission_digests(con)
+    manifest = Path(cache_dir) / REPORTS_MANIFEST if cache_dir else None
+    version = _report_version()
+    before: dict[str, str] = {}
+    if manifest is not None:
+        try:
+            doc = json.loads(manifest.read_text())
+            if doc.get("version") == version and doc.get("out_dir") == str(out_dir.resolve()):
+                before = doc.get("missions", {})
+        except (OSError, ValueError):
+            before = {}
+    wanted = [m for m in digests if not missions or m in missions]
+    todo = {m for m in wanted if missions or before.get(m) != digests[m]
+            or not all(p.exists() for p in _report_paths(out_dir, m))}
+    for mission, sections in (_gather(con, cache_dir, only=todo).items() if todo else ()):
+        html_path, csv_path, rows_path = _report_paths(out_dir, mission)
         html_path.write_text(_html(mission, sections, generated), encoding="utf-8")
-        csv_path = out_dir / f"{stem}_quality.csv"
         _write_csv(csv_path, CSV_COLUMNS, _csv_rows(sections))
-        rows_path = out_dir / f"{stem}_quarantined_rows.csv"
         _write_csv(
             rows_path,
             ["source_file", "form", "source_row", "field_name", "rule", "reason"],
@@ -337,8 +405,11 @@ def write_quality_reports(
                 for s in sections for q in s.quarantine for n in q["row_numbers"]
             ),
         )
-        paths += [html_path, csv_path, rows_path]
-    return paths
+    if manifest is not None:
+        kept = {**{m: d for m, d in before.items() if m in digests}, **{m: digests[m] for m in todo}}
+        write_restricted_file(manifest, json.dumps({"version": version, "out_dir": str(out_dir.resolve()),
+                                                    "missions": kept}, sort_keys=True))
+    return [p for m in sorted(wanted, key=lambda m: (m == UNSORTED, m)) for p in _report_paths(out_dir, m)]
 
 
 __all__ = ["compress_rows", "safe_cell", "write_quality_reports"]

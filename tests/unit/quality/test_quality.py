@@ -108,3 +108,42 @@ def test_completeness_cache_gives_the_same_reports_and_follows_the_file_hash(rep
     cache.write_text(json.dumps(data))
     again = write_quality_reports(con, tmp_path / "c", generated=when, cache_dir=tmp_path / "cache")
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def test_a_mission_that_sent_nothing_keeps_its_report(reports, tmp_path):
+    """With the restricted cache, a mission whose ledger and quarantine rows did not change keeps
+    its report (and the date it was generated); a mission with a new ledger row, or a report file
+    gone, is written again; `missions` names are always written."""
+    con, paths = reports
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    first = write_quality_reports(con, out, generated=dt.datetime(2026, 11, 1), cache_dir=cache)
+    assert [p.name for p in first] == [p.name for p in paths]
+    assert oct((cache / "quality_reports.json").stat().st_mode & 0o777) == "0o600"
+    before = {p.name: p.read_bytes() for p in first}
+    missions = sorted({p.name.split("_quality.csv")[0] for p in first if p.name.endswith("_quality.csv")})
+    assert len(missions) >= 3, missions
+    kept, changed, gone = missions[0], missions[1], missions[2]
+
+    def stamp(m):
+        return "Generated 2026-11-0" in (out / f"{m}.html").read_text() and (out / f"{m}.html").read_text()
+
+    con.execute("CREATE TEMP TABLE _ledger_copy AS SELECT * FROM ingestion_ledger")
+    try:  # a new export of `changed`: one more ledger row of that mission
+        con.execute(
+            "INSERT INTO ingestion_ledger SELECT * REPLACE (source_file || '.again' AS source_file, "
+            "ingested_at + INTERVAL 1 DAY AS ingested_at) FROM ingestion_ledger "
+            "WHERE coalesce(mission_code, 'UNSORTED') = ? LIMIT 1", [changed])
+        (out / f"{gone}_quarantined_rows.csv").unlink()
+        second = write_quality_reports(con, out, generated=dt.datetime(2026, 11, 2), cache_dir=cache)
+        assert [p.name for p in second] == [p.name for p in first]
+        assert {p.name: p.read_bytes() for p in second if p.name.startswith(kept)} == \
+            {n: b for n, b in before.items() if n.startswith(kept)}
+        assert "2026-11-01" in stamp(kept)
+        assert "2026-11-02" in stamp(changed) and ".again" in (out / f"{changed}_quality.csv").read_text()
+        assert "2026-11-02" in stamp(gone) and (out / f"{gone}_quarantined_rows.csv").exists()
+        write_quality_reports(con, out, generated=dt.datetime(2026, 11, 3), missions=[kept], cache_dir=cache)
+        assert "2026-11-03" in stamp(kept) and "2026-11-02" in stamp(changed)
+    finally:
+        con.execute("DELETE FROM ingestion_ledger")
+        con.execute("INSERT INTO ingestion_ledger SELECT * FROM _ledger_copy")
+        con.execute("DROP TABLE _ledger_copy")
