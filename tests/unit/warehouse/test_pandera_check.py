@@ -82,3 +82,37 @@ def test_another_schema_validates_every_row_again(settings, monkeypatch):
     assert checks.pandera_check(settings, "stg_screenings").metadata["rows_validated"] == 0
     monkeypatch.setattr(checks, "_pandera_signature", lambda table: f"{table}-a changed registry")
     assert checks.pandera_check(settings, "stg_screenings").metadata["rows_validated"] == 8
+
+
+def test_core_and_mart_suites_are_not_rerun_for_ledger_rows_alone(settings):
+    """The core and mart suites do not read the ingestion ledger: a night that only adds ledger rows
+    (files already seen) reuses their outcome; new staged content, or the ledger suite, runs again."""
+    import datetime as dt
+
+    from ct_pipeline.pipeline import ensure_tables
+
+    con = connect_build(settings)
+    ensure_tables(con, ["ingestion_ledger"])
+    insert_stg(con, stg_frame("stg_screenings", _rows(3)))
+    con.close()
+    calls: list[str] = []
+
+    def run(name, ledger):
+        return checks._memoized(settings, name, "day", lambda: calls.append(name) or checks.CheckOutcome(True, "ok"),
+                                ledger=ledger)
+
+    run("core", False), run("ledger", True)
+    con = connect_build(settings)
+    con.execute(
+        "INSERT INTO ingestion_ledger (source_file, source_sha256, file_status, rows_read, rows_staged, "
+        "rows_quarantined, rows_duplicate, ingested_at) VALUES ('TH-BKK/2010-07-01/again.xlsx', 'ab', "
+        "'already_seen', 3, 0, 0, 0, ?)", [dt.datetime(2026, 11, 3)])
+    con.close()
+    assert run("core", False).metadata == {"reused_from_unchanged_inputs": True}
+    run("ledger", True)
+    assert calls == ["core", "ledger", "ledger"]
+    con = connect_build(settings)
+    insert_stg(con, stg_frame("stg_screenings", _rows(2, start=3)))
+    con.close()
+    run("core", False)
+    assert calls[-1] == "core"
