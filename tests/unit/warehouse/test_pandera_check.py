@@ -116,3 +116,24 @@ def test_core_and_mart_suites_are_not_rerun_for_ledger_rows_alone(settings):
     con.close()
     run("core", False)
     assert calls[-1] == "core"
+
+
+def test_a_core_check_is_not_concerned_by_tables_built_after_it(settings):
+    """The core suites' memo counts the core tables only: marts rebuilt after them (other row
+    counts) do not make the next night's core suites run again."""
+    con = connect_build(settings)
+    insert_stg(con, stg_frame("stg_screenings", _rows(3)))
+    con.execute(warehouse_ddl("mart_cases__yearly"))
+    con.close()
+    calls: list[str] = []
+    core = ["fct_cases", "dim_persons"]
+
+    def run():
+        return checks._memoized(settings, "core", "day", lambda: calls.append("core") or checks.CheckOutcome(True, "ok"),
+                                ledger=False, tables=core)
+
+    run()
+    con = connect_build(settings)
+    con.execute("INSERT INTO mart_cases__yearly BY NAME SELECT 2020 AS registration_year, 'TH-BKK' AS mission_code, 1 AS case_count")
+    con.close()
+    assert run().metadata == {"reused_from_unchanged_inputs": True} and calls == ["core"]
