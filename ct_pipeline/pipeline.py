@@ -128,6 +128,7 @@ def _ingest_memory_limit(settings: Settings) -> str:
 
 def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log):
     """The ingest step's one transaction; returns (ingestion result, row counts)."""
+    from ct_pipeline.expectations.runner import import_in_background
     from ct_pipeline.ingest import run_ingestion
     from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 
@@ -138,10 +139,15 @@ def _ingest_transaction(settings: Settings, key, limit: str, missions, files, re
             # each staged batch is pseudonymised and written as soon as it is staged, so the run never
             # holds every record at once; the person linkage runs once, over the whole run, at the end
             pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log)
-            res = run_ingestion(
-                settings, con, files=files, missions=missions, reload=reload, own_transaction=False, progress=log,
-                on_batch=lambda staged, loaded: pseudo.add(staged.typed_screenings, staged.typed_assistance, loaded),
-            )
+
+            def on_batch(staged, loaded) -> None:
+                # new rows: the checks after this step will validate them with GE; its import
+                # (seconds) runs beside the ingest's own work instead of before the first suite
+                import_in_background()
+                pseudo.add(staged.typed_screenings, staged.typed_assistance, loaded)
+
+            res = run_ingestion(settings, con, files=files, missions=missions, reload=reload, own_transaction=False,
+                                progress=log, on_batch=on_batch)
             pseudo.finish()
             if pseudo.report.get("linkage_incremental") == 1:
                 # DuckDB's checkpoint at COMMIT merges the tables' trailing part-filled row groups:

@@ -32,3 +32,30 @@ def test_typed_columns_are_not_scanned_object_columns_are(name, monkeypatch):
     assert convert(data=decimals).tolist() == [1.5, 2.5]  # object columns: GE's own conversion
     runner._gx()  # applied once: not wrapped twice
     assert module.convert_pandas_series_decimal_to_float_dtype is convert
+
+
+def test_no_md5_of_every_batch_frame():
+    runner._gx()
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    assert engine.HASH_THRESHOLD == 0  # `memory_usage().sum() < 0` is never true: no batch fingerprint
+
+
+def test_great_expectations_imported_in_the_background_once():
+    """In a fresh interpreter: the import starts in a thread, a suite's _gx() waits for it, and a
+    second call starts nothing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "from ct_pipeline.expectations import runner as r\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "r.import_in_background(); t = r._IMPORT_THREAD\n"
+        "assert t is not None and t.name == 'ct-gx-import' and not t.daemon\n"
+        "r.import_in_background(); assert r._IMPORT_THREAD is t\n"
+        "gx = r._gx(); assert not t.is_alive() and gx is sys.modules['great_expectations']\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
