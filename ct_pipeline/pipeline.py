@@ -128,7 +128,7 @@ def _ingest_memory_limit(settings: Settings) -> str:
 
 def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log):
     """The ingest step's one transaction; returns (ingestion result, row counts)."""
-    from ct_pipeline.expectations.runner import import_in_background
+    from ct_pipeline import preload
     from ct_pipeline.ingest import run_ingestion
     from ct_pipeline.pseudonymize.batches import BatchPseudonymizer
 
@@ -141,9 +141,9 @@ def _ingest_transaction(settings: Settings, key, limit: str, missions, files, re
             pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log)
 
             def on_batch(staged, loaded) -> None:
-                # new rows: the checks after this step will validate them with GE; its import
-                # (seconds) runs beside the ingest's own work instead of before the first suite
-                import_in_background()
+                # new rows: the checks after this step validate them with pandera and GE, whose
+                # imports (seconds) run beside the ingest's own work instead of before the checks
+                preload.start()
                 pseudo.add(staged.typed_screenings, staged.typed_assistance, loaded)
 
             res = run_ingestion(settings, con, files=files, missions=missions, reload=reload, own_transaction=False,

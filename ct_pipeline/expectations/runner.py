@@ -28,8 +28,6 @@ import json
 import logging
 import os
 import re
-import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -131,34 +129,10 @@ def _gx_version() -> str:
     return version("great_expectations")
 
 
-_IMPORT_THREAD: threading.Thread | None = None
-
-
-def import_in_background() -> None:
-    """Start importing Great Expectations in a thread (once per process; nothing if it is imported).
-
-    The import costs ~8 s of CPU here (GE pulls in pandas, scipy.stats, altair, sqlalchemy): the
-    first suite of a nightly process waits that long. A step that has loaded new rows calls this
-    so the import runs beside its own work (DuckDB and polars release the GIL most of the time),
-    and the suites find GE imported. Not a daemon: a process that ends meanwhile waits for the
-    import to finish rather than stopping a thread in the middle of initialising C extensions."""
-    global _IMPORT_THREAD
-    if _IMPORT_THREAD is None and "great_expectations" not in sys.modules:
-        _IMPORT_THREAD = threading.Thread(target=_import_quietly, name="ct-gx-import", daemon=False)
-        _IMPORT_THREAD.start()
-
-
-def _import_quietly() -> None:
-    try:
-        _gx()
-    except Exception as exc:  # the suites import it again and report the error themselves
-        log.warning("expectations: importing Great Expectations in the background failed: %s", exception_class(exc))
-
-
 def _gx():
-    thread = _IMPORT_THREAD
-    if thread is not None and thread is not threading.current_thread():
-        thread.join()  # one import at a time, not two threads interleaving GE's module imports
+    from ct_pipeline import preload
+
+    preload.wait()  # GE imported by one thread at a time (see ct_pipeline.preload)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 

@@ -41,20 +41,22 @@ def test_no_md5_of_every_batch_frame():
     assert engine.HASH_THRESHOLD == 0  # `memory_usage().sum() < 0` is never true: no batch fingerprint
 
 
-def test_great_expectations_imported_in_the_background_once():
-    """In a fresh interpreter: the import starts in a thread, a suite's _gx() waits for it, and a
-    second call starts nothing."""
+def test_the_checks_libraries_imported_in_the_background_once():
+    """In a fresh interpreter: pandera and GE are imported in a thread, a suite's _gx() waits for
+    it, and a second start() starts nothing."""
     import subprocess
     import sys
 
     code = (
         "import sys, threading\n"
+        "from ct_pipeline import preload\n"
         "from ct_pipeline.expectations import runner as r\n"
-        "assert 'great_expectations' not in sys.modules\n"
-        "r.import_in_background(); t = r._IMPORT_THREAD\n"
-        "assert t is not None and t.name == 'ct-gx-import' and not t.daemon\n"
-        "r.import_in_background(); assert r._IMPORT_THREAD is t\n"
+        "assert 'great_expectations' not in sys.modules and 'pandera' not in sys.modules\n"
+        "preload.start(); t = preload._THREAD\n"
+        "assert t is not None and t.name == 'ct-preload' and not t.daemon\n"
+        "preload.start(); assert preload._THREAD is t\n"
         "gx = r._gx(); assert not t.is_alive() and gx is sys.modules['great_expectations']\n"
+        "assert 'ct_pipeline.metadata.schemas' in sys.modules and 'pandera' in sys.modules\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
