@@ -43,11 +43,11 @@ def _import_all() -> None:
     # process of its own) took 18-24 s instead of 14-16, at 19 it took 18-22 and the night as a
     # whole 59 s against 63-67 without the thread. numpy first, at normal priority: the threads of
     # its BLAS start with it and would inherit the priority.
-    import numpy  # noqa: F401
-
     try:
+        import numpy  # noqa: F401
+
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
+    except (ImportError, AttributeError, OSError):
         pass
     try:
         import ct_pipeline.metadata.schemas  # noqa: F401  (pandera, for the schema checks)
