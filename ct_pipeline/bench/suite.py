@@ -543,6 +543,16 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
             res["stages"], res["failed_checks"] = {}, []
             stages, failed_checks = run_stages(s_direct, meter, png=charts, log=lambda m: None,
                                                stages=res["stages"], failed_checks=res["failed_checks"])
+            # 3b. the floor again: this VM's speed varies by up to ~2x within an hour (noisy
+            # neighbours), and one slow read of the floor made the pipeline look 4.7 -> 2.9x the
+            # floor. The faster read is the floor: a slow moment can then only make the ratio
+            # look worse, never better.
+            fl2: dict[str, Any] = {}
+            with meter.measure("floor", fl2) as rec:
+                rec.update(read_floor(exports))
+            reads = [res["floor"], fl2["floor"]]
+            res["floor"] = {**min(reads, key=lambda r: r.get("wall_s") or float("inf")),
+                            "reads_wall_s": [r.get("wall_s") for r in reads]}
             ok_stages = [v for v in stages.values() if v.get("ok")]
             res["direct"] = {
                 "wall_s": round(sum(v["wall_s"] for v in stages.values()), 3),
@@ -685,8 +695,11 @@ def to_markdown(res: dict[str, Any]) -> str:
                      f"{_f(rec.get('peak_rss_mb'), 0)} | {note or _f(rec.get('rows'))} |")
 
     fl = res.get("floor", {})
+    reads = fl.get("reads_wall_s")
     row("**floor** (read every export once)", fl,
-        ", ".join(f"{k}: {int(v['files'])} files {_f(v['wall_s'], 1)} s" for k, v in fl.get("by_format", {}).items()))
+        ", ".join(f"{k}: {int(v['files'])} files {_f(v['wall_s'], 1)} s" for k, v in fl.get("by_format", {}).items())
+        + (f"; the faster of two reads, before and after the stages ({' / '.join(_f(x, 1) for x in reads)} s)"
+           if reads else ""))
     for name, rec in res.get("stages", {}).items():
         row(name, rec)
     row("**end to end, direct** (sum of stages)", res.get("direct"), "charts excluded" if not res["options"]["charts"] else "")

@@ -23,6 +23,8 @@ def test_bench_smoke(tmp_path, monkeypatch):
         assert section in on_disk, section
     assert on_disk["data"]["files"] > 0 and on_disk["data"]["cases"] > 0
     assert on_disk["floor"]["wall_s"] > 0 and on_disk["floor"]["failed_count"] == 0
+    reads = on_disk["floor"]["reads_wall_s"]  # read twice; the faster read is the floor
+    assert len(reads) == 2 and on_disk["floor"]["wall_s"] == min(reads)
     assert sum(v["rows"] for v in on_disk["floor"]["by_format"].values()) > 0
     for name in STAGES:
         st = on_disk["stages"][name]
