@@ -260,9 +260,9 @@ def reconciliation(settings: Settings) -> CheckOutcome:
 
 def expectations(settings: Settings, layer: str) -> CheckOutcome:
     """Great Expectations suites of a layer's tables; Data Docs written for the research unit."""
-    reg = load_registry()
     from ct_pipeline.pipeline import _code_version
 
+    reg = load_registry()
     tables = [t for t in reg.tables_in(layer=layer) if reg.tables[t].zone != "restricted"]
     # the marts' code too: a new release rebuilds them, maybe with the same row counts
     extra = date.today().isoformat() + (_code_version("ct_pipeline.analysis") if layer == "mart" else "")
