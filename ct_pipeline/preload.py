@@ -38,11 +38,10 @@ def wait() -> None:
 
 
 def _import_all() -> None:
-    # the lowest CPU priority for this thread alone (Linux: a thread is a task of its own), so that
-    # the imports take the CPU the ingest leaves: at normal priority a 1M night's ingest (in a
-    # process of its own) took 18-24 s instead of 14-16, at 19 it took 18-22 and the night as a
-    # whole 59 s against 63-67 without the thread. numpy first, at normal priority: the threads of
-    # its BLAS start with it and would inherit the priority.
+    # the lowest CPU priority for this thread alone (Linux: a thread is a task of its own), so the
+    # imports take only the CPU the ingest leaves; at normal priority they slowed a night's ingest
+    # as much as they saved later (bench/README.md, session 7). numpy first, at normal priority:
+    # the threads of its BLAS start with it and would inherit the priority.
     try:
         import numpy  # noqa: F401
 

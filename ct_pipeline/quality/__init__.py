@@ -205,12 +205,10 @@ CSV_COLUMNS = [
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    # safe_cell inlined: a mission's CSVs have ~200,000 cells at a million cases
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows([("'" + v if v[:1] in _FORMULA_STARTS else v) if isinstance(v, str) else ("" if v is None else v)
-                     for v in r] for r in rows)
+        w.writerows([safe_cell("" if v is None else v) for v in r] for r in rows)
 
 
 def _csv_rows(sections: list[FileSection]) -> list[list]:
