@@ -11,7 +11,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip uv
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@# --compile-bytecode: the libraries' .pyc written once here. Without them every process compiles
+	@# what it imports (great_expectations 6.9 -> 2.9 s, pandera 1.4 -> 0.5 s measured), and a
+	@# machine with PYTHONDONTWRITEBYTECODE set, or a read-only environment, pays it on every run.
+	@$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

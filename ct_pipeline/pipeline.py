@@ -114,9 +114,10 @@ def _ingest_memory_limit(settings: Settings) -> str:
     """The build database's memory_limit during the ingest step.
 
     $CT_DUCKDB_MEMORY_LIMIT when set. Otherwise sized to the load rather than the fixed default:
-    what the load transaction must keep in memory until COMMIT, its primary-key indexes, about a
-    fifth of the exports' size (measured; a limit below that fails the run), with half again as
-    margin (0.3 of the exports' size), plus 256 MB. Any more is cache that ingestion, which
+    what the load transaction must keep in memory until COMMIT, about a fifth of the exports' size
+    when the restricted tables had primary-key indexes (measured; a limit below that failed the
+    run; they have none since session 8, the limit was kept), with half again as margin (0.3 of
+    the exports' size), plus 256 MB. Any more is cache that ingestion, which
     streams its rows in and hardly reads, and DuckDB fills it: with 512 MB + half the exports the
     ingest's peak was 0.5 GB higher at a million cases (4.0 -> 3.5 GB, same time) and 2.1 GB at ten
     million (16.8 -> 14.7 GB). 0.5 GB at 1M, 2.8 GB at 10M. `ingest` retries with twice the limit."""

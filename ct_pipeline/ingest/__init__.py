@@ -12,7 +12,8 @@
 4. stages the extracted records a few whole missions at a time (`stage_groups`, in worker
    processes for a large set; `ct_pipeline.stage.stage`: nothing in staging crosses missions);
 5. checks the accounting per file: rows_read = rows_staged + rows_quarantined + rows_duplicate
-   (an imbalance is a pipeline bug and stops the run before anything is written);
+   (an imbalance is a pipeline bug and stops the run before anything is written), and that the raw
+   rows of the run's files have distinct keys (`restricted.check_run_keys`: the tables keep no key index);
 6. writes `raw_screenings`, `raw_assistance`, `quarantine` (batch by batch, streamed as Arrow
    batches: `restricted.insert_frame`) and `ingestion_ledger` in the given DuckDB connection (the restricted
    database), in one transaction unless the caller holds one;
@@ -58,7 +59,7 @@ from ct_pipeline.extract.paths import files_under, parse_export_path, relative_n
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
-from ct_pipeline.pseudonymize.restricted import insert_frame
+from ct_pipeline.pseudonymize.restricted import check_run_keys, insert_frame
 from ct_pipeline.settings import Settings
 from ct_pipeline.stage import Staged, stage
 
@@ -535,6 +536,7 @@ def run_ingestion(
             else:  # the first copy was refused: so is this one, for the same reason
                 results.append(_refused(rel, sha, by_rel[first].error_message or "", where, by_rel[first].era))
         results.sort(key=lambda r: r.source_file)
+        check_run_keys(con, ["raw_screenings", "raw_assistance"], [r.source_file for r in results if r.file_status == LOADED])
         ledger = pl.DataFrame([r.ledger_row() for r in results], schema=polars_schema(reg, "ingestion_ledger"))
         _insert(con, "ingestion_ledger", ledger)
     except BaseException:

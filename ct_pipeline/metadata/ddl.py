@@ -16,7 +16,7 @@ def table_ddl(table: str, reg: Registry | None = None, *, if_not_exists: bool = 
     cols = []
     for c in reg.columns(table):
         cols.append(f"    {c.name} {duckdb_type(reg, table, c)}{'' if c.nullable else ' NOT NULL'}")
-    if spec.primary_key:
+    if spec.primary_key and spec.key_index:
         cols.append(f"    PRIMARY KEY ({', '.join(spec.primary_key)})")
     create = "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE"
     lines = [f"{create} {table} (\n" + ",\n".join(cols) + "\n);"]

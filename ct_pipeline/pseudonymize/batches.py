@@ -43,7 +43,7 @@ from ct_pipeline.pseudonymize.linkage_state import (
     save_state,
     vault_digest,
 )
-from ct_pipeline.pseudonymize.restricted import insert_frame
+from ct_pipeline.pseudonymize.restricted import check_run_keys, insert_frame
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
     _append_audit,
@@ -182,6 +182,7 @@ class BatchPseudonymizer:
 
     def finish(self) -> dict[str, int]:
         """Link the run's persons and apply the person_tokens that changed; returns counts."""
+        check_run_keys(self.con, [*STG_TABLES, "identity_vault"], self._loaded)
         if not self._links_in:
             return self.report
         t = time.perf_counter()

@@ -130,9 +130,8 @@ def restricted_tmp_dir(restricted_dir: str | Path) -> Path:
     return ensure_restricted_dir(Path(restricted_dir) / "tmp")
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df, *, verb: str = "INSERT") -> None:
-    """INSERT (``verb``: or INSERT OR REPLACE) a polars frame into ``table``, streamed to DuckDB
-    as Arrow record batches.
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:
+    """INSERT a polars frame into ``table``, streamed to DuckDB as Arrow record batches.
 
     Why not ``con.register(frame)``: inside an explicit transaction DuckDB 2.0 keeps the data of
     every object registered that way in memory until the transaction ends (measured: about 1 GB
@@ -147,7 +146,34 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df, *, verb: str = 
         return
     batches = df.to_arrow().to_reader()  # noqa: F841 (read by DuckDB's replacement scan below)
     cols = ", ".join(df.columns)
-    con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM batches")
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM batches")
+
+
+class KeyCollision(AssertionError):
+    """Two rows of a table share their primary key: a pipeline bug."""
+
+
+def check_run_keys(con: duckdb.DuckDBPyConnection, tables: list[str], files: list[str]) -> None:
+    """Raise KeyCollision unless the rows of ``files`` in each table have distinct keys.
+
+    The restricted tables keep no key index (registry ``key_index: false``: an index doubles the
+    cost of bulk inserts and of every checkpoint; the key columns stay NOT NULL). A key is
+    (source_file, source_row) and a run replaces whole files, so only rows of the run's own files
+    can collide: checking them after they are written, before COMMIT, guards what the index did
+    at the cost of the run's rows, not the table's."""
+    if not files:
+        return
+    from ct_pipeline.metadata.registry import load_registry
+
+    for table in tables:
+        keys = ", ".join(load_registry().table(table).primary_key)
+        shared = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE source_file IN (SELECT unnest(?)) "
+            f"GROUP BY {keys} HAVING count(*) > 1)",
+            [files],
+        ).fetchall()[0][0]
+        if shared:
+            raise KeyCollision(f"{table}: {shared} keys ({keys}) held by more than one row, among the rows this run wrote")
 
 
 def restricted_connection(

@@ -140,8 +140,8 @@ def ensure_vault_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, key: PseudonymKey) -> int:
-    """Seal and upsert identities (the `pseudonymize` identities frame) into the vault (streamed:
-    `restricted.insert_frame`)."""
+    """Seal identities (the `pseudonymize` identities frame, whole files) into the vault (streamed:
+    `restricted.insert_frame`). A file already in the vault (a reload) has its earlier rows replaced."""
     ensure_vault_tables(con)
     if identities.height == 0:
         return 0
@@ -152,16 +152,18 @@ def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, k
         "source_file", "source_row", "mission_code", "case_token", "person_token", "identity_token",
         "identity_basis", pl.lit(key.version).alias("key_version"),
     ).with_columns(sealed, pl.lit(now).alias("stored_at"))  # fmt: skip
-    # An upsert checks every row against the primary key and costs twice a plain insert
-    # (measured): only a file already in the vault (a reload) can have rows to replace.
+    # A file already in the vault (a reload) replaces its rows: all of them, also those of records
+    # the new copy no longer has. The vault keeps no key index (registry: key_index), so this is
+    # a delete, then a plain insert.
     files = frame.get_column("source_file").unique().to_list()
     seen = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {VAULT_TABLE} WHERE source_file IN (SELECT unnest(?)) LIMIT 1)",
         [files],
     ).fetchall()[0][0]
-    verb = "INSERT OR REPLACE" if seen else "INSERT"
+    if seen:
+        con.execute(f"DELETE FROM {VAULT_TABLE} WHERE source_file IN (SELECT unnest(?))", [files])
     with _no_string_compression(con):
-        insert_frame(con, VAULT_TABLE, frame, verb=verb)
+        insert_frame(con, VAULT_TABLE, frame)
     log.info("vault: stored %d identities", frame.height)
     return frame.height
 

@@ -101,3 +101,23 @@ def test_duckdb_memory_limit_grows_with_the_database_up_to_a_share_of_the_machin
         assert con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0].startswith("2.7")  # 3GB = 2.7 GiB
     finally:
         con.close()
+
+
+def test_check_run_keys_guards_the_runs_files_without_an_index():
+    """The restricted tables keep no key index: a key shared among the run's files' rows
+    is refused; rows of other files are not the run's to check (they could not have changed)."""
+    import duckdb
+    import pytest
+
+    from ct_pipeline.metadata.ddl import table_ddl
+
+    con = duckdb.connect()
+    con.execute(table_ddl("raw_assistance"))
+    assert "PRIMARY KEY" not in table_ddl("raw_assistance")
+    cols = "source_file, source_row, source_sha256, era, mission_code, received_date"
+    con.execute(f"INSERT INTO raw_assistance ({cols}) VALUES ('M/old.csv', 1, 'x', 'e', 'M', DATE '2020-01-01'), ('M/old.csv', 1, 'x', 'e', 'M', DATE '2020-01-01')")
+    con.execute(f"INSERT INTO raw_assistance ({cols}) VALUES ('M/new.csv', 1, 'x', 'e', 'M', DATE '2020-01-01'), ('M/new.csv', 2, 'x', 'e', 'M', DATE '2020-01-01')")
+    R.check_run_keys(con, ["raw_assistance"], ["M/new.csv"])
+    R.check_run_keys(con, ["raw_assistance"], [])
+    with pytest.raises(R.KeyCollision, match=r"raw_assistance: 1 keys \(source_file, source_row\) held by more than one row"):
+        R.check_run_keys(con, ["raw_assistance"], ["M/new.csv", "M/old.csv"])

@@ -218,17 +218,22 @@ def test_names_of_empty_and_single_frames():
 
 
 def test_store_identities_replaces_a_reloaded_files_rows(con, key, typed):
-    """Plain INSERT for new files, upsert when a file's rows are in the vault already."""
+    """A file's rows stored again (a reload) replace all its earlier rows, also those of records
+    the new copy no longer has; other files' rows stay."""
     s, a, _ = typed
     ident = pseudonymize(s.head(40), a.head(0), key, link=False).identities
     V.store_identities(con, ident, key)
-    again = ident.head(10).with_columns(person_token=pl.lit("0" * 32))
+    first = ident["source_file"][0]
+    in_file = ident.filter(pl.col("source_file") == first)
+    again = in_file.head(max(1, in_file.height - 3)).with_columns(person_token=pl.lit("0" * 32))
     V.store_identities(con, again, key)
-    assert con.sql("SELECT count(*) FROM identity_vault").fetchall()[0][0] == ident.height
-    assert con.sql(f"SELECT count(*) FROM identity_vault WHERE person_token = '{'0' * 32}'").fetchall()[0][0] == 10
-    back = V.load_identities(con, key, reason="test of the vault upsert", who="test")
+    assert con.sql("SELECT count(*) FROM identity_vault").fetchall()[0][0] == ident.height - in_file.height + again.height
+    assert con.execute("SELECT count(*) FROM identity_vault WHERE source_file = ?", [first]).fetchall()[0][0] == again.height
+    assert con.sql(f"SELECT count(*) FROM identity_vault WHERE person_token = '{'0' * 32}'").fetchall()[0][0] == again.height
+    back = V.load_identities(con, key, reason="test of the vault reload", who="test")
+    kept = pl.concat([ident.filter(pl.col("source_file") != first), again])
     assert back.sort("source_file", "source_row").select("given_name", "date_of_birth").equals(
-        ident.sort("source_file", "source_row").select("given_name", "date_of_birth")
+        kept.sort("source_file", "source_row").select("given_name", "date_of_birth")
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ct_pipeline.metadata.registry import load_registry
@@ -100,6 +100,9 @@ def test_multi_valued_cells_split_on_separators_but_keep_values_whole():
 @settings(max_examples=100)
 @given(st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=5), st.sampled_from([", ", "/", " + ", ","]))
 def test_country_lists_round_trip(rows, sep):
+    # two names that together are a third's variant ("Macao" + ", " + "China" is Macao's "Macao,
+    # China") are one country by design (a name with a comma is not cut): not a round trip
+    assume(all(nz.country_code(f"{a['name']}{sep}{b['name']}") is None for a, b in zip(rows, rows[1:])))
     text = sep.join(r["name"] for r in rows)
     codes, unknown = nz.split_multi(text, [",", "/", "+"], nz.country_code, unique=False)
     assert unknown == []

@@ -34,8 +34,7 @@ CREATE TABLE IF NOT EXISTS raw_screenings (
     recruitment_date VARCHAR,
     exploitation_start_date VARCHAR,
     exploitation_end_date VARCHAR,
-    has_research_consent VARCHAR,
-    PRIMARY KEY (source_file, source_row)
+    has_research_consent VARCHAR
 );
 COMMENT ON TABLE raw_screenings IS 'Screening interviews exactly as extracted from mission exports, mapped to canonical field names, with provenance. Grain: one row per record of a screening form in an export file, values as received (text).';
 COMMENT ON COLUMN raw_screenings.source_file IS 'Path of the export file relative to the exports folder (mission/received-date/file).';
@@ -89,8 +88,7 @@ CREATE TABLE IF NOT EXISTS raw_assistance (
     provider_name VARCHAR,
     funding_source VARCHAR,
     reintegration_outcome VARCHAR,
-    return_country VARCHAR,
-    PRIMARY KEY (source_file, source_row)
+    return_country VARCHAR
 );
 COMMENT ON TABLE raw_assistance IS 'Assistance episodes exactly as extracted from mission exports, with provenance. Grain: one row per record of an assistance form in an export file, values as received (text).';
 COMMENT ON COLUMN raw_assistance.source_file IS 'Path of the export file relative to the exports folder (mission/received-date/file).';
@@ -302,8 +300,7 @@ CREATE TABLE IF NOT EXISTS stg_screenings (
     source_row BIGINT NOT NULL,
     source_sha256 VARCHAR NOT NULL,
     era VARCHAR NOT NULL,
-    received_date DATE NOT NULL,
-    PRIMARY KEY (source_file, source_row)
+    received_date DATE NOT NULL
 );
 COMMENT ON TABLE stg_screenings IS 'Screening interviews parsed, normalised to code lists, validated and pseudonymised. Grain: one row per valid screening record of an export (pseudonymous, typed).';
 COMMENT ON COLUMN stg_screenings.case_token IS 'Keyed pseudonym (HMAC-SHA256) of the case: mission code and case number. Stable across exports and eras.';
@@ -354,8 +351,7 @@ CREATE TABLE IF NOT EXISTS stg_assistance (
     source_row BIGINT NOT NULL,
     source_sha256 VARCHAR NOT NULL,
     era VARCHAR NOT NULL,
-    received_date DATE NOT NULL,
-    PRIMARY KEY (source_file, source_row)
+    received_date DATE NOT NULL
 );
 COMMENT ON TABLE stg_assistance IS 'Assistance episodes parsed, normalised to code lists, validated and pseudonymised. Grain: one row per valid assistance episode of an export (pseudonymous, typed).';
 COMMENT ON COLUMN stg_assistance.case_token IS 'Keyed pseudonym (HMAC-SHA256) of the case: mission code and case number. Stable across exports and eras.';
@@ -834,8 +830,7 @@ CREATE TABLE IF NOT EXISTS identity_vault (
     identity_basis VARCHAR NOT NULL,
     key_version VARCHAR NOT NULL,
     sealed_identity VARCHAR NOT NULL,
-    stored_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (source_file, source_row)
+    stored_at TIMESTAMP NOT NULL
 );
 COMMENT ON TABLE identity_vault IS 'The identity vault, token to AES-GCM encrypted identity, for the data custodian''s case management; every access goes through an audited lookup. Grain: one row per screening record whose identity is kept for re-identification.';
 COMMENT ON COLUMN identity_vault.source_file IS 'Path of the export file relative to the exports folder (mission/received-date/file).';
