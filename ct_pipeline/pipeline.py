@@ -182,8 +182,8 @@ def ingest(
     try:
         res, counts = _ingest_transaction(settings, key, limit, missions, files, reload, log)
     except duckdb.OutOfMemoryException:
-        # the limit is sized from the exports' bytes, the indexes it must hold grow with their
-        # rows: exports of unusually short rows could need more. The transaction rolled back
+        # the limit is sized from the exports' bytes, what it must hold grows with their rows
+        # (and with the key indexes of a build database created before session 8): exports of unusually short rows could need more. The transaction rolled back
         # (the linkage state it may have written no longer matches the vault: the retry links
         # in full), so the night runs once more with twice the limit rather than failing.
         if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip():

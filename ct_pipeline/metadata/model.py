@@ -49,7 +49,7 @@ class TableSpec(Strict):
     description: str = Field(min_length=10)
     primary_key: list[str] = Field(default_factory=list)
     # false: the DDL declares no PRIMARY KEY (DuckDB keeps one as an ART index, which about doubles
-    # the cost of bulk inserts and of every checkpoint); the key is checked instead, see the table
+    # the cost of bulk inserts); the key is checked instead, see the table's comment
     key_index: bool = True
     columns: list[ColumnRef]
 

@@ -46,6 +46,7 @@ from ct_pipeline.pseudonymize.linkage_state import (
 from ct_pipeline.pseudonymize.restricted import check_run_keys, insert_frame
 from ct_pipeline.pseudonymize.tokens import pseudonymize
 from ct_pipeline.pseudonymize.vault import (
+    VAULT_TABLE,
     _append_audit,
     ensure_vault_tables,
     load_identities,
@@ -114,6 +115,7 @@ class BatchPseudonymizer:
         self._state: LinkageState | None = None
         self._digest: str | None = None  # the vault's digest before this run wrote to it
         self._started = False
+        self._before: set[str] | None = None
         self.seconds: dict[str, float] = {"pseudonymise": 0.0, "vault": 0.0, "write": 0.0}
         self.report: dict[str, int] = {"screenings": 0, "assistance": 0}
 
@@ -149,10 +151,11 @@ class BatchPseudonymizer:
         records are pseudonymised and written."""
         self._loaded += loaded_files
         con = self.con
-        if loaded_files:
-            con.register("_loaded_files", pl.DataFrame({"source_file": loaded_files}, schema={"source_file": pl.String}))
+        replaced = [f for f in loaded_files if f in self._files_before()]
+        if replaced:  # a reload: the file's earlier rows go from every table, whatever the new copy holds
+            con.register("_loaded_files", pl.DataFrame({"source_file": replaced}, schema={"source_file": pl.String}))
             try:
-                for t in STG_TABLES:
+                for t in (*STG_TABLES, VAULT_TABLE):
                     con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
             finally:
                 con.unregister("_loaded_files")
@@ -162,6 +165,16 @@ class BatchPseudonymizer:
             self._start()
         for screenings, assistance in file_chunks(typed_screenings, typed_assistance, ADD_CHUNK_ROWS):
             self._add_chunk(screenings, assistance)
+
+    def _files_before(self) -> set[str]:
+        """Files with rows in stg_* or the vault before this run wrote any (read once: one scan
+        instead of a DELETE scanning three tables for every batch of a run that reloads nothing)."""
+        if self._before is None:
+            ensure_vault_tables(self.con)
+            self._before = {r[0] for r in self.con.sql(
+                " UNION ".join(f"SELECT DISTINCT source_file FROM {t}" for t in (*STG_TABLES, VAULT_TABLE))
+            ).fetchall()}  # fmt: skip
+        return self._before
 
     def _add_chunk(self, typed_screenings: pl.DataFrame, typed_assistance: pl.DataFrame) -> None:
         con = self.con
@@ -182,7 +195,8 @@ class BatchPseudonymizer:
 
     def finish(self) -> dict[str, int]:
         """Link the run's persons and apply the person_tokens that changed; returns counts."""
-        check_run_keys(self.con, [*STG_TABLES, "identity_vault"], self._loaded)
+        if self._started:  # rows were written (nothing is before the first batch with records)
+            check_run_keys(self.con, [*STG_TABLES, VAULT_TABLE], self._loaded)
         if not self._links_in:
             return self.report
         t = time.perf_counter()

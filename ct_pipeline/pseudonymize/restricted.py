@@ -156,8 +156,8 @@ class KeyCollision(AssertionError):
 def check_run_keys(con: duckdb.DuckDBPyConnection, tables: list[str], files: list[str]) -> None:
     """Raise KeyCollision unless the rows of ``files`` in each table have distinct keys.
 
-    The restricted tables keep no key index (registry ``key_index: false``: an index doubles the
-    cost of bulk inserts and of every checkpoint; the key columns stay NOT NULL). A key is
+    The ingest's tables (raw_*, stg_*, identity_vault) keep no key index (registry ``key_index:
+    false``: an index doubles the cost of bulk inserts; the key columns stay NOT NULL). A key is
     (source_file, source_row) and a run replaces whole files, so only rows of the run's own files
     can collide: checking them after they are written, before COMMIT, guards what the index did
     at the cost of the run's rows, not the table's."""

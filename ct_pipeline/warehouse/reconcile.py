@@ -84,7 +84,8 @@ def _accounting(con, stg: str, versions: str, fact: str, statuses: tuple[str, ..
             "orphaned_version_rows": orphaned, "ok": ok}
 
 
-#: keys implied by the accounting: each staged row (unique by the stg primary key) has exactly one
+#: keys implied by the accounting: each staged row (unique by the stg key: checked per run at ingest,
+#: `restricted.check_run_keys`, and over the table by the blocking pandera check) has exactly one
 #: version row when counts agree and both anti-joins are empty, so these are not re-checked
 _KEYS_IMPLIED = ("fct_case_versions", "fct_assistance_versions")
 

@@ -134,3 +134,20 @@ def test_a_reloaded_file_replaces_its_stg_rows(con, key, typed, restricted):
     assert con.sql("SELECT count(*) FROM stg_screenings").fetchall()[0][0] == s.height
     assert con.sql("SELECT count(*) FROM stg_assistance").fetchall()[0][0] == a.height
     assert con.sql("SELECT count(*) FROM identity_vault").fetchall()[0][0] == s.height
+
+
+def test_a_reloaded_file_without_screenings_leaves_no_identity_behind(con, key, typed, restricted):
+    """The tables keep no key index: a reload deletes the file's earlier rows everywhere, also
+    when its new copy brings no screening record (no identity to replace the old ones)."""
+    s, a, _ = typed
+    _stg_tables(con)
+    bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+    bp.add(s, a, sorted(set(s["source_file"]) | set(a["source_file"])))
+    bp.finish()
+    gone = s["source_file"][0]
+    bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+    bp.add(s.head(0), a.filter(pl.col("source_file") == gone), [gone])
+    bp.finish()
+    for t in ("stg_screenings", "identity_vault"):
+        assert con.execute(f"SELECT count(*) FROM {t} WHERE source_file = ?", [gone]).fetchall()[0][0] == 0, t
+        assert con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] == s.filter(pl.col("source_file") != gone).height
