@@ -139,9 +139,12 @@ def ensure_vault_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(table_ddl(t))
 
 
-def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, key: PseudonymKey) -> int:
+def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, key: PseudonymKey, *,
+                     into: str = VAULT_TABLE) -> int:
     """Seal identities (the `pseudonymize` identities frame, whole files) into the vault (streamed:
-    `restricted.insert_frame`). A file already in the vault (a reload) has its earlier rows replaced."""
+    `restricted.insert_frame`). A file already in the vault (a reload) has its earlier rows replaced.
+    ``into``: a table of the vault's columns to write the sealed rows to instead (a full load's
+    pending rows, see `batches.BatchPseudonymizer`)."""
     ensure_vault_tables(con)
     if identities.height == 0:
         return 0
@@ -163,7 +166,7 @@ def store_identities(con: duckdb.DuckDBPyConnection, identities: pl.DataFrame, k
     if seen:
         con.execute(f"DELETE FROM {VAULT_TABLE} WHERE source_file IN (SELECT unnest(?))", [files])
     with _no_string_compression(con):
-        insert_frame(con, VAULT_TABLE, frame)
+        insert_frame(con, into, frame)
     log.info("vault: stored %d identities", frame.height)
     return frame.height
 
