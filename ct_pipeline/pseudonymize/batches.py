@@ -180,8 +180,9 @@ class BatchPseudonymizer:
             try:
                 for t in (*STG_TABLES, VAULT_TABLE):
                     con.execute(f"DELETE FROM {t} WHERE source_file IN (SELECT source_file FROM _loaded_files)")
-            finally:
-                con.unregister("_loaded_files")
+            finally:  # an aborted transaction refuses even this: its error goes on
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister("_loaded_files")
         if typed_screenings.height == 0 and typed_assistance.height == 0:
             return
         if not self._started:
@@ -218,11 +219,13 @@ class BatchPseudonymizer:
 
     def finish(self) -> dict[str, int]:
         """Link the run's persons and apply the person_tokens that changed; returns counts."""
-        if not self._links_in:
-            if self._pending:  # (no screening record: nothing held, nothing to link)
+        if self._pending:
+            if not self._links_in:  # no screening record: nothing held, nothing to link
                 self._write_pending(pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64,
                                                          "person_token": pl.String}))
+        else:  # the rows are in their tables: checked before the linkage spends its time
             self._check_keys()
+        if not self._links_in:
             return self.report
         t = time.perf_counter()
         # the linkage puts the records in file and row order itself (its result must not depend on
@@ -256,7 +259,6 @@ class BatchPseudonymizer:
         finally:  # a state file not sealed (an error on the way) is not left behind in clear
             if isinstance(new_state, Path):
                 new_state.unlink(missing_ok=True)
-        self._check_keys()
         return self.report
 
     def _check_keys(self) -> None:
@@ -265,22 +267,24 @@ class BatchPseudonymizer:
 
     def _write_pending(self, changed: pl.DataFrame) -> None:
         """A full load's held rows into the vault and stg_screenings, with the person_tokens the
-        linkage set (``changed``: source_file, source_row, person_token)."""
+        linkage set (``changed``: source_file, source_row, person_token), in the order they were
+        held (a temp table's UPDATE is not logged; a copy through a join would not keep the order)."""
         self.con.register("_changed", changed)
         try:
             for table, pending in PENDING.items():
-                cols = [r[0] for r in self.con.execute(f"DESCRIBE {pending}").fetchall()]
-                select = ", ".join("coalesce(c.person_token, p.person_token)" if c == "person_token" else f"p.{c}"
-                                   for c in cols)
+                self.con.execute(
+                    f"UPDATE {pending} p SET person_token = c.person_token FROM _changed c "
+                    "WHERE p.source_file = c.source_file AND p.source_row = c.source_row"
+                )
+                cols = ", ".join(r[0] for r in self.con.execute(f"DESCRIBE {pending}").fetchall())
                 with _no_string_compression(self.con) if table == VAULT_TABLE else contextlib.nullcontext():
-                    self.con.execute(
-                        f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {pending} p "
-                        "LEFT JOIN _changed c USING (source_file, source_row)"
-                    )
+                    self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {pending}")
                 self.con.execute(f"DROP TABLE {pending}")
-        finally:
-            self.con.unregister("_changed")
+        finally:  # an aborted transaction refuses even this: the error that aborted it goes on
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister("_changed")
         self._pending = False
+        self._check_keys()
 
     def _apply(self, records: pl.DataFrame, prior, links: pl.DataFrame, model: dict, new_state,
                state_changes: pl.DataFrame | None = None) -> None:
@@ -318,8 +322,9 @@ class BatchPseudonymizer:
                     "WHERE s.source_file = r.source_file AND s.source_row = r.source_row "
                     "AND s.person_token IS DISTINCT FROM r.person_token"
                 )
-            finally:
-                self.con.unregister("_relinked")
+            finally:  # an aborted transaction refuses even this: its error goes on
+                with contextlib.suppress(duckdb.Error):
+                    self.con.unregister("_relinked")
         self.seconds["apply_links"] = time.perf_counter() - t
         t = time.perf_counter()
         # a full linkage covers every record: its links hold every person (its state is a file)
@@ -361,8 +366,9 @@ def _xor_digest(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame | None = None
         return tuple(int(v) for v in con.execute(
             f"SELECT count(*), coalesce(bit_xor({ROW_DIGEST}), 0) FROM identity_vault SEMI JOIN _digest_keys USING ({on})"
         ).fetchall()[0])
-    finally:
-        con.unregister("_digest_keys")
+    finally:  # an aborted transaction refuses even this: its error goes on
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_digest_keys")
 
 
 def _digest_after(con: duckdb.DuckDBPyConnection, start: str, before: tuple[int, int], relinked: pl.DataFrame,

@@ -197,8 +197,9 @@ def update_person_tokens(con: duckdb.DuckDBPyConnection, links: pl.DataFrame) ->
                 WHERE v.source_file = l.source_file AND v.source_row = l.source_row
                   AND v.person_token IS DISTINCT FROM l.person_token"""
         )
-    finally:
-        con.unregister("vault_links")
+    finally:  # an aborted transaction refuses even this: its error goes on
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("vault_links")
     return int(changed)
 
 

@@ -151,3 +151,29 @@ def test_a_reloaded_file_without_screenings_leaves_no_identity_behind(con, key, 
     for t in ("stg_screenings", "identity_vault"):
         assert con.execute(f"SELECT count(*) FROM {t} WHERE source_file = ?", [gone]).fetchall()[0][0] == 0, t
         assert con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] == s.filter(pl.col("source_file") != gone).height
+
+
+def test_a_full_load_writes_the_held_rows_in_the_order_they_came(con, key, typed, restricted):
+    """A full load holds the vault's and stg_screenings' rows until the linkage has set their
+    person_tokens (an UPDATE of rows the transaction appended makes DuckDB log the whole table);
+    written once, they keep their order, and carry the linked tokens."""
+    s, a, _ = typed
+    _stg_tables(con)
+    con.execute("SET threads = 4")
+    con.execute("BEGIN")
+    bp = BatchPseudonymizer(con, key, restricted_dir=restricted)
+    order = []
+    for bs, ba, files in _batches(s, a, 3):
+        bp.add(bs, ba, files)
+        order.append(bs.select(KEY))
+    assert bp._pending
+    bp.finish()
+    con.execute("COMMIT")
+    expected = pl.concat(order)
+    for t in ("stg_screenings", "identity_vault"):
+        assert con.sql(f"SELECT source_file, source_row FROM {t} ORDER BY rowid").pl().equals(expected), t
+    assert not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_pending%'").fetchall()[0][0]
+    linked = con.sql("SELECT count(*) FROM identity_vault WHERE person_token <> identity_token").fetchall()[0][0]
+    assert linked == con.sql("SELECT count(*) FROM stg_screenings s JOIN identity_vault v USING (source_file, source_row) "
+                             "WHERE s.person_token = v.person_token AND v.person_token <> v.identity_token").fetchall()[0][0]
+    assert linked > 0
