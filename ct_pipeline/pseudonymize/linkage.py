@@ -798,7 +798,7 @@ def link_persons(
     ``con``: a restricted DuckDB connection to work in (default: an in-memory one spilling to
     ``<restricted_dir>/tmp/duckdb``).
     """
-    from ct_pipeline.pseudonymize.restricted import restricted_connection
+    from ct_pipeline.pseudonymize.restricted import linkage_memory_limit, restricted_connection
 
     missing = [c for c in REQUIRED if c not in identities.columns]
     if missing:
@@ -823,7 +823,7 @@ def link_persons(
 
     own = con is None
     if own:
-        con = restricted_connection(None, restricted_dir=restricted_dir)
+        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n))
     try:
         load_features(con, records, order)
         # what clustering and tokens need of the records, in rid order; the features live in DuckDB

@@ -180,7 +180,7 @@ def link_increment(
     set now — the new records and every record of an earlier person they touched — (source_file,
     source_row, identity_token, person_token, cluster_size); ``state`` the state records after the
     night (earlier and new); ``counts`` numbers only."""
-    from ct_pipeline.pseudonymize.restricted import restricted_connection
+    from ct_pipeline.pseudonymize.restricted import linkage_memory_limit, restricted_connection
 
     t0 = time.perf_counter()
     m, u, priors, threshold, caps = _model(model)
@@ -211,7 +211,7 @@ def link_increment(
 
     own = con is None
     if own:
-        con = restricted_connection(None, restricted_dir=restricted_dir)
+        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n))
     try:
         t = time.perf_counter()
         con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))

@@ -103,6 +103,25 @@ def test_duckdb_memory_limit_grows_with_the_database_up_to_a_share_of_the_machin
         con.close()
 
 
+def test_the_linkage_connection_is_sized_to_its_records(tmp_path, monkeypatch):
+    """The linkage's in-memory connection gets 1 KiB a record between 512 MB and 2 GB, not the
+    2 GB floor of every in-memory connection (1.3 GB held for nothing at a million records)."""
+    from ct_pipeline.pseudonymize import restricted
+
+    monkeypatch.delenv("CT_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert restricted.linkage_memory_limit(1_000) == "512MiB"
+    assert restricted.linkage_memory_limit(1_000_000) == "976MiB"
+    assert restricted.linkage_memory_limit(10_000_000) == "2048MiB"
+    con = restricted.restricted_connection(None, restricted_dir=tmp_path / "r",
+                                           memory_limit=restricted.linkage_memory_limit(1_000_000))
+    try:
+        assert con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0] == "976.0 MiB"
+    finally:
+        con.close()
+    monkeypatch.setenv("CT_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert restricted.linkage_memory_limit(1_000_000) == "3GB"
+
+
 def test_check_run_keys_guards_the_runs_files_without_an_index():
     """The restricted tables keep no key index: a key shared among the run's files' rows
     is refused; rows of other files are not the run's to check (they could not have changed)."""
