@@ -115,6 +115,21 @@ def run_pipeline(settings: Settings, *, direct: bool = False, png: bool = True, 
     return run_with_dagster(settings, log=log, **kw)
 
 
+def generate_demo_exports(settings: Settings, *, cases: int | None = None, seed: int = 1) -> dict:
+    """Synthetic exports into the drop folder, owner-only like the restricted zone it belongs to
+    (folders 0700, files 0600: synthetic, but the folder is where real exports land); the truth
+    (which records are one person) goes to the restricted folder."""
+    from ct_pipeline.pseudonymize.restricted import ensure_restricted_dir, tighten_files
+    from ct_pipeline.synth import generate
+
+    ensure_restricted_dir(settings.raw_exports_dir)
+    ensure_restricted_dir(settings.restricted_dir)
+    summary = generate(settings.raw_exports_dir, cases=cases, seed=seed,
+                       truth=settings.restricted_dir / "synth_truth.csv")
+    tighten_files(settings.raw_exports_dir)
+    return summary
+
+
 def run_demo(settings: Settings, *, cases: int | None = None, seed: int = 1, direct: bool = False,
              log: Log = print) -> bool:
     """make demo: a throw-away key, synthetic exports (if none), the whole pipeline, where things are."""
@@ -129,13 +144,10 @@ def run_demo(settings: Settings, *, cases: int | None = None, seed: int = 1, dir
         demo_key(demo_path)
         settings = get_settings(settings.raw_exports_dir, settings.warehouse_dir, demo_path)
         log(f"[yellow]{DEMO_KEY_NOTICE}[/yellow] (kept at {demo_path})")
-    truth = settings.restricted_dir / "synth_truth.csv"
     has_exports = any(pipeline.list_export_files(settings))
     if not has_exports:
-        from ct_pipeline.synth import generate
-
         log(f"Generating synthetic mission exports into {settings.raw_exports_dir} …")
-        summary = generate(settings.raw_exports_dir, cases=cases, seed=seed, truth=truth)
+        summary = generate_demo_exports(settings, cases=cases, seed=seed)
         log(f"  {summary.get('cases')} cases, {summary.get('persons')} persons, files per era: "
             f"{summary.get('files_per_era') or summary.get('files')}")
     else:
