@@ -127,7 +127,7 @@ def _ingest_memory_limit(settings: Settings) -> str:
     return f"{((256 << 20) + exports * 3 // 10) >> 20}MB"
 
 
-def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log):
+def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log, memory_scale: int = 1):
     """The ingest step's one transaction; returns (ingestion result, row counts)."""
     from ct_pipeline import preload
     from ct_pipeline.ingest import run_ingestion
@@ -139,7 +139,8 @@ def _ingest_transaction(settings: Settings, key, limit: str, missions, files, re
             ensure_tables(con, INGEST_TABLES)
             # each staged batch is pseudonymised and written as soon as it is staged, so the run never
             # holds every record at once; the person linkage runs once, over the whole run, at the end
-            pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log)
+            pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log,
+                                        memory_scale=memory_scale)
 
             def on_batch(staged, loaded) -> None:
                 # new rows: the checks after this step validate them with pandera and GE, whose
@@ -185,12 +186,13 @@ def ingest(
         # the limit is sized from the exports' bytes, what it must hold grows with their rows
         # (and with the key indexes of a build database created before session 8): exports of unusually short rows could need more. The transaction rolled back
         # (the linkage state it may have written no longer matches the vault: the retry links
-        # in full), so the night runs once more with twice the limit rather than failing.
+        # in full), so the night runs once more with twice the limit rather than failing; the
+        # linkage's own connection gets twice its limit too (either may have run out).
         if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip():
             raise
         limit = f"{int(limit.removesuffix('MB')) * 2}MB"
         log(f"ingest: DuckDB's memory limit was too small for this load; rolled back, running again with {limit}")
-        res, counts = _ingest_transaction(settings, key, limit, missions, files, reload, log)
+        res, counts = _ingest_transaction(settings, key, limit, missions, files, reload, log, memory_scale=2)
     st = res.by_status()
     tot = res.totals()
     log(

@@ -124,9 +124,11 @@ def generate_demo_exports(settings: Settings, *, cases: int | None = None, seed:
 
     ensure_restricted_dir(settings.raw_exports_dir)
     ensure_restricted_dir(settings.restricted_dir)
-    summary = generate(settings.raw_exports_dir, cases=cases, seed=seed,
-                       truth=settings.restricted_dir / "synth_truth.csv")
+    truth = settings.restricted_dir / "synth_truth.csv"
+    summary = generate(settings.raw_exports_dir, cases=cases, seed=seed, truth=truth)
     tighten_files(settings.raw_exports_dir)
+    if truth.exists():
+        os.chmod(truth, 0o600)
     return summary
 
 

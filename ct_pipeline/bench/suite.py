@@ -136,14 +136,16 @@ class _Sampler:
         self.interval = interval
         self.peak = 0.0
         self.root: int | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True, name="bench-rss")
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            v = self.sample()
-            if v > self.peak:
-                self.peak = v
+            with self._lock:  # a sample of the tree just left by `follow` must not count
+                v = self.sample()
+                if v > self.peak:
+                    self.peak = v
 
     def sample(self) -> float:
         return _vmrss_mb(self.root)
@@ -151,8 +153,9 @@ class _Sampler:
     def follow(self, pid: int | None) -> None:
         """Sample process ``pid``'s tree instead of this one's (None: this one again); the peak
         restarts."""
-        self.root = pid
-        self.peak = self.sample()
+        with self._lock:
+            self.root = pid
+            self.peak = self.sample()
 
     def start(self) -> _Sampler:
         self._t.start()
@@ -163,7 +166,8 @@ class _Sampler:
         self._t.join(timeout=1)
 
     def window(self) -> None:
-        self.peak = self.sample()
+        with self._lock:
+            self.peak = self.sample()
 
 
 def _cpu() -> float:
@@ -651,6 +655,7 @@ def _dagster_run(exports: str, work: str, out: str) -> None:
             rec["run_ok"] = runner.run_with_dagster(s_dag, log=lambda m: None)
     except Exception as exc:
         rec["child_error"] = f"{type(exc).__name__}: {str(exc)[:600]}"
+        rec["child_traceback"] = traceback.format_exc(limit=8)
     Path(out).write_text(json.dumps(rec, default=str))
 
 
@@ -665,8 +670,13 @@ def _dagster_in_own_process(exports: Path, work: Path, sampler: _Sampler) -> dic
     proc = mp.get_context("spawn").Process(target=_dagster_run, args=(str(exports), str(work), str(out)),
                                            name="bench-dagster")
     proc.start()
-    sampler.follow(proc.pid)
-    proc.join()
+    try:
+        sampler.follow(proc.pid)
+        proc.join()
+    finally:  # the bench interrupted: the run does not go on without it
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=30)
     rec = json.loads(out.read_text()) if out.exists() else {"run_ok": False}
     if proc.exitcode:
         rec["run_ok"] = False

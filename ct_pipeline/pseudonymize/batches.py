@@ -107,8 +107,10 @@ class BatchPseudonymizer:
         *,
         restricted_dir: str | Path | None = None,
         log: Callable[[str], None] = _quiet,
+        memory_scale: int = 1,
     ) -> None:
         self.con, self.key, self.restricted_dir, self.log = con, key, restricted_dir, log
+        self.memory_scale = memory_scale  # of the linkage's own connection (`linkage_memory_limit`)
         if restricted_dir is None:
             from ct_pipeline.settings import get_settings
 
@@ -238,7 +240,7 @@ class BatchPseudonymizer:
             self._prior = self._load_prior()
         if state is not None:
             links, new_state, _ = link_increment(records, state.records, state.model,
-                                                 restricted_dir=self.restricted_dir)
+                                                 restricted_dir=self.restricted_dir, memory_scale=self.memory_scale)
             # what the night can have changed in the state: its records and those of the earlier
             # persons they touched (saved as a delta of the state file, see linkage_state)
             state_changes = new_state.join(links.select(KEY), on=KEY, how="semi", maintain_order="left")
@@ -251,7 +253,7 @@ class BatchPseudonymizer:
             if prior is not None and self._loaded:
                 prior = prior.filter(~pl.col("source_file").is_in(self._loaded))
             links, _, (model, new_state) = link_persons(records, prior=prior, restricted_dir=self.restricted_dir,
-                                                        return_state=True)
+                                                        return_state=True, memory_scale=self.memory_scale)
             self.report["linkage_incremental"] = 0
         self.seconds["linkage"] = time.perf_counter() - t
         try:

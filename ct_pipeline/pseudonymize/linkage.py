@@ -786,6 +786,7 @@ def link_persons(
     return_model: bool = False,
     return_state: bool = False,
     seed: int = 42,
+    memory_scale: int = 1,
 ):
     """Link identity records (one per screening record) into persons.
 
@@ -796,7 +797,7 @@ def link_persons(
     incremental linkage continues from (`linkage_state`: model parameters, every record's
     features and person_token) when ``return_state``.
     ``con``: a restricted DuckDB connection to work in (default: an in-memory one spilling to
-    ``<restricted_dir>/tmp/duckdb``).
+    ``<restricted_dir>/tmp/duckdb``, its memory limit `linkage_memory_limit` times ``memory_scale``).
     """
     from ct_pipeline.pseudonymize.restricted import linkage_memory_limit, restricted_connection
 
@@ -823,7 +824,7 @@ def link_persons(
 
     own = con is None
     if own:
-        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n))
+        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n, memory_scale))
     try:
         load_features(con, records, order)
         # what clustering and tokens need of the records, in rid order; the features live in DuckDB

@@ -172,6 +172,7 @@ def link_increment(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
     restricted_dir: str | Path | None = None,
+    memory_scale: int = 1,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """Link the new ``identities`` (none of them in ``state_records``) to the persons of
     ``state_records`` (`linkage_state`), with the stored ``model``.
@@ -211,7 +212,7 @@ def link_increment(
 
     own = con is None
     if own:
-        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n))
+        con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n, memory_scale))
     try:
         t = time.perf_counter()
         con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))

@@ -252,13 +252,14 @@ LINKAGE_BYTES_PER_RECORD = 1 << 10
 LINKAGE_MIN_LIMIT = 512 << 20
 
 
-def linkage_memory_limit(records: int) -> str:
+def linkage_memory_limit(records: int, scale: int = 1) -> str:
     """DuckDB's memory limit for a linkage of ``records`` records: $CT_DUCKDB_MEMORY_LIMIT, else
-    1 KiB a record, at least 512 MB and at most the in-memory default (2 GB)."""
+    1 KiB a record, at least 512 MB and at most the in-memory default (2 GB), times ``scale``
+    (the ingest's retry after an OutOfMemory error doubles it)."""
     env = os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip()
     if env:
         return env
-    limit = min(max(records * LINKAGE_BYTES_PER_RECORD, LINKAGE_MIN_LIMIT), MIN_MEMORY_LIMIT)
+    limit = min(max(records * LINKAGE_BYTES_PER_RECORD, LINKAGE_MIN_LIMIT), MIN_MEMORY_LIMIT) * max(1, scale)
     return f"{limit >> 20}MiB"  # DuckDB's "MB" is 10^6 bytes
 
 

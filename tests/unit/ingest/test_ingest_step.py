@@ -58,14 +58,14 @@ def test_a_load_too_big_for_the_memory_limit_runs_again_with_twice_the_limit(exp
     key = "v1:" + "ab" * 32
     real, limits = pipeline._ingest_transaction, []
 
-    def tight(settings, key_, limit, *args):
-        limits.append(limit)
+    def tight(settings, key_, limit, *args, **kw):
+        limits.append((limit, kw.get("memory_scale", 1)))
         if len(limits) == 1:  # the first attempt fails where DuckDB would: inside the transaction
             with pipeline.build_connection(settings) as con, pipeline.transaction(con):
                 pipeline.ensure_tables(con, pipeline.INGEST_TABLES)
                 con.execute("CREATE TABLE half_loaded AS SELECT 1 AS x")
                 raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
-        return real(settings, key_, limit, *args)
+        return real(settings, key_, limit, *args, **kw)
 
     monkeypatch.setattr(pipeline, "_ingest_transaction", tight)
     monkeypatch.setattr(pipeline, "_ingest_memory_limit", lambda s: "300MB")
@@ -74,7 +74,7 @@ def test_a_load_too_big_for_the_memory_limit_runs_again_with_twice_the_limit(exp
     logged = []
     with temporary_env(CT_PSEUDONYM_KEY=key, CT_INGEST_WORKERS="1"):
         res = pipeline.ingest(s, log=logged.append)
-    assert limits == ["300MB", "600MB"]
+    assert limits == [("300MB", 1), ("600MB", 2)]  # the linkage's own connection gets twice its limit too
     assert any("running again with 600MB" in m for m in logged)
     assert res.tables["stg_screenings"] == res.tables["identity_vault"] > 0
     con = duckdb.connect(str(pipeline.build_path(s)), read_only=True)
@@ -87,4 +87,4 @@ def test_a_load_too_big_for_the_memory_limit_runs_again_with_twice_the_limit(exp
     limits.clear()
     with temporary_env(CT_PSEUDONYM_KEY=key, CT_DUCKDB_MEMORY_LIMIT="300MB"), pytest.raises(duckdb.OutOfMemoryException):
         pipeline.ingest(get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / "wh2", key_file=tmp_path / "no.key"))
-    assert limits == ["300MB"]
+    assert limits == [("300MB", 1)]

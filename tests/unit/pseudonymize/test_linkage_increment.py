@@ -244,3 +244,32 @@ def test_a_delta_beyond_its_share_is_merged_into_a_new_base(tmp_path, key, night
     assert read_header(restricted)["vault_digest"] == vault_digest(con)
     assert "delta_records" not in read_header(restricted)
     con.close()
+
+
+def test_both_linkages_size_their_own_connection_and_scale_it(tmp_path, key, nights, monkeypatch):
+    """A full and an incremental linkage open their in-memory connection with
+    `linkage_memory_limit`, times the pseudonymiser's memory_scale (the ingest's OutOfMemory retry
+    passes 2)."""
+    from ct_pipeline.pseudonymize import restricted as restricted_mod
+
+    monkeypatch.delenv("CT_DUCKDB_MEMORY_LIMIT", raising=False)
+    real, opened = restricted_mod.restricted_connection, []
+
+    def spy(path=None, **kw):
+        if path is None:
+            opened.append(kw.get("memory_limit"))
+        return real(path, **kw)
+
+    restricted = tmp_path / "scaled"
+    con = real(restricted / "build.duckdb")
+    monkeypatch.setattr(restricted_mod, "restricted_connection", spy)
+    (s1, a1), (s2, a2), _ = nights
+    for s, a in ((s1, a1), (s2, a2)):
+        for t in ("stg_screenings", "stg_assistance"):
+            con.execute(table_ddl(t))
+        bp = BatchPseudonymizer(con, key, restricted_dir=restricted, memory_scale=2)
+        bp.add(s, a, sorted(set(s["source_file"]) | set(a["source_file"])))
+        report = bp.finish()
+    assert report["linkage_incremental"] == 1
+    assert opened == ["1024MiB", "1024MiB"]  # a few thousand records: 512 MiB, twice
+    con.close()

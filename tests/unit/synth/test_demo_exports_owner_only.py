@@ -26,4 +26,5 @@ def test_demo_exports_are_owner_only(tmp_path):
     wide = [f"{p.relative_to(tmp_path)} {stat.S_IMODE(p.stat().st_mode):04o}" for p in paths
             if stat.S_IMODE(p.stat().st_mode) & 0o077]
     assert wide == []
-    assert (tmp_path / "warehouse" / "restricted" / "synth_truth.csv").exists()
+    truth = tmp_path / "warehouse" / "restricted" / "synth_truth.csv"
+    assert truth.exists() and stat.S_IMODE(truth.stat().st_mode) == 0o600
