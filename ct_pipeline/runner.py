@@ -119,7 +119,7 @@ def generate_demo_exports(settings: Settings, *, cases: int | None = None, seed:
     """Synthetic exports into the drop folder, owner-only like the restricted zone it belongs to
     (folders 0700, files 0600: synthetic, but the folder is where real exports land); the truth
     (which records are one person) goes to the restricted folder."""
-    from ct_pipeline.pseudonymize.restricted import ensure_restricted_dir, tighten_files
+    from ct_pipeline.pseudonymize.restricted import FILE_MODE, ensure_restricted_dir, tighten_files
     from ct_pipeline.synth import generate
 
     ensure_restricted_dir(settings.raw_exports_dir)
@@ -128,7 +128,7 @@ def generate_demo_exports(settings: Settings, *, cases: int | None = None, seed:
     summary = generate(settings.raw_exports_dir, cases=cases, seed=seed, truth=truth)
     tighten_files(settings.raw_exports_dir)
     if truth.exists():
-        os.chmod(truth, 0o600)
+        os.chmod(truth, FILE_MODE)
     return summary
 
 
