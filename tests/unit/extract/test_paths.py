@@ -3,7 +3,7 @@
 import os
 
 from ct_pipeline.extract.paths import files_under, relative_name
-from ct_pipeline.ingest import scan_files
+from ct_pipeline.ingest import _relative_names, scan_files
 
 
 def test_files_under_lists_like_rglob(tmp_path):
@@ -28,4 +28,11 @@ def test_files_under_lists_like_rglob(tmp_path):
         "MD-CHI/2024-03-01/a.csv", "MD-CHI/2024-03-01/b/x.jsonl", "MD-CHI/2024-03-01/b-c.csv",
         "MD-CHI/2024-03-01/a.csv",  # z.csv, a link: named by what it resolves to
         "MD-CHI-2/2024-03-02/c.xlsx"]
+    # the ingest's fast names (no resolve per file) are the same, the linked file's included
+    scanned = scan_files(root)
+    assert list(_relative_names(scanned, root).values()) == [relative_name(p, root) for p in scanned]
+    via_link = tmp_path / "exports-link"  # the exports folder itself reached through a link
+    os.symlink(root, via_link)
+    scanned = scan_files(via_link)
+    assert list(_relative_names(scanned, via_link).values()) == [relative_name(p, via_link) for p in scanned]
     assert files_under(tmp_path / "missing") == []
