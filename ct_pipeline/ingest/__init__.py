@@ -56,6 +56,7 @@ from ct_pipeline.extract import (
     raw_tables,
 )
 from ct_pipeline.extract.paths import files_under, parse_export_path, relative_name
+from ct_pipeline.ingest.disk import InsufficientDiskSpace, check_free_space
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
@@ -506,6 +507,8 @@ def run_ingestion(
             finally:
                 con.unregister("_reload")
 
+    # before anything is written: a load the disk cannot hold fails now, not an hour in
+    check_free_space(settings.restricted_dir, sum(p.stat().st_size for p, *_ in to_extract), len(to_extract))
     begin()
     try:
         # whole missions in batches: staging needs nothing across missions, so memory stays bounded
@@ -672,6 +675,7 @@ __all__ = [
     "AccountingError",
     "FileResult",
     "IngestionResult",
+    "InsufficientDiskSpace",
     "ingest_reference",
     "ledger_rows",
     "run_ingestion",

@@ -292,7 +292,15 @@ def failure_summary(run_info: Mapping[str, Any]) -> str:
             wrong.append(f"It was working on the export file {export}.")
         attempts = info.get("attempts")
         transient = is_transient(info.get("error")) or is_transient(err_cls or None)
-        if transient:
+        if err_cls.rsplit(".", 1)[-1] == "InsufficientDiskSpace":
+            # the sizes are redacted from the message above (numbers are, by default): say the rule
+            from ct_pipeline.ingest.disk import DISK_PER_EXPORT_BYTE
+
+            todo.append("Free disk space on the disk of warehouse/restricted: a load needs about "
+                        f"{DISK_PER_EXPORT_BYTE} times the size of the new export files it reads (rows held until "
+                        "the person linkage, temporary files, the database growing). Or move the warehouse to a "
+                        "larger disk. Then re-run the step; nothing was loaded.")
+        elif transient:
             todo.append("This looks transient (time-out, lost connection or a held database lock). The step is "
                         "retried with backoff" + (f"; it failed {_number(int(attempts))} times" if attempts else "") +
                         ".")

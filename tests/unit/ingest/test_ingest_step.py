@@ -88,3 +88,32 @@ def test_a_load_too_big_for_the_memory_limit_runs_again_with_twice_the_limit(exp
     with temporary_env(CT_PSEUDONYM_KEY=key, CT_DUCKDB_MEMORY_LIMIT="300MB"), pytest.raises(duckdb.OutOfMemoryException):
         pipeline.ingest(get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / "wh2", key_file=tmp_path / "no.key"))
     assert limits == [("300MB", 1)]
+
+
+def test_a_load_the_disk_cannot_hold_is_refused_before_anything_is_written(exports, tmp_path, monkeypatch):
+    """Less free space than DISK_PER_EXPORT_BYTE x the exports: a clear error naming the sizes,
+    nothing loaded; the next night with room loads everything; CT_SKIP_DISK_CHECK=1 skips it."""
+    import shutil
+    from collections import namedtuple
+
+    import ct_pipeline.ingest.disk as disk
+
+    key = "v1:" + "ab" * 32
+    s = get_settings(raw_exports_dir=exports, warehouse_dir=tmp_path / "wh", key_file=tmp_path / "no.key")
+    size = sum(p.stat().st_size for p in exports.rglob("*") if p.is_file() and p.name != "README.md")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10 * size, 9 * size, 3 * size))
+    with temporary_env(CT_PSEUDONYM_KEY=key), pytest.raises(disk.InsufficientDiskSpace) as err:
+        pipeline.ingest(s)
+    msg = str(err.value)
+    assert "Not enough free disk space" in msg and "Nothing was loaded" in msg and "GiB" in msg
+    con = duckdb.connect(str(pipeline.build_path(s)), read_only=True)
+    try:  # the transaction rolled back: not even the tables it creates are there
+        assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'raw_%'").fetchall()[0][0] == 0
+    finally:
+        con.close()
+    with temporary_env(CT_PSEUDONYM_KEY=key, CT_SKIP_DISK_CHECK="1"):
+        assert pipeline.ingest(s).tables["stg_screenings"] > 0
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10 * size, 5 * size, 5 * size))
+    with temporary_env(CT_PSEUDONYM_KEY=key):  # nothing new to read: no check, nothing to refuse
+        assert pipeline.ingest(s).tables["stg_screenings"] > 0

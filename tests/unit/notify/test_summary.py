@@ -111,6 +111,16 @@ def test_transient_error_says_it_is_retried():
     assert is_transient(OSError("IO Error: Could not set lock on file: Conflicting lock is held"))
 
 
+def test_a_load_the_disk_cannot_hold_says_how_much_space_it_needs():
+    from ct_pipeline.ingest import InsufficientDiskSpace
+
+    text = failure_summary({**ROOTS, "step": "ingest", "error": InsufficientDiskSpace(
+        "Not enough free disk space for this load: 8212 new export files (3.0 GiB) need about 12.0 GiB")})
+    _assert_clean(text)
+    assert "InsufficientDiskSpace" in text and "disk space" in text
+    assert "4 times the size of the new export files" in text and "file an issue" not in text
+
+
 def test_paths_outside_the_project_folders_are_hidden():
     text = failure_summary({**ROOTS, "step": "extract", "error": FileNotFoundError(2, "No such file", "/home/maria/x.csv"),
                             "data_docs": "/home/maria/docs"})
