@@ -37,6 +37,7 @@ def test_bench_smoke(tmp_path, monkeypatch):
         assert on_disk["queries"][q]["p50_ms"] > 0 and on_disk["queries"][q]["p95_ms"] >= on_disk["queries"][q]["p50_ms"]
     r = on_disk["ratios"]
     assert r["end_to_end_over_floor"] > 0 and r["incremental_over_full"] > 0
+    assert 0 < r["incremental_ingest_over_full_ingest"] < 1  # the night loads less than the full run
     assert r["dagster_over_direct"] > 0
     # the Dagster run has a process of its own: its peak is that process tree's, its steps are timed
     dag = on_disk["dagster"]
