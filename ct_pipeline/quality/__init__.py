@@ -22,7 +22,6 @@ Files whose path did not give a mission (refused for their folder layout) are re
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 import json
 import re
@@ -259,9 +258,7 @@ th{background:#eef2f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-@functools.lru_cache(maxsize=8192, typed=True)
 def _e(v) -> str:
-    # cached: the same forms, fields, rules, statuses and files recur on every row of a report
     return html.escape("" if v is None else str(v))
 
 
