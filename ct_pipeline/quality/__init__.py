@@ -21,7 +21,6 @@ Files whose path did not give a mission (refused for their folder layout) are re
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import json
@@ -198,17 +197,30 @@ def _quarantine(con: duckdb.DuckDBPyConnection, files_sql: str | None) -> dict[s
 # CSV
 # --------------------------------------------------------------------------------------------
 
-CSV_COLUMNS = [
-    "section", "source_file", "received_date", "era", "file_status", "form", "field_name", "rule",
-    "rows", "percent", "rows_read", "rows_staged", "rows_quarantined", "rows_duplicate", "detail",
-]
+#: the columns of <MISSION>_quality.csv and their types (a None cell is written empty)
+CSV_SCHEMA = {
+    "section": pl.String, "source_file": pl.String, "received_date": pl.Date, "era": pl.String,
+    "file_status": pl.String, "form": pl.String, "field_name": pl.String, "rule": pl.String, "rows": pl.Int64,
+    "percent": pl.Float64, "rows_read": pl.Int64, "rows_staged": pl.Int64, "rows_quarantined": pl.Int64,
+    "rows_duplicate": pl.Int64, "detail": pl.String,
+}
+CSV_COLUMNS = list(CSV_SCHEMA)
+ROWS_SCHEMA = {"source_file": pl.String, "form": pl.String, "source_row": pl.Int64, "field_name": pl.String,
+               "rule": pl.String, "reason": pl.String}
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows([safe_cell("" if v is None else v) for v in r] for r in rows)
+def _write_csv(path: Path, schema: dict[str, pl.DataType], rows: list[list]) -> None:
+    """The rows (None: an empty cell) as CSV, every text cell formula-safe (`safe_cell`), written by
+    polars rather than the csv module with `safe_cell` per cell (measured at 1M cases: ~2.5 s of a
+    night's ~5 s of reports), byte for byte as csv.writer wrote them: CRLF, a cell quoted only when
+    it holds a comma, a quote or a line break, an empty text as an empty cell."""
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    df.with_columns(
+        pl.when(pl.col(c) == "").then(None)
+        .when(pl.col(c).str.slice(0, 1).is_in(sorted(_FORMULA_STARTS))).then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c)).alias(c)
+        for c, t in schema.items() if t == pl.String
+    ).write_csv(path, quote_style="necessary", line_terminator="\r\n")
 
 
 def _csv_rows(sections: list[FileSection]) -> list[list]:
@@ -216,15 +228,15 @@ def _csv_rows(sections: list[FileSection]) -> list[list]:
     for s in sections:
         lg = s.ledger
         base = [lg["source_file"], lg["received_date"], lg["era"], lg["file_status"]]
-        rows.append(["file", *base, "", "", "", "", "", lg["rows_read"], lg["rows_staged"],
-                     lg["rows_quarantined"], lg["rows_duplicate"], lg["error_message"] or ""])
+        rows.append(["file", *base, None, None, None, None, None, lg["rows_read"], lg["rows_staged"],
+                     lg["rows_quarantined"], lg["rows_duplicate"], lg["error_message"]])
         for q in s.quarantine:
             numbers = _limit(compress_rows(q["row_numbers"]), CSV_CELL_LIMIT, q["rows"])
-            rows.append(["quarantine", *base, q["form"], q["field_name"] or "(whole record)", q["rule"], q["rows"], "",
-                         "", "", "", "", f"{q['reason']} | rows: {numbers}"])
+            rows.append(["quarantine", *base, q["form"], q["field_name"] or "(whole record)", q["rule"], q["rows"], None,
+                         None, None, None, None, f"{q['reason']} | rows: {numbers}"])
         for c in s.completeness:
-            rows.append(["completeness", *base, c["form"], c["field_name"], "", c["rows"], c["percent"],
-                         "", "", "", "", ""])
+            rows.append(["completeness", *base, c["form"], c["field_name"], None, c["rows"], c["percent"],
+                         None, None, None, None, None])
     return rows
 
 
@@ -394,10 +406,10 @@ def write_quality_reports(
     for mission, sections in (_gather(con, cache_dir, only=todo).items() if todo else ()):
         html_path, csv_path, rows_path = _report_paths(out_dir, mission)
         html_path.write_text(_html(mission, sections, generated), encoding="utf-8")
-        _write_csv(csv_path, CSV_COLUMNS, _csv_rows(sections))
+        _write_csv(csv_path, CSV_SCHEMA, _csv_rows(sections))
         _write_csv(
             rows_path,
-            ["source_file", "form", "source_row", "field_name", "rule", "reason"],
+            ROWS_SCHEMA,
             sorted(
                 [s.ledger["source_file"], q["form"], n, q["field_name"] or "(whole record)", q["rule"], q["reason"]]
                 for s in sections for q in s.quarantine for n in q["row_numbers"]

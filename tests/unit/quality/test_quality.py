@@ -92,6 +92,28 @@ def test_helpers():
     json.dumps([safe_cell("\tx")])
 
 
+def test_csv_is_written_as_the_csv_module_with_safe_cells_wrote_it(tmp_path):
+    # _write_csv writes with polars: the bytes must stay those of csv.writer + safe_cell per cell
+    import datetime as dt
+    import io
+
+    import polars as pl
+
+    from ct_pipeline.quality import _write_csv
+
+    schema = {"text": pl.String, "day": pl.Date, "n": pl.Int64, "pct": pl.Float64, "other": pl.String}
+    texts = ["plain", "a,b", 'say "x"', "two\nlines", "cr\rhere", "=SUM(A1)", "+1", "-2", "@x", "\tx", "\rx",
+             "", None, " spaced ", "it's", "é ü 中", "x;y", "'=already"]
+    rows = [[t, dt.date(2008, 4, 7) if i % 3 else None, [-2, 0, 7, None][i % 4], [100.0, 33.3, 0.0, None, 12.05][i % 5],
+             texts[-1 - i]] for i, t in enumerate(texts)]
+    _write_csv(tmp_path / "out.csv", schema, rows)
+    expected = io.StringIO(newline="")
+    w = csv.writer(expected)
+    w.writerow(list(schema))
+    w.writerows([safe_cell("" if v is None else v) for v in r] for r in rows)
+    assert (tmp_path / "out.csv").read_bytes() == expected.getvalue().encode("utf-8")
+
+
 def test_completeness_cache_gives_the_same_reports_and_follows_the_file_hash(reports, tmp_path):
     con, paths = reports
     when = dt.datetime(2026, 11, 28, 12, 0)
