@@ -199,6 +199,8 @@ class _Context:
             ProgressBarsConfig,
         )
 
+        from ct_pipeline.expectations import docs
+
         defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
         stores = dict(defaults.stores)
         sites: dict[str, Any] = {}
@@ -211,12 +213,16 @@ class _Context:
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                                       "base_directory": str((store_dir / sub).resolve())},
                 }
+            # GE's builders, minus the listing and loading of every stored result (docs.py)
+            section = {"class_name": "SectionBuilder", "module_name": docs.MODULE}
             sites[SITE_NAME] = {
                 "class_name": "SiteBuilder",
                 "show_how_to_buttons": False,
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                                   "base_directory": str(docs_dir.resolve())},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {"class_name": "IndexBuilder", "module_name": docs.MODULE,
+                                       "facts_path": str((store_dir / docs.INDEX_FACTS).resolve())},
+                "site_section_builders": {name: dict(section) for name in ("expectations", "validations", "profiling")},
             }
         config = DataContextConfig(
             stores=stores,
@@ -393,6 +399,13 @@ class _Context:
         """Render this call's pages and the index. The pages of earlier runs are already on disk:
         rendering every stored result again (up to keep_runs per suite) would cost more each night."""
         started = time.time() - 1
+        from ct_pipeline.expectations import docs
+
+        if self.store_dir is not None:  # a result (re)written here: its index facts are read again
+            facts = docs.IndexFacts(self.store_dir / docs.INDEX_FACTS)
+            for key in self.written:
+                facts.forget(key)
+            facts.save()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self.written or None)
