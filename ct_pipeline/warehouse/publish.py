@@ -361,21 +361,29 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
                 f"FROM {src_db}.main.{t}{where}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _publish_old AS SELECT rowid AS r, {row_hash(con, ALIAS, t)} AS h "
                 f"FROM {ALIAS}.main.{t}{where}")
+    # each difference computed once (anti joins: a hash is never NULL, no NOT IN null handling)
+    con.execute("CREATE OR REPLACE TEMP TABLE _publish_gone AS SELECT r, h FROM _publish_old o "
+                "WHERE NOT EXISTS (SELECT 1 FROM _publish_new n WHERE n.h = o.h)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _publish_added AS SELECT r, h FROM _publish_new n "
+                "WHERE NOT EXISTS (SELECT 1 FROM _publish_old o WHERE o.h = n.h)")
     try:
+        # what the copy would hold: its rows, less the gone ones, plus the added ones
         n, h = con.sql(
-            "SELECT count(*), coalesce(sum(h), 0) FROM (SELECT h FROM _publish_old WHERE h IN (SELECT h FROM _publish_new) "
-            "UNION ALL SELECT h FROM _publish_new WHERE h NOT IN (SELECT h FROM _publish_old))").fetchall()[0]
+            "SELECT sum(n)::BIGINT, coalesce(sum(h), 0) FROM ("
+            "SELECT count(*) AS n, sum(h) AS h FROM _publish_old UNION ALL "
+            "SELECT -count(*), -sum(h) FROM _publish_gone UNION ALL "
+            "SELECT count(*), sum(h) FROM _publish_added)").fetchall()[0]
         if (n, h) == expected:
-            con.execute(f"DELETE FROM {ALIAS}.main.{t} WHERE rowid IN "
-                        "(SELECT r FROM _publish_old WHERE h NOT IN (SELECT h FROM _publish_new))")
+            con.execute(f"DELETE FROM {ALIAS}.main.{t} WHERE rowid IN (SELECT r FROM _publish_gone)")
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t} WHERE rowid IN "
-                        "(SELECT r FROM _publish_new WHERE h NOT IN (SELECT h FROM _publish_old))")
+                        "(SELECT r FROM _publish_added)")
         else:
             log.info("publish: %s: rows not matched one to one by hash; %d unit(s) rewritten whole", t, len(parts))
             con.execute(f"DELETE FROM {ALIAS}.main.{t}{where}")
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}{where}")
     finally:
-        con.execute("DROP TABLE IF EXISTS _publish_new; DROP TABLE IF EXISTS _publish_old")
+        con.execute(";".join(f"DROP TABLE IF EXISTS {x}" for x in ("_publish_new", "_publish_old", "_publish_gone",
+                                                                     "_publish_added")))
 
 
 def _replace_tables(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str],
