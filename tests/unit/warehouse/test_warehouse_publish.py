@@ -379,3 +379,24 @@ def test_the_row_hash_is_one_64_bit_value_per_row(built):
     db = built.sql("SELECT current_database()").fetchall()[0][0]
     assert built.sql(f"SELECT typeof({row_hash(built, db, 'fct_cases')}) FROM fct_cases LIMIT 1").fetchall() == \
         [("UBIGINT",)]
+
+
+def test_a_failed_copy_of_the_last_file_leaves_it_and_no_temporary(settings, built, monkeypatch):
+    # the byte copy runs in a thread while the build is hashed: its error must still surface,
+    # after the thread ended, and the publish must clean up as for any other failure
+    import importlib
+
+    publish_module = importlib.import_module("ct_pipeline.warehouse.publish")  # the package exports the function
+    publish(settings, built, parquet=False)
+    before = os.stat(settings.analyst_db).st_ino
+
+    def broken_copy(src, dst):
+        with open(dst, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish_module.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        publish(settings, built, parquet=False)
+    assert os.stat(settings.analyst_db).st_ino == before
+    assert not list(settings.warehouse_dir.glob("ct.duckdb.tmp-*"))
