@@ -21,13 +21,28 @@ def salt(*names: str) -> int:
     return int(hashlib.md5("\x1f".join(names).encode()).hexdigest()[:16], 16) >> 1
 
 
-def value_hash(value: str, *names: str, text: bool) -> str:
-    """SQL (HUGEINT) hash of the value of SQL expression ``value``, salted by ``names`` (table,
+def value_terms(value: str, *names: str, text: bool) -> list[str]:
+    """SQL (UBIGINT) hashes of the value of SQL expression ``value``, salted by ``names`` (table,
     column); ``text``: the value is text (or nested, cast to text) and is hashed at two alignments."""
-    terms = [f"hash(xor(hash({value}), {salt(*names)}::UBIGINT))::HUGEINT"]
+    terms = [f"hash(xor(hash({value}), {salt(*names)}::UBIGINT))"]
     if text:
-        terms.append(f"hash(xor(hash(chr(1) || {value}), {salt(*names, 'shifted')}::UBIGINT))::HUGEINT")
-    return " + ".join(terms)
+        terms.append(f"hash(xor(hash(chr(1) || {value}), {salt(*names, 'shifted')}::UBIGINT))")
+    return terms
+
+
+def value_hash(value: str, *names: str, text: bool) -> str:
+    """SQL (HUGEINT) hash of a value: the sum of its `value_terms`."""
+    return " + ".join(f"{t}::HUGEINT" for t in value_terms(value, *names, text=text))
+
+
+def xor_terms(terms: list[str]) -> str:
+    """SQL (UBIGINT) combination of UBIGINT hash terms by XOR. As strong as their sum (each term is
+    its own salted murmur remix: a change cancels out only if two remixes collide) and about a
+    third cheaper to compute than adding them as HUGEINT (measured on the 1M warehouse)."""
+    out = terms[0]
+    for t in terms[1:]:
+        out = f"xor({out}, {t})"
+    return out
 
 
 def registry_row_hash(table: str, *, skip: frozenset[str] | set[str] = frozenset(), alias: str = "") -> str:
@@ -52,4 +67,4 @@ def row_text_hash(row: str, *names: str) -> str:
     return value_hash(f"CAST({row} AS VARCHAR)", *names, text=True)
 
 
-__all__ = ["registry_row_hash", "row_text_hash", "salt", "value_hash"]
+__all__ = ["registry_row_hash", "row_text_hash", "salt", "value_hash", "value_terms", "xor_terms"]

@@ -11,15 +11,18 @@ the list comes from the registry, not from what the build database holds.
 
 **Incremental publish.** Each publish records, next to ct.duckdb, a fingerprint of every table
 it holds (per change unit - registration year for the facts, export file for the staged rows and
-the version histories, else the whole table: row count and a sum of row hashes (row_hash), with
+the version histories, else the whole table: row count and the sum of its rows' hashes (row_hash), with
 the table's DDL) and the identity of the file it wrote. The next publish starts from a byte copy
 of that file instead of an empty one and, in the units whose fingerprint changed, replaces the
 rows whose hash changed - a night that adds 1% of cases writes about that many rows, not the
 warehouse. When the record is missing, of another format, or the file is not the one recorded,
 the whole file is rebuilt. The Parquet generation hard-links unchanged files and partitions from
 the previous one likewise (a table kept in one Parquet file is rewritten when any unit changed).
-At a million cases a night costs about 4 s of CPU to hash every row (the one cost that grows with
-the warehouse, not with the night), 4 s to write Parquet, 1 s to copy the file, 2 s for the rest.
+At a million cases a night costs about 13-19 s of CPU (8-14 s wall): 4.5 s to hash every row of
+the build (the fingerprints, the cost that grows with the warehouse, not with the night; the
+byte copy of the file runs meanwhile), 5 s to hash both sides of the changed units and replace
+their changed rows, 4-7 s to write Parquet (fct_*_versions and dim_persons, one file each, are
+rewritten whole), 1 s for the rest.
 
 The Parquet copy is written to a new hidden generation folder and `parquet/` is a symbolic link
 swapped atomically onto it; the previous generation is kept (a reader may be scanning it) and
@@ -39,6 +42,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +54,7 @@ from ct_pipeline.metadata.types import duckdb_type
 from ct_pipeline.settings import Settings
 from ct_pipeline.warehouse.build import open_build
 from ct_pipeline.warehouse.faults import pause_point
-from ct_pipeline.warehouse.hashing import value_hash
+from ct_pipeline.warehouse.hashing import value_terms, xor_terms
 from ct_pipeline.warehouse.tables import PARTITIONED_FACTS, col_list, existing_tables, warehouse_ddl
 
 log = logging.getLogger(__name__)
@@ -66,7 +70,8 @@ CHANGE_UNIT = {**dict.fromkeys(PARTITIONED_FACTS, PARTITION),
                **dict.fromkeys(("stg_screenings", "stg_assistance", "fct_case_versions",
                                 "fct_assistance_versions"), "source_file")}
 #: the record's fingerprints are comparable only with those of the same version of this format
-RECORD_FORMAT = 2
+#: (3: row hashes combine their columns by XOR, not by a HUGEINT sum)
+RECORD_FORMAT = 3
 ALIAS = "ct_publish"
 VIEWS = ("warehouse_tables", "data_dictionary", "code_lists")
 
@@ -205,9 +210,11 @@ def _views_sql(tables: list[str], counts: dict[str, int]) -> str:
 
 # --- fingerprints (incremental publish) ----------------------------------------------------------
 def row_hash(con: duckdb.DuckDBPyConnection, src_db: str, table: str) -> str:
-    """SQL for a hash of a row: one 64-bit hash per column (two for text; `hashing.value_hash`),
-    summed as a HUGEINT. Not md5 of the row's text (the first incremental publish): that costs about
-    0.7 us a row, 18 s of CPU a night at a million cases, more than writing the tables."""
+    """SQL for a hash of a row (UBIGINT): one 64-bit hash per column (two for text;
+    `hashing.value_terms`), combined by XOR (`hashing.xor_terms`; adding them up as HUGEINT, record
+    format 2, took 6.6-7.0 s of CPU for the 1M warehouse's fingerprints, XOR 4.5-4.6 s). Not md5 of
+    the row's text (the first incremental publish): that costs about 0.7 us a row, 18 s of CPU a
+    night at a million cases, more than writing the tables."""
     types = dict(con.sql(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
         "AND table_name = ?", params=[src_db, table]).fetchall())
@@ -216,8 +223,8 @@ def row_hash(con: duckdb.DuckDBPyConnection, src_db: str, table: str) -> str:
         typ = types[c]
         nested = typ.endswith("]") or typ.startswith(("STRUCT", "MAP", "UNION"))
         value = f"CAST({c} AS VARCHAR)" if nested else c
-        terms.append(value_hash(value, table, c, text=(nested or typ == "VARCHAR") and not c.endswith("_token")))
-    return " + ".join(terms)
+        terms += value_terms(value, table, c, text=(nested or typ == "VARCHAR") and not c.endswith("_token"))
+    return xor_terms(terms)
 
 
 def table_fingerprints(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str]) -> dict[str, dict[str, str]]:
@@ -226,11 +233,11 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, src_db: str, tables: list
     out: dict[str, dict[str, str]] = {}
     for t in tables:
         ddl = hashlib.sha256(warehouse_ddl(t).encode()).hexdigest()[:16]
-        unit = CHANGE_UNIT.get(t)
-        part = f"{unit}::VARCHAR" if unit else f"'{ALL_ROWS}'"
+        unit = CHANGE_UNIT.get(t) or f"'{ALL_ROWS}'"
+        # grouped by the unit's own value, cast to text per group (not per row)
         rows = con.sql(
-            f"SELECT {part} AS p, count(*), coalesce(sum({row_hash(con, src_db, t)}), 0) "
-            f"FROM {src_db}.main.{t} GROUP BY ALL"
+            f"SELECT p::VARCHAR, n, h FROM (SELECT {unit} AS p, count(*) AS n, "
+            f"coalesce(sum({row_hash(con, src_db, t)}), 0) AS h FROM {src_db}.main.{t} GROUP BY ALL)"
         ).fetchall()
         out[t] = {("NULL" if p is None else p): f"{ddl}:{n}:{h}" for p, n, h in rows}
         out[t].setdefault("", ddl)  # the table itself (an empty table still has its DDL)
@@ -358,21 +365,29 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
                 f"FROM {src_db}.main.{t}{where}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _publish_old AS SELECT rowid AS r, {row_hash(con, ALIAS, t)} AS h "
                 f"FROM {ALIAS}.main.{t}{where}")
+    # each difference computed once (anti joins: a hash is never NULL, no NOT IN null handling)
+    con.execute("CREATE OR REPLACE TEMP TABLE _publish_gone AS SELECT r, h FROM _publish_old o "
+                "WHERE NOT EXISTS (SELECT 1 FROM _publish_new n WHERE n.h = o.h)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _publish_added AS SELECT r, h FROM _publish_new n "
+                "WHERE NOT EXISTS (SELECT 1 FROM _publish_old o WHERE o.h = n.h)")
     try:
+        # what the copy would hold: its rows, less the gone ones, plus the added ones
         n, h = con.sql(
-            "SELECT count(*), coalesce(sum(h), 0) FROM (SELECT h FROM _publish_old WHERE h IN (SELECT h FROM _publish_new) "
-            "UNION ALL SELECT h FROM _publish_new WHERE h NOT IN (SELECT h FROM _publish_old))").fetchall()[0]
+            "SELECT sum(n)::BIGINT, coalesce(sum(h), 0) FROM ("
+            "SELECT count(*) AS n, sum(h) AS h FROM _publish_old UNION ALL "
+            "SELECT -count(*), -sum(h) FROM _publish_gone UNION ALL "
+            "SELECT count(*), sum(h) FROM _publish_added)").fetchall()[0]
         if (n, h) == expected:
-            con.execute(f"DELETE FROM {ALIAS}.main.{t} WHERE rowid IN "
-                        "(SELECT r FROM _publish_old WHERE h NOT IN (SELECT h FROM _publish_new))")
+            con.execute(f"DELETE FROM {ALIAS}.main.{t} WHERE rowid IN (SELECT r FROM _publish_gone)")
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t} WHERE rowid IN "
-                        "(SELECT r FROM _publish_new WHERE h NOT IN (SELECT h FROM _publish_old))")
+                        "(SELECT r FROM _publish_added)")
         else:
             log.info("publish: %s: rows not matched one to one by hash; %d unit(s) rewritten whole", t, len(parts))
             con.execute(f"DELETE FROM {ALIAS}.main.{t}{where}")
             con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}{where}")
     finally:
-        con.execute("DROP TABLE IF EXISTS _publish_new; DROP TABLE IF EXISTS _publish_old")
+        con.execute(";".join(f"DROP TABLE IF EXISTS {x}" for x in ("_publish_new", "_publish_old", "_publish_gone",
+                                                                     "_publish_added")))
 
 
 def _replace_tables(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str],
@@ -420,11 +435,15 @@ def publish(
         attached = False
         con.begin()  # one snapshot of the build database for the fingerprints and the copy
         try:
-            fingerprints = table_fingerprints(con, src_db, tables)
             previous = _previous(settings) if incremental else None
+            # the byte copy of the last file (I/O, ~1 s at 1M) runs while DuckDB hashes the build
+            with ThreadPoolExecutor(max_workers=1) as copier:
+                copied = copier.submit(shutil.copyfile, target, tmp) if previous is not None else None
+                fingerprints = table_fingerprints(con, src_db, tables)
+                if copied is not None:
+                    copied.result()
             old_parquet = None
             if previous is not None:
-                shutil.copyfile(target, tmp)
                 gen = previous.get("parquet")
                 if gen and settings.parquet_dir.is_symlink() and os.readlink(settings.parquet_dir) == gen:
                     old_parquet = settings.parquet_dir.parent / gen

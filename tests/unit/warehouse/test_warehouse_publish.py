@@ -351,3 +351,52 @@ def test_rows_that_cannot_be_matched_one_to_one_rewrite_their_unit(settings, bui
     other = get_settings(warehouse_dir=tmp_path / "whole")
     publish(other, built, incremental=False, parquet=False)
     assert _snapshot(settings.analyst_db) == _snapshot(other.analyst_db)
+
+
+def test_a_record_of_an_earlier_format_rebuilds_the_file_whole(settings, built, tmp_path):
+    # format 2 summed the column hashes of a row as HUGEINT; this format XORs them: fingerprints of
+    # the two cannot be compared, so such a record is not trusted
+    from ct_pipeline.warehouse.publish import RECORD_FORMAT
+
+    assert RECORD_FORMAT >= 3
+    publish(settings, built, parquet=False)
+    record = settings.analyst_db.with_name(f".{settings.analyst_db.name}.publish.json")
+    doc = json.loads(record.read_text())
+    record.write_text(json.dumps({**doc, "format": 2}))
+    built.execute("UPDATE fct_cases SET exploitation_days = coalesce(exploitation_days, 0) + 1 "
+                  "WHERE rowid = (SELECT min(rowid) FROM fct_cases)")
+    assert not publish(settings, built, parquet=False).incremental
+    other = get_settings(warehouse_dir=tmp_path / "whole")
+    publish(other, built, incremental=False, parquet=False)
+    assert _snapshot(settings.analyst_db) == _snapshot(other.analyst_db)
+
+
+def test_the_row_hash_is_one_64_bit_value_per_row(built):
+    # the column hashes are combined by XOR into a UBIGINT (not added up as HUGEINT: a third of
+    # the fingerprints' CPU); the fingerprint still sums the rows, so duplicates count
+    from ct_pipeline.warehouse.publish import row_hash
+
+    db = built.sql("SELECT current_database()").fetchall()[0][0]
+    assert built.sql(f"SELECT typeof({row_hash(built, db, 'fct_cases')}) FROM fct_cases LIMIT 1").fetchall() == \
+        [("UBIGINT",)]
+
+
+def test_a_failed_copy_of_the_last_file_leaves_it_and_no_temporary(settings, built, monkeypatch):
+    # the byte copy runs in a thread while the build is hashed: its error must still surface,
+    # after the thread ended, and the publish must clean up as for any other failure
+    import importlib
+
+    publish_module = importlib.import_module("ct_pipeline.warehouse.publish")  # the package exports the function
+    publish(settings, built, parquet=False)
+    before = os.stat(settings.analyst_db).st_ino
+
+    def broken_copy(src, dst):
+        with open(dst, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish_module.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        publish(settings, built, parquet=False)
+    assert os.stat(settings.analyst_db).st_ino == before
+    assert not list(settings.warehouse_dir.glob("ct.duckdb.tmp-*"))
