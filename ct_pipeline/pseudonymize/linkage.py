@@ -394,9 +394,14 @@ SELECT DISTINCT l, r FROM (
 """
 
 _TOKEN_SIM = "greatest(jaro_winkler_similarity(x.t, y.t), CASE WHEN x.s = y.s THEN 0.9 ELSE 0 END)"
+# token-set similarity from the matrix of token similarities (a's tokens by b's), computed once: the
+# mean of its row maxima (each of a's tokens against b's best) and of its column maxima (b against a).
+# Jaro-Winkler and the skeleton test are symmetric, so this equals evaluating both directions, as
+# the first version did, at half the similarity calls (4.3 -> 2.3 s at 1M, the same levels).
+_SIM_MATRIX = f"list_transform(a.toks, lambda x: list_transform(b.toks, lambda y: {_TOKEN_SIM}))"
 _SIM = (
-    f"(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {_TOKEN_SIM}))))"
-    f" + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {_TOKEN_SIM}))))) / 2"
+    "(list_avg(list_transform(mx, lambda row: list_max(row)))"
+    " + list_avg(list_transform(range(1, nb + 1), lambda j: list_max(list_transform(mx, lambda row: row[j]))))) / 2"
 )
 _EQ = " + ".join(f"coalesce((a.{e} = b.{e})::INT, 0)" for e in ("e1", "e2", "e3", "e4"))
 _CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e1", "e2", "e3", "e4"))
@@ -437,9 +442,10 @@ SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, NOT a.has_name OR NOT b.has_nam
 FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r;
 -- the name similarity, once per distinct pair of names (names repeat a lot)
 CREATE OR REPLACE TEMP TABLE @OUT@_names AS
-SELECT np.nka, np.nkb, @SIM@ AS sim
-FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
-JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb;
+SELECT nka, nkb, @SIM@ AS sim FROM (
+  SELECT np.nka, np.nkb, len(b.toks) AS nb, @SIM_MATRIX@ AS mx
+  FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
+  JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb);
 INSERT INTO @OUT@
 SELECT c.l, c.r,
   CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
@@ -531,7 +537,7 @@ def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -
     """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``, about
     COMPARE_CHUNK_PAIRS pairs at a time (ranges of l): at ten million records the candidate pairs'
     intermediate tables, all at once, spilled tens of gigabytes."""
-    sql = _BASE_SQL.replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
+    sql = _BASE_SQL.replace("@SIM_MATRIX@", _SIM_MATRIX).replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
     sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP)).replace("@OUT@", out_table)
     con.execute(_COMPARED_DDL.replace("@OUT@", out_table))
     for lo, hi in _l_ranges(con, pairs_table, COMPARE_CHUNK_PAIRS):

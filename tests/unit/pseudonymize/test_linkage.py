@@ -24,6 +24,34 @@ def test_pairwise_quality_counts():
     assert q.precision == q.recall == 0.5
 
 
+def test_name_similarity_from_one_matrix_equals_both_directions():
+    """The token-set name similarity computed from one matrix of token similarities (row and column
+    maxima) equals the two directions evaluated apart, on lists with repeats, empty lists, NULL tokens
+    and equal skeletons."""
+    import duckdb
+
+    from ct_pipeline.pseudonymize.linkage import _SIM, _SIM_MATRIX, _TOKEN_SIM
+
+    both = (f"(list_avg(list_transform(a.toks, lambda x: list_max(list_transform(b.toks, lambda y: {_TOKEN_SIM}))))"
+            f" + list_avg(list_transform(b.toks, lambda x: list_max(list_transform(a.toks, lambda y: {_TOKEN_SIM})))))"
+            " / 2")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE n (id INT, toks STRUCT(t VARCHAR, s VARCHAR)[])")
+    con.execute("""INSERT INTO n VALUES
+        (1, [{'t': 'maria', 's': 'mr'}, {'t': 'popescu', 's': 'ppsk'}]),
+        (2, [{'t': 'mariya', 's': 'mr'}, {'t': 'popesku', 's': 'ppsk'}, {'t': 'ana', 's': 'an'}]),
+        (3, [{'t': 'ioana', 's': 'an'}]),
+        (4, []),
+        (5, [{'t': NULL, 's': 'x'}, {'t': 'ana', 's': NULL}]),
+        (6, [{'t': 'ana', 's': 'an'}, {'t': 'ana', 's': 'an'}, {'t': 'popescu', 's': 'zz'}])""")
+    rows = con.sql(f"""SELECT a.id, b.id, {both} AS old,
+                              (SELECT {_SIM} FROM (SELECT len(b.toks) AS nb, {_SIM_MATRIX} AS mx)) AS new
+                       FROM n a, n b ORDER BY ALL""").fetchall()
+    assert len(rows) == 36
+    assert [r[2] for r in rows] == [r[3] for r in rows]
+    assert sum(r[2] is not None for r in rows) == 25  # every pair without an empty list has a similarity
+
+
 def test_dob_compatibility():
     assert _dob_compatible("19870314", "19870314")
     assert _dob_compatible("19870314", "19870315")  # one digit
