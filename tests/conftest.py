@@ -34,3 +34,17 @@ def _restore_process_hardening():
             os.environ[k] = v
     tempfile.tempdir = tmp
     os.umask(umask)
+
+
+@pytest.fixture(autouse=True)
+def _no_background_import_running():
+    """An ingest starts a background import of Great Expectations (ct_pipeline.preload); the
+    library waits for it before importing GE itself, a test that imports GE directly must too:
+    two threads importing GE's circular modules at once see a partly initialised module (an
+    ImportError seen when test_docs ran after test_ingest_step in one worker). Instant when no
+    import is running."""
+    from ct_pipeline import preload
+
+    preload.wait()
+    yield
+

@@ -18,6 +18,7 @@ Imported only when GE is (the runner's context names these classes in its site c
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,11 @@ class IndexFacts:
             return
         if only_used:
             self.facts = {k: v for k, v in self.facts.items() if k in self.used}
-        self.path.write_text(json.dumps(self.facts, sort_keys=True), encoding="utf-8")
+        # atomically: a write cut short would leave JSON that does not parse (only slower: the
+        # cache then starts empty), and a reader never sees half a file
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.facts, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
 
 
 def _plain(value: Any) -> Any:

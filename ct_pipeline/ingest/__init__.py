@@ -508,7 +508,9 @@ def run_ingestion(
                 con.unregister("_reload")
 
     # before anything is written: a load the disk cannot hold fails now, not an hour in
-    check_free_space(settings.restricted_dir, sum(p.stat().st_size for p, *_ in to_extract), len(to_extract))
+    # (sizes from the scan's own stat: a file gone since then is that file's problem, met when it
+    # is extracted, not the whole night's)
+    check_free_space(settings.restricted_dir, sum(seen[rel][0] for _, rel, *_ in to_extract), len(to_extract))
     begin()
     try:
         # whole missions in batches: staging needs nothing across missions, so memory stays bounded

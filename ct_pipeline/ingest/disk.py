@@ -6,7 +6,7 @@ the build database then grows by about as much again at COMMIT. At ten million c
 exports) the temporary folder reached ~32 GB before the COMMIT (bench/README.md, session 9): about
 4 bytes of disk for each byte of exports read. A disk that fills half-way through an hour's load
 fails it with an I/O error after the hour (the transaction rolls back: nothing is lost, but the
-night is); this check says so before anything is read.
+night is); this check says so before anything is written.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 #: free disk needed per byte of the export files a run will read (measured: see the docstring)
 DISK_PER_EXPORT_BYTE = 4
 SKIP_ENV = "CT_SKIP_DISK_CHECK"
+SKIP_VALUES = ("1", "true", "yes", "on")
 
 
 class InsufficientDiskSpace(RuntimeError):
@@ -31,8 +32,9 @@ def _gib(n: int) -> str:
 def check_free_space(folder: str | Path, export_bytes: int, files: int) -> None:
     """Raise InsufficientDiskSpace when `folder`'s file system has less free space than
     DISK_PER_EXPORT_BYTE times the bytes of the `files` export files the run will read.
-    ${SKIP_ENV}=1 skips the check (a custodian who knows better)."""
-    if os.environ.get(SKIP_ENV, "").strip() not in ("", "0") or export_bytes <= 0:
+    ${SKIP_ENV}=1 (or true, yes, on) skips the check (a custodian who knows better); any other
+    value, "false" included, keeps it."""
+    if os.environ.get(SKIP_ENV, "").strip().lower() in SKIP_VALUES or export_bytes <= 0:
         return
     need = export_bytes * DISK_PER_EXPORT_BYTE
     existing = Path(folder)

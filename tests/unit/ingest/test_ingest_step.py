@@ -112,6 +112,8 @@ def test_a_load_the_disk_cannot_hold_is_refused_before_anything_is_written(expor
         assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'raw_%'").fetchall()[0][0] == 0
     finally:
         con.close()
+    with temporary_env(CT_PSEUDONYM_KEY=key, CT_SKIP_DISK_CHECK="false"), pytest.raises(disk.InsufficientDiskSpace):
+        pipeline.ingest(s)  # "false" does not switch the check off
     with temporary_env(CT_PSEUDONYM_KEY=key, CT_SKIP_DISK_CHECK="1"):
         assert pipeline.ingest(s).tables["stg_screenings"] > 0
     monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10 * size, 5 * size, 5 * size))
