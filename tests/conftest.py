@@ -47,4 +47,3 @@ def _no_background_import_running():
 
     preload.wait()
     yield
-
