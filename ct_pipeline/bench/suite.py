@@ -130,11 +130,13 @@ def _vmrss_mb(root: int | None = None) -> float:
 
 class _Sampler:
     """Background thread sampling the RSS of this process and its children, or of the process it
-    `follow`s and its children; `window()` restarts the per-stage peak."""
+    `follow`s and its children; `window()` restarts the per-stage peak, `step_window()` the
+    per-step one (a step of a stage: `step_timer`)."""
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
         self.peak = 0.0
+        self.step_peak = 0.0
         self.root: int | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -144,8 +146,8 @@ class _Sampler:
         while not self._stop.wait(self.interval):
             with self._lock:  # a sample of the tree just left by `follow` must not count
                 v = self.sample()
-                if v > self.peak:
-                    self.peak = v
+                self.peak = max(self.peak, v)
+                self.step_peak = max(self.step_peak, v)
 
     def sample(self) -> float:
         return _vmrss_mb(self.root)
@@ -168,6 +170,10 @@ class _Sampler:
     def window(self) -> None:
         with self._lock:
             self.peak = self.sample()
+
+    def step_window(self) -> None:
+        with self._lock:
+            self.step_peak = self.sample()
 
 
 def _cpu() -> float:
@@ -334,9 +340,10 @@ def read_floor(root: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def step_timer(rec: dict[str, Any]):
+def step_timer(rec: dict[str, Any], sampler: _Sampler | None = None):
     """While inside, every library step and check called (by run_direct or the Dagster assets) adds
-    its wall and CPU time to rec["steps"][name]: the breakdown of a black-box run."""
+    its wall and CPU time to rec["steps"][name]: the breakdown of a black-box run. With the
+    `sampler` of this process, each step's peak RSS too (the largest of its calls)."""
     from ct_pipeline import checks, pipeline
 
     steps: dict[str, dict[str, float]] = rec.setdefault("steps", {})
@@ -348,6 +355,8 @@ def step_timer(rec: dict[str, Any]):
         def timed(*a, **kw):
             arg = a[1] if len(a) > 1 else kw.get("table", kw.get("layer", ""))
             name = attr if attr not in ("pandera_check", "expectations", "disclosure") else f"{attr}:{arg}"
+            if sampler is not None:
+                sampler.step_window()
             w0, c0 = time.perf_counter(), _cpu()
             try:
                 return fn(*a, **kw)
@@ -356,6 +365,9 @@ def step_timer(rec: dict[str, Any]):
                 st["calls"] += 1
                 st["wall_s"] = round(st["wall_s"] + time.perf_counter() - w0, 3)
                 st["cpu_s"] = round(st["cpu_s"] + _cpu() - c0, 3)
+                if sampler is not None:
+                    peak = max(sampler.step_peak, sampler.sample())
+                    st["peak_rss_mb"] = round(max(st.get("peak_rss_mb", 0.0), peak), 1)
 
         patched.append((mod, attr, fn))
         setattr(mod, attr, timed)
@@ -599,7 +611,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                 inc: dict[str, Any] = {}
                 drop = make_drop(exports_run, work, cases, seed, log)
                 log("Incremental nightly run (runner.run_direct on the full warehouse):")
-                with meter.measure("incremental", inc) as rec, step_timer(rec):
+                with meter.measure("incremental", inc) as rec, step_timer(rec, meter.sampler):
                     ok = runner.run_direct(s_direct, png=charts, log=lambda m: None)
                     rec["run_ok"] = ok
                     if not ok:
@@ -801,9 +813,10 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {name} | {_f(q['p50_ms'], 1)} | {_f(q['p95_ms'], 1)} | {_f(q['rows'])} |")
     steps = (inc or {}).get("steps") or {}
     if steps:  # where the incremental night's time goes (what to make incremental next)
-        lines += ["", "| incremental night, by step | wall s | CPU s |", "| --- | ---: | ---: |"]
+        lines += ["", "| incremental night, by step | wall s | CPU s | peak RSS MB |", "| --- | ---: | ---: | ---: |"]
         for name, st in sorted(steps.items(), key=lambda kv: -kv[1].get("wall_s", 0)):
-            lines.append(f"| {name} | {_f(st.get('wall_s'), 2)} | {_f(st.get('cpu_s'), 2)} |")
+            lines.append(f"| {name} | {_f(st.get('wall_s'), 2)} | {_f(st.get('cpu_s'), 2)} | "
+                         f"{_f(st.get('peak_rss_mb'), 0)} |")
     if res.get("failed_checks"):
         lines += ["", "Failed checks: " + "; ".join(res["failed_checks"])]
     if res.get("errors"):
