@@ -215,16 +215,18 @@ def link_increment(
         con = restricted_connection(None, restricted_dir=restricted_dir, memory_limit=linkage_memory_limit(n, memory_scale))
     try:
         t = time.perf_counter()
-        con.register("lk_src", allr.drop("registration_date", "source_file", "source_row"))
-        con.execute("CREATE OR REPLACE TEMP TABLE lk_all AS SELECT * FROM lk_src")
-        con.unregister("lk_src")
-        # only the records a new record can meet are compared (the term frequencies still count
-        # every record): a night's blocks hold a fraction of the population, and the wide tables
-        # the comparisons read are built for that fraction, not for every earlier record
-        con.execute(_REACH_SQL)
-        reach = con.sql("SELECT count(*) FROM lk_raw").fetchall()[0][0]
-        load_frequencies(con, population="lk_all")
-        con.execute("DROP TABLE lk_all")
+        # every record, scanned where polars holds it (a copy into DuckDB cost more than the two
+        # scans below, and as much memory again)
+        con.register("lk_all", allr.drop("registration_date", "source_file", "source_row"))
+        try:
+            # only the records a new record can meet are compared (the term frequencies still count
+            # every record): a night's blocks hold a fraction of the population, and the wide tables
+            # the comparisons read are built for that fraction, not for every earlier record
+            con.execute(_REACH_SQL)
+            reach = con.sql("SELECT count(*) FROM lk_raw").fetchall()[0][0]
+            load_frequencies(con, population="lk_all")
+        finally:
+            con.unregister("lk_all")
         # the caps the full linkage chose: the same blocks, whatever the night adds
         con.execute(
             _BLOCKING_SQL.replace("@DOB_OK@", _DOB_OK).replace("@FORCED_CAP@", str(FORCED_CAP))
