@@ -30,6 +30,7 @@ import os
 import re
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -472,6 +473,20 @@ class _Frames:
 _ROWS = "_gx_rows"
 
 
+@dataclass
+class _Loaded:
+    """A suite's frames as read ahead of its validation, with the connection that holds its temp
+    table (`_ROWS`: the remembering of passed rows reads it)."""
+
+    cur: duckdb.DuckDBPyConnection
+    incremental: bool
+    signature: str
+    prior: dict | None = None
+    frames: _Frames | None = None
+    error: Exception | None = None
+    seconds: float = 0.0
+
+
 def _read_frames(con: duckdb.DuckDBPyConnection, plan: SuitePlan, prior: dict | None, remember: bool,
                  perf) -> _Frames:
     """The frames of a suite. Without a prior pass: every row, every check (above max_rows_full, a
@@ -611,87 +626,106 @@ def run_expectations(
     gx_run_id = None
     run_time = dt.datetime.now(dt.UTC)
     gx_version = _gx_version() if memo is not None else ""
-    for plan in plans:
-        if plan.skip is not None:
-            log.info("expectations: %s", plan.skip)
-            results[plan.suite] = TableResult(plan.table, plan.suite, True, notes=[plan.skip], skipped=True)
-            continue
+    def load(plan: SuitePlan, cur: duckdb.DuckDBPyConnection) -> _Loaded:
+        """A suite's frames, read on a connection of its own (`cur`, where its temp table stays)."""
         t0 = time.perf_counter()
-        notes = list(plan.notes)
         incremental = memo is not None and plan.suite != FRESHNESS_SUITE and bool(plan.columns)
-        signature = f"{plan.signature()}-gx{gx_version}" if incremental else ""
-        frames = None
+        out = _Loaded(cur, incremental, f"{plan.signature()}-gx{gx_version}" if incremental else "")
         try:
-            prior = memo.load(plan.suite, signature) if incremental else None
+            out.prior = memo.load(plan.suite, out.signature) if incremental else None
             if plan.suite == FRESHNESS_SUITE:
-                frames = _Frames(con.sql(plan.sql).df())
+                out.frames = _Frames(cur.sql(plan.sql).df())
             else:
-                frames = _read_frames(con, plan, prior, incremental, tol.performance)
-            t_read = time.perf_counter() - t0
-            if frames.reuse is not None:
-                results[plan.suite] = _reused(plan, frames.reuse, notes, time.perf_counter() - t0)
-                results[plan.suite].seconds_read = t_read
-                continue
-            if ctx is None:
-                ctx = _Context(docs_dir, store_dir)
-                from great_expectations.core.run_identifier import RunIdentifier
+                out.frames = _read_frames(cur, plan, out.prior, incremental, tol.performance)
+        except Exception as exc:  # raised again where the suite is validated: a failure of that suite
+            out.error = exc
+        out.seconds = time.perf_counter() - t0
+        return out
 
-                gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}", run_time=run_time)
-            rows_validated = len(frames.frame)
-            meta = None
-            if frames.rows_reused or frames.sampled or frames.table_sampled:
-                meta = {"ct_pipeline": {"rows_in_table": plan.rows_in_table,
-                                        "rows_validated_row_by_row": rows_validated,
-                                        "rows_unchanged_since_a_pass": frames.rows_reused,
-                                        "sampled": frames.sampled, "table_sampled": frames.table_sampled}}
-            summaries = ctx.validate(plan, frames.frame, gx_run_id, table_frame=frames.table, meta=meta)
-            for m in plan.missing_columns:  # before remembering: a suite missing a column did not pass
-                summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
-                                                    description=f"{m} is a column of {plan.table} in the registry.",
-                                                    scope=TABLE))
-            if incremental and all(e.success for e in summaries if e.scope == ROW):
-                # only the ROW checks say something of each row on its own; KEY and TABLE checks
-                # are validated over the whole table on every call
-                try:
-                    _remember(con, memo, plan, signature, prior, frames, summaries, gx_run_id.run_time)
-                except (OSError, duckdb.Error) as exc:  # only a cost: the next call validates more rows
-                    log.warning("expectations: %s: passed rows not remembered: %s", plan.suite,
-                                exception_class(exc))
-        except Exception as exc:  # one broken suite must not hide the others' results
-            msg = f"the suite could not run: {exception_class(exc)}: {sanitize_message(str(exc), roots=[])}"
-            log.warning("expectations: %s: %s", plan.suite, msg)
-            results[plan.suite] = TableResult(plan.table, plan.suite, False, notes=[*notes, msg],
-                                              rows_in_table=plan.rows_in_table,
-                                              seconds=time.perf_counter() - t0, details=plan.details)
-            continue
-        finally:
-            if frames is not None and frames.seen:
-                con.execute(f"DROP TABLE IF EXISTS temp.main.{_ROWS}")
-            frames = None
-        if meta:
-            info = meta["ct_pipeline"]
-            notes.append(
-                f"{info['rows_validated_row_by_row']} of {info['rows_in_table']} rows validated row by row"
-                + (" (a sample of the rows not validated yet, above max_rows_full in tolerances.yaml, and every "
-                   "row with a key or not-null problem)" if info["sampled"] else "")
-                + (f"; {info['rows_unchanged_since_a_pass']} rows unchanged since a validation they passed"
-                   if info["rows_unchanged_since_a_pass"] else "")
-                + f"; {_over_every_row(info)} over every row"
-                + ("; row count, means and shares on a sample" if info["table_sampled"] else "")
+    todo = [p for p in plans if p.skip is None]
+    # the next suite's frames are read (DuckDB, which releases the GIL) while GE validates this
+    # one's (Python): both cores busy instead of one after the other
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(load, todo[0], con.cursor()) if todo else None
+        done = 0
+        for plan in plans:
+            if plan.skip is not None:
+                log.info("expectations: %s", plan.skip)
+                results[plan.suite] = TableResult(plan.table, plan.suite, True, notes=[plan.skip], skipped=True)
+                continue
+            loaded = pending.result()
+            done += 1
+            pending = reader.submit(load, todo[done], con.cursor()) if done < len(todo) else None
+            t0 = time.perf_counter() - loaded.seconds  # the suite's time: its reading, then this
+            notes = list(plan.notes)
+            frames = loaded.frames
+            try:
+                if loaded.error is not None:
+                    raise loaded.error
+                if frames.reuse is not None:
+                    results[plan.suite] = _reused(plan, frames.reuse, notes, loaded.seconds)
+                    results[plan.suite].seconds_read = loaded.seconds
+                    continue
+                if ctx is None:
+                    ctx = _Context(docs_dir, store_dir)
+                    from great_expectations.core.run_identifier import RunIdentifier
+
+                    gx_run_id = RunIdentifier(run_name=f"as of {today.isoformat()}", run_time=run_time)
+                rows_validated = len(frames.frame)
+                meta = None
+                if frames.rows_reused or frames.sampled or frames.table_sampled:
+                    meta = {"ct_pipeline": {"rows_in_table": plan.rows_in_table,
+                                            "rows_validated_row_by_row": rows_validated,
+                                            "rows_unchanged_since_a_pass": frames.rows_reused,
+                                            "sampled": frames.sampled, "table_sampled": frames.table_sampled}}
+                summaries = ctx.validate(plan, frames.frame, gx_run_id, table_frame=frames.table, meta=meta)
+                for m in plan.missing_columns:  # before remembering: a suite missing a column did not pass
+                    summaries.append(ExpectationSummary("expect_column_to_exist", m, False, origin="schema",
+                                                        description=f"{m} is a column of {plan.table} in the registry.",
+                                                        scope=TABLE))
+                if loaded.incremental and all(e.success for e in summaries if e.scope == ROW):
+                    # only the ROW checks say something of each row on its own; KEY and TABLE checks
+                    # are validated over the whole table on every call
+                    try:
+                        _remember(loaded.cur, memo, plan, loaded.signature, loaded.prior, frames, summaries,
+                                  gx_run_id.run_time)
+                    except (OSError, duckdb.Error) as exc:  # only a cost: the next call validates more rows
+                        log.warning("expectations: %s: passed rows not remembered: %s", plan.suite,
+                                    exception_class(exc))
+            except Exception as exc:  # one broken suite must not hide the others' results
+                msg = f"the suite could not run: {exception_class(exc)}: {sanitize_message(str(exc), roots=[])}"
+                log.warning("expectations: %s: %s", plan.suite, msg)
+                results[plan.suite] = TableResult(plan.table, plan.suite, False, notes=[*notes, msg],
+                                                  rows_in_table=plan.rows_in_table,
+                                                  seconds=time.perf_counter() - t0, details=plan.details)
+                continue
+            finally:
+                loaded.cur.close()  # and its temp table with it
+                loaded.frames = frames = None
+            if meta:
+                info = meta["ct_pipeline"]
+                notes.append(
+                    f"{info['rows_validated_row_by_row']} of {info['rows_in_table']} rows validated row by row"
+                    + (" (a sample of the rows not validated yet, above max_rows_full in tolerances.yaml, and every "
+                       "row with a key or not-null problem)" if info["sampled"] else "")
+                    + (f"; {info['rows_unchanged_since_a_pass']} rows unchanged since a validation they passed"
+                       if info["rows_unchanged_since_a_pass"] else "")
+                    + f"; {_over_every_row(info)} over every row"
+                    + ("; row count, means and shares on a sample" if info["table_sampled"] else "")
+                )
+            results[plan.suite] = TableResult(
+                table=plan.table,
+                suite=plan.suite,
+                success=all(s.success for s in summaries),
+                expectations=summaries,
+                notes=notes,
+                rows_in_table=plan.rows_in_table,
+                rows_validated=rows_validated,
+                sampled=bool(meta and (meta["ct_pipeline"]["sampled"] or meta["ct_pipeline"]["table_sampled"])),
+                seconds=time.perf_counter() - t0,
+                seconds_read=loaded.seconds,
+                details=plan.details,
             )
-        results[plan.suite] = TableResult(
-            table=plan.table,
-            suite=plan.suite,
-            success=all(s.success for s in summaries),
-            expectations=summaries,
-            notes=notes,
-            rows_in_table=plan.rows_in_table,
-            rows_validated=rows_validated,
-            sampled=bool(meta and (meta["ct_pipeline"]["sampled"] or meta["ct_pipeline"]["table_sampled"])),
-            seconds=time.perf_counter() - t0,
-            seconds_read=t_read,
-            details=plan.details,
-        )
     if docs_dir is not None and any(not r.skipped for r in results.values()):
         index = docs_dir / "index.html"
         if (ctx is not None and ctx.written) or not index.exists():  # else: no new page, nothing removed
