@@ -12,8 +12,8 @@ pipeline therefore keeps, in one file of the restricted zone:
   under a key derived from the pseudonymisation key (HKDF, its own salt: a vault key cannot open it
   and the reverse), in chunks of 64 MiB, each with its own nonce and its index and the header as
   associated data (a chunk cannot be moved, dropped or swapped, nor the header altered);
-- the digest of the identity vault the file agrees with: count and XOR of md5(source_file, row,
-  identity_token, person_token) of every vault row.
+- the digest of the identity vault the file agrees with: count and XOR of a hash of (source_file,
+  row, identity_token, person_token) of every vault row (ROW_DIGEST).
 
 An incremental night changes a few records of the state (its new records, the earlier records it
 relinks): rewriting every record (~1.3 s of encoding and sealing at a million records, ten times that
@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.restricted import FILE_MODE, ensure_restricted_dir, owner_only_umask
+from ct_pipeline.warehouse.hashing import value_terms, xor_terms
 
 STATE_FILE = "linkage_state.sealed"
 DELTA_FILE = "linkage_state.delta.sealed"
@@ -59,7 +60,9 @@ DELTA_FILE = "linkage_state.delta.sealed"
 DELTA_SHARE = 0.10
 KEY = ["source_file", "source_row"]
 MAGIC = b"CTLINK1\n"
-FORMAT = 1
+#: 2: the vault digest from salted column hashes (ROW_DIGEST), not md5; a state of format 1 is not
+#: used (the night after the upgrade links in full and writes a new one)
+FORMAT = 2
 CHUNK = 64 << 20
 NONCE_BYTES = 12
 
@@ -92,9 +95,15 @@ def delta_path(restricted_dir: str | Path) -> Path:
     return Path(restricted_dir) / DELTA_FILE
 
 
-#: one vault row's part of the digest (XORed over the rows: any part of the vault can be XORed in or out)
-ROW_DIGEST = ("md5_number_lower(concat_ws(chr(31), source_file, source_row::VARCHAR, coalesce(identity_token, ''), "
-              "coalesce(person_token, '')))")
+#: one vault row's part of the digest (XORed over the rows: any part of the vault can be XORed in or
+#: out): its columns' salted hashes (warehouse.hashing: DuckDB's hash, remixed per column, the file
+#: path at two alignments), a tenth of the CPU of md5 of the row's text (1M vault: 0.83 -> 0.09 s,
+#: computed at the start of every night; 10M: ~9 s of CPU -> ~1)
+ROW_DIGEST = xor_terms([
+    *value_terms("source_file", "identity_vault", "source_file", text=True),
+    *(t for c in ("source_row", "identity_token", "person_token")
+      for t in value_terms(c, "identity_vault", c, text=False)),
+])
 
 
 def vault_digest(con: duckdb.DuckDBPyConnection) -> str:
