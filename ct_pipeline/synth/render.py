@@ -357,8 +357,10 @@ def _country_tables():
     return pl.Series([R.cp1252_fold(f) for f in flat]), native, va, vs, g_start
 
 
-def legacy_country(ctx: Ctx, x: np.ndarray, lang: np.ndarray, multi: bool) -> tuple[pl.Series, np.ndarray]:
-    flat, native, va, vs, g_start = _country_tables()
+def legacy_country(ctx: Ctx, x: np.ndarray, lang: np.ndarray, multi: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Index into _country_tables()'s pool of each country cell of the legacy module (draws from
+    ctx.rng), and whether it is a variant (native name or other spelling). Text: legacy_country_text."""
+    _flat, native, va, vs, g_start = _country_tables()
     n = len(x)
     rng = ctx.rng
     u1, u2, u3 = rng.random(n), rng.random(n), rng.random(n)
@@ -374,7 +376,11 @@ def legacy_country(ctx: Ctx, x: np.ndarray, lang: np.ndarray, multi: bool) -> tu
     out = np.where(var, st[xc] + (u3 * np.maximum(ct[xc], 1)).astype(np.int64), out)
     garbage = x <= -100
     out = np.where(garbage, g_start + (-x - 100) % len(GARBAGE[R.LEGACY]), out)
-    return take(flat, out), (nat | var)
+    return out, (nat | var)
+
+
+def legacy_country_text(idx: np.ndarray) -> pl.Series:
+    return take(_country_tables()[0], idx)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -391,7 +397,9 @@ class Ctx:
         self.ex_mission = task["ex_mission"]
         self.ex_received = task["ex_received"]
         self.ex_date = task["ex_date"]
+        self.truth_dir = Path(task["truth_dir"]) if task.get("truth_dir") else None
         self._dirs: set[Path] = set()
+        self._parts: set[str] = set()
 
     def rel(self, e: int, name: str) -> str:
         recv = date.fromordinal(_EPOCH_ORD + int(self.ex_received[e]))
@@ -409,6 +417,18 @@ class Ctx:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(path.parent)
         path.write_bytes(data)
+
+    def add_truth(self, truth: pl.DataFrame) -> None:
+        """Append a batch's ground-truth rows to the headerless CSV parts `<truth_dir>/<MISSION>.<era>.csv`,
+        sorted by source_file, form (screening first) and source_row. Batches come in path order
+        (see _batches), so each part is sorted as if in one piece."""
+        truth = truth.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
+                                                                         return_dtype=pl.Int8), "source_row"])
+        truth = truth.with_columns(pl.col("defects", "defect_fields").replace("", None))
+        for (code,), part in truth.partition_by("mission_code", as_dict=True, maintain_order=True).items():
+            with (self.truth_dir / f"{code}.{self.era}.csv").open("ab" if code in self._parts else "wb") as fh:
+                part.select(TRUTH_COLUMNS).write_csv(fh, include_header=False, line_terminator="\n")
+            self._parts.add(code)
 
 
 _EPOCH_ORD = date(1970, 1, 1).toordinal()
@@ -806,82 +826,206 @@ def render_task(task: dict) -> dict:
     r, a = task["rec"], task["arec"]
     if len(r["case"]) == 0:
         return {"files": 0, "screening": 0, "assistance": 0}
-    if ctx.era == R.LEGACY:
-        truth, stats = _render_legacy(ctx, r, a)
-    elif ctx.era == R.MIMOSA:
-        truth, stats = _render_mimosa(ctx, r, a)
-    else:
-        truth, stats = _render_api(ctx, r, a)
-    if task.get("truth_dir"):
-        truth = truth.sort(["source_file", pl.col("form").replace_strict({"screening": 0, "assistance": 1},
-                                                                         return_dtype=pl.Int8), "source_row"])
-        truth = truth.with_columns(pl.col("defects", "defect_fields").replace("", None))
-        for (code,), part in truth.partition_by("mission_code", as_dict=True, maintain_order=True).items():
-            part.select(TRUTH_COLUMNS).write_csv(Path(task["truth_dir"]) / f"{code}.{ctx.era}.csv",
-                                                 include_header=False, line_terminator="\n")
-    return stats
+    render = {R.LEGACY: _render_legacy, R.MIMOSA: _render_mimosa}.get(ctx.era, _render_api)
+    return render(ctx, r, a)
 
 
-# ----------------------------------------------------------------------------------------------
-def _render_legacy(ctx: Ctx, r: dict, a: dict):
+# Records whose text is built at once. Text is most of a worker's memory (~7 KB a MiMOSA record
+# while its sheet XML is built), numbers ~0.6 KB: the 105k-record MiMOSA task of 1M cases peaked
+# at 1,066 MB rendered whole, 700 MB in batches of 50k, 440 MB of 20k, for the same CPU time.
+BATCH_ROWS = 20_000
+
+
+@cache
+def _code_rank() -> np.ndarray:
+    codes = missions_table()["code"]
+    rank = np.zeros(len(codes), np.int64)
+    rank[sorted(range(len(codes)), key=codes.__getitem__)] = np.arange(len(codes))
+    return rank
+
+
+def _batches(ctx: Ctx, x: np.ndarray) -> list[np.ndarray]:
+    """The task's exports in groups rendered to text one after the other (a flag per export): whole
+    (mission, received date) folders in path order, about BATCH_ROWS records a group. Every random
+    draw is made task-wide before, and a record's text depends on that record only, so the files do
+    not depend on the grouping; and as a folder is never split, each group's truth rows, sorted, are
+    the next rows of their missions' truth parts."""
+    nx = len(ctx.ex_mission)
+    code = _code_rank()[ctx.ex_mission.astype(np.int64)]
+    recv = ctx.ex_received.astype(np.int64)
+    order = np.lexsort((recv, code))
+    cnt = np.bincount(x, minlength=nx)[order]
+    folder = np.r_[True, (code[order][1:] != code[order][:-1]) | (recv[order][1:] != recv[order][:-1])]
+    out, start, rows = [], 0, 0
+    for i in range(nx):
+        if folder[i] and rows >= BATCH_ROWS:
+            out.append(order[start:i])
+            start, rows = i, 0
+        rows += int(cnt[i])
+    out.append(order[start:])
+    flags = []
+    for exports in out:
+        f = np.zeros(nx, bool)
+        f[exports] = True
+        flags.append(f)
+    return flags
+
+
+def _sub(d: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: val[idx] for k, val in d.items()}
+
+
+def _file_rows(inb: np.ndarray, xs: np.ndarray, src: np.ndarray, rows: np.ndarray, *more: np.ndarray):
+    """The file rows (originals and duplicates, file order) of the batch's exports `inb`: their
+    source as an index into the batch's records `rows`, and `xs` and `more` arrays restricted to them."""
+    s = np.nonzero(inb[xs])[0]
+    return (np.searchsorted(rows, src[s]), xs[s], *(m[s] for m in more))
+
+
+def _render_legacy(ctx: Ctx, r: dict, a: dict) -> dict:
     MT = missions_table()
     n = len(r["case"])
     mi = r["mission"].astype(np.int64)
     lang = MT["lang"][mi]
-    tl = MT["tlang"][mi]
-    sep_idx = MT["sep"][mi]
     v = screening_content(ctx, r)
-    ident_t = identity_text(ctx, r, v, "cp1252")
     rng, rates = ctx.rng, ctx.rates
     D, F = v["D"], v["F"]
-    words = pl.Series([R.NOT_RECORDED_WORD[lg] for lg in LANGS])
 
-    def dates_text(xd: np.ndarray, fmt_idx: np.ndarray) -> pl.Series:
-        s = days_to_date(xd)
-        return pl.select(pl.when(pl.Series(fmt_idx) == 0).then(s.dt.strftime(DATE_FMTS[0]))
-                         .otherwise(s.dt.strftime(DATE_FMTS[1]))).to_series()
-
-    def nr(series: pl.Series, isnull: np.ndarray, field: str) -> pl.Series:
+    def nr(isnull: np.ndarray, field: str) -> np.ndarray:
+        """Rows whose blank is written as the mission's 'not recorded' word."""
         nonlocal D, F
         pick = isnull & (rng.random(n) < rates["not_recorded_code"])
         D = D | np.where(pick, BIT["not_recorded_code"], 0)
         F = F | np.where(pick, FBIT[field], 0)
-        idx = np.nonzero(pick)[0]
-        return series.scatter(idx, take(words, lang[idx])) if len(idx) else series
+        return pick
 
-    fmt = MT["datefmt"][mi]
-    sexflat = pl.Series([w for lg in LANGS for w in R.LEGACY_SEX[lg]])
-    sp = _sex_pos(v["sex"])
-    sex_t = nr(take(sexflat, np.where(sp >= 0, lang * 3 + sp, -1)), v["sex"] < 0, "sex")
-    status_t = nr(legacy_code_text("victim_status", tl, v["status"]), v["status"] < 0, "victim_status")
-    agency_t = nr(legacy_code_text("identifying_agency", tl, v["agency"]), v["agency"] < 0, "identifying_agency")
-    recr_t = nr(legacy_code_text("recruiter_relationship", tl, v["recruiter"]), v["recruiter"] < 0,
-                "recruiter_relationship")
-
-    def yn(xv, field):
-        s = take(MT["yes_no"], np.where(xv >= 0, mi * 2 + xv, -1))
-        return nr(s, xv < 0, field)
-
-    elig_t = yn(v["eligible"].astype(np.int64), "is_eligible_for_assistance")
-    cons_t = yn(v["consent"].astype(np.int64), "has_research_consent")
-    types_t = multi_text("exploitation_type", v["types"], tl=tl, sep_idx=sep_idx)
-    sect_t = multi_text("labour_sector", v["sectors"], tl=tl, sep_idx=sep_idx)
-    means_t = multi_text("means_of_control", v["means"], tl=tl, sep_idx=sep_idx)
-    cit_t, cit_v = legacy_country(ctx, v["citizenship"], lang, False)
-    cit_t = nr(cit_t, v["citizenship"] == -1, "citizenship")
-    rec_t, rec_v = legacy_country(ctx, v["rec_c"], lang, False)
-    exp_t, exp_v = legacy_country(ctx, v["expl_c"], lang, False)
+    # every draw task-wide, in a fixed order: not-recorded words, country variants, duplicates
+    nr_sex = nr(v["sex"] < 0, "sex")
+    nr_status = nr(v["status"] < 0, "victim_status")
+    nr_agency = nr(v["agency"] < 0, "identifying_agency")
+    nr_recr = nr(v["recruiter"] < 0, "recruiter_relationship")
+    nr_elig = nr(v["eligible"].astype(np.int64) < 0, "is_eligible_for_assistance")
+    nr_cons = nr(v["consent"].astype(np.int64) < 0, "has_research_consent")
+    cit_i, cit_v = legacy_country(ctx, v["citizenship"], lang, False)
+    nr_cit = nr(v["citizenship"] == -1, "citizenship")
+    rec_i, rec_v = legacy_country(ctx, v["rec_c"], lang, False)
+    exp_i, exp_v = legacy_country(ctx, v["expl_c"], lang, False)
     tr = [legacy_country(ctx, v[k], lang, True) for k in ("t1", "t2", "t3")]
-    tr_t = _join_sep([t[0] for t in tr], sep_idx)
     for flag, field in ((cit_v, "citizenship"), (rec_v, "recruitment_country"), (exp_v, "exploitation_country"),
                         (tr[0][1] | tr[1][1] | tr[2][1], "transit_countries")):
         D = D | np.where(flag, BIT["country_variant"], 0)
         F = F | np.where(flag, FBIT[field], 0)
-    dates = {"registration_date": v["reg"], "identification_date": v["ident"], "date_of_birth": v["dob"],
-             "recruitment_date": v["rec_date"], "exploitation_start_date": v["expl_start"],
-             "exploitation_end_date": v["expl_end"]}
-    aD, aF = _ambiguous(dates)
+    aD, aF = _ambiguous({"registration_date": v["reg"], "identification_date": v["ident"], "date_of_birth": v["dob"],
+                         "recruitment_date": v["rec_date"], "exploitation_start_date": v["expl_start"],
+                         "exploitation_end_date": v["expl_end"]})
     D, F = D | aD, F | aF
+    x = r["x"]
+    dup, at_end = _duplicates(ctx, n, D)
+    src, isdup, rownum = _order(x, dup, at_end)
+    xs = x[src]
+    na = len(a["type"])
+    av = assistance_content(ctx, a)
+    aD, aF = av["D"], av["F"]
+    arec = a["rec"]
+    ret_i, ret_v = legacy_country(ctx, av["ret"], lang[arec], False)
+    aD = aD | np.where(ret_v, BIT["country_variant"], 0)
+    aF = aF | np.where(ret_v, FBIT["return_country"], 0)
+    dD, dF = _ambiguous({"assistance_start_date": av["start"], "assistance_end_date": av["end"]}) if na else (0, 0)
+    av["D"], av["F"] = aD | dD, aF | dF
+    ax = x[arec]
+    adup, aat_end = _duplicates(ctx, na, av["D"])
+    asrc, aisdup, arownum = _order(ax, adup, aat_end)
+    axs = ax[asrc]
+    v["D"], v["F"] = D, F
+    picks = {"sex": nr_sex, "status": nr_status, "agency": nr_agency, "recr": nr_recr, "elig": nr_elig,
+             "cons": nr_cons, "cit": nr_cit, "cit_i": cit_i, "rec_i": rec_i, "exp_i": exp_i, "t1_i": tr[0][0],
+             "t2_i": tr[1][0], "t3_i": tr[2][0]}
+    lay = R.layout("ctm_legacy", "screening")
+    header = ";".join(h for _, h in lay) + "\r\n"
+    alay = R.layout("ctm_legacy", "assistance")
+    aheader = ";".join(h for _, h in alay) + "\r\n"
+    nx = len(ctx.ex_mission)
+    stats = {"files": 0, "screening": int(len(src)), "assistance": int(len(asrc))}
+    for inb in _batches(ctx, x):
+        rows = np.nonzero(inb[x])[0]
+        ar = np.nonzero(inb[ax])[0]
+        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
+        arec_b = np.searchsorted(rows, arec[ar])
+        values, case_ref = _legacy_values(ctx, rb, vb, _sub(picks, rows))
+        lines = _csv_lines([values[f] for f, _ in lay])
+        src_b, xs_b, rownum_b, isdup_b = _file_rows(inb, xs, src, rows, rownum, isdup)
+        present = sorted(int(e) for e in np.nonzero(inb)[0])
+        s_rel = {e: ctx.rel(e, f"CTM_{ctx.code(e)}_screening_{ctx.stamp(e)}.csv") for e in present}
+        a_rel = {e: ctx.rel(e, f"CTM_{ctx.code(e)}_assistance_{ctx.stamp(e)}.csv") for e in present}
+        for e, body in _group_join(xs_b, lines.gather(src_b), "\r\n").items():
+            ctx.write(s_rel[e], _encode(header + body + "\r\n", "cp1252"))
+        del lines
+        # assistance files (written for every export, header only when the export has no episode)
+        asrc_b, axs_b, arownum_b, aisdup_b = _file_rows(inb, axs, asrc, ar, arownum, aisdup)
+        atexts = {}
+        if len(ar):
+            mib = rb["mission"].astype(np.int64)
+            atl = MT["tlang"][mib][arec_b]
+            afmt = MT["datefmt"][mib][arec_b]
+            avalues = {"case_ref": case_ref.gather(arec_b),
+                       "assistance_type": legacy_code_text("assistance_type", atl, avb["type"]),
+                       "assistance_start_date": _dates_text(avb["start"], afmt),
+                       "assistance_end_date": _dates_text(avb["end"], afmt),
+                       "provider_name": providers(mib[arec_b], avb["type"], avb["provider"], "cp1252"),
+                       "funding_source": legacy_code_text("funding_source", atl, avb["funding"]),
+                       "reintegration_outcome": legacy_code_text("reintegration_outcome", atl, avb["outcome"]),
+                       "return_country": legacy_country_text(ret_i[ar])}
+            atexts = _group_join(axs_b, _csv_lines([avalues[f] for f, _ in alay]).gather(asrc_b), "\r\n")
+        for e in present:
+            body = atexts.get(e)
+            ctx.write(a_rel[e], _encode(aheader + (body + "\r\n" if body else ""), "cp1252"))
+        stats["files"] += 2 * len(present)
+        del atexts
+        if ctx.truth_dir:
+            person = _person_id(rb["person"])
+            mcodes = _mission_codes(rb["mission"])
+            t_s = _truth(take(pl.Series([s_rel.get(e, "") for e in range(nx)]), xs_b), rownum_b, "screening",
+                         mcodes.gather(src_b), case_ref.gather(src_b), person.gather(src_b), vb["D"][src_b],
+                         vb["F"][src_b], isdup_b)
+            t_a = _truth(take(pl.Series([a_rel.get(e, "") for e in range(nx)]), axs_b), arownum_b, "assistance",
+                         mcodes.gather(arec_b).gather(asrc_b), case_ref.gather(arec_b).gather(asrc_b),
+                         person.gather(arec_b).gather(asrc_b), avb["D"][asrc_b], avb["F"][asrc_b], aisdup_b)
+            ctx.add_truth(pl.concat([t_s, t_a]))
+    return stats
+
+
+def _dates_text(xd: np.ndarray, fmt_idx: np.ndarray) -> pl.Series:
+    s = days_to_date(xd)
+    return pl.select(pl.when(pl.Series(fmt_idx) == 0).then(s.dt.strftime(DATE_FMTS[0]))
+                     .otherwise(s.dt.strftime(DATE_FMTS[1]))).to_series()
+
+
+def _legacy_values(ctx: Ctx, r: dict, v: dict, picks: dict) -> tuple[dict[str, pl.Series], pl.Series]:
+    """Cell text of legacy screening records (a batch): the values of `v`, with the draws of `picks`
+    (not-recorded words, country cells) made task-wide by _render_legacy."""
+    MT = missions_table()
+    mi = r["mission"].astype(np.int64)
+    lang = MT["lang"][mi]
+    tl = MT["tlang"][mi]
+    sep_idx = MT["sep"][mi]
+    fmt = MT["datefmt"][mi]
+    ident_t = identity_text(ctx, r, v, "cp1252")
+    words = pl.Series([R.NOT_RECORDED_WORD[lg] for lg in LANGS])
+
+    def nr(series: pl.Series, pick: np.ndarray) -> pl.Series:
+        idx = np.nonzero(pick)[0]
+        return series.scatter(idx, take(words, lang[idx])) if len(idx) else series
+
+    sexflat = pl.Series([w for lg in LANGS for w in R.LEGACY_SEX[lg]])
+    sp = _sex_pos(v["sex"])
+    sex_t = nr(take(sexflat, np.where(sp >= 0, lang * 3 + sp, -1)), picks["sex"])
+    status_t = nr(legacy_code_text("victim_status", tl, v["status"]), picks["status"])
+    agency_t = nr(legacy_code_text("identifying_agency", tl, v["agency"]), picks["agency"])
+    recr_t = nr(legacy_code_text("recruiter_relationship", tl, v["recruiter"]), picks["recr"])
+
+    def yn(xv, pick):
+        return nr(take(MT["yes_no"], np.where(xv >= 0, mi * 2 + xv, -1)), pick)
+
     # NOM_COMPLET: "FAMILY Given" or "Given Family" (the mission's habit), reversed when swapped
     ff = MT["family_first"][mi] ^ ident_t["swap"]
     ndf = pl.DataFrame({"g": ident_t["given"], "f": ident_t["family"], "ff": ff})
@@ -894,67 +1038,25 @@ def _render_legacy(ctx: Ctx, r: dict, a: dict):
     if (age < 0).any():
         age_t = age_t.scatter(np.nonzero(age < 0)[0], None)
     values = {
-        "case_ref": case_ref, "registration_date": dates_text(v["reg"], fmt),
-        "identification_date": dates_text(v["ident"], fmt), "full_name": full,
-        "date_of_birth": dates_text(v["dob"], fmt), "age_reported": age_t, "sex": sex_t, "citizenship": cit_t,
+        "case_ref": case_ref, "registration_date": _dates_text(v["reg"], fmt),
+        "identification_date": _dates_text(v["ident"], fmt), "full_name": full,
+        "date_of_birth": _dates_text(v["dob"], fmt), "age_reported": age_t, "sex": sex_t,
+        "citizenship": nr(legacy_country_text(picks["cit_i"]), picks["cit"]),
         "document_number": ident_t["doc"], "phone": ident_t["phone"], "address": ident_t["addr"],
         "narrative": ident_t["narr"], "interviewer_name": ident_t["interviewer"], "identifying_agency": agency_t,
-        "victim_status": status_t, "is_eligible_for_assistance": elig_t, "exploitation_types": types_t,
-        "labour_sectors": sect_t, "means_of_control": means_t, "recruiter_relationship": recr_t,
-        "recruitment_country": rec_t, "transit_countries": tr_t, "exploitation_country": exp_t,
-        "recruitment_date": dates_text(v["rec_date"], fmt), "exploitation_start_date": dates_text(v["expl_start"], fmt),
-        "exploitation_end_date": dates_text(v["expl_end"], fmt), "has_research_consent": cons_t,
+        "victim_status": status_t, "is_eligible_for_assistance": yn(v["eligible"].astype(np.int64), picks["elig"]),
+        "exploitation_types": multi_text("exploitation_type", v["types"], tl=tl, sep_idx=sep_idx),
+        "labour_sectors": multi_text("labour_sector", v["sectors"], tl=tl, sep_idx=sep_idx),
+        "means_of_control": multi_text("means_of_control", v["means"], tl=tl, sep_idx=sep_idx),
+        "recruiter_relationship": recr_t, "recruitment_country": legacy_country_text(picks["rec_i"]),
+        "transit_countries": _join_sep([legacy_country_text(picks[k]) for k in ("t1_i", "t2_i", "t3_i")], sep_idx),
+        "exploitation_country": legacy_country_text(picks["exp_i"]),
+        "recruitment_date": _dates_text(v["rec_date"], fmt),
+        "exploitation_start_date": _dates_text(v["expl_start"], fmt),
+        "exploitation_end_date": _dates_text(v["expl_end"], fmt),
+        "has_research_consent": yn(v["consent"].astype(np.int64), picks["cons"]),
     }
-    lay = R.layout("ctm_legacy", "screening")
-    lines = _csv_lines([values[f] for f, _ in lay])
-    header = ";".join(h for _, h in lay) + "\r\n"
-    x = r["x"]
-    nx = len(ctx.ex_mission)
-    dup, at_end = _duplicates(ctx, n, D)
-    src, isdup, rownum = _order(x, dup, at_end)
-    xs = x[src]
-    present = sorted(int(e) for e in np.unique(x))
-    s_rel = {e: ctx.rel(e, f"CTM_{ctx.code(e)}_screening_{ctx.stamp(e)}.csv") for e in present}
-    a_rel = {e: ctx.rel(e, f"CTM_{ctx.code(e)}_assistance_{ctx.stamp(e)}.csv") for e in present}
-    for e, body in _group_join(xs, lines.gather(src), "\r\n").items():
-        ctx.write(s_rel[e], _encode(header + body + "\r\n", "cp1252"))
-    person = _person_id(r["person"])
-    mcodes = _mission_codes(mi)
-    t_s = _truth(take(pl.Series([s_rel.get(e, "") for e in range(nx)]), xs), rownum, "screening",
-                 mcodes.gather(src), case_ref.gather(src), person.gather(src), D[src], F[src], isdup)
-    # assistance files (written for every export, header only when the export has no episode)
-    na = len(a["type"])
-    av = assistance_content(ctx, a)
-    aD, aF = av["D"], av["F"]
-    arec = a["rec"]
-    atl = tl[arec]
-    ret_t, ret_v = legacy_country(ctx, av["ret"], lang[arec], False)
-    aD = aD | np.where(ret_v, BIT["country_variant"], 0)
-    aF = aF | np.where(ret_v, FBIT["return_country"], 0)
-    dD, dF = _ambiguous({"assistance_start_date": av["start"], "assistance_end_date": av["end"]}) if na else (0, 0)
-    aD, aF = aD | dD, aF | dF
-    afmt = fmt[arec]
-    avalues = {"case_ref": case_ref.gather(arec), "assistance_type": legacy_code_text("assistance_type", atl, av["type"]),
-               "assistance_start_date": dates_text(av["start"], afmt),
-               "assistance_end_date": dates_text(av["end"], afmt),
-               "provider_name": providers(mi[arec], av["type"], av["provider"], "cp1252"),
-               "funding_source": legacy_code_text("funding_source", atl, av["funding"]),
-               "reintegration_outcome": legacy_code_text("reintegration_outcome", atl, av["outcome"]),
-               "return_country": ret_t}
-    alay = R.layout("ctm_legacy", "assistance")
-    aheader = ";".join(h for _, h in alay) + "\r\n"
-    ax = x[arec]
-    adup, aat_end = _duplicates(ctx, na, aD)
-    asrc, aisdup, arownum = _order(ax, adup, aat_end)
-    axs = ax[asrc]
-    atexts = _group_join(axs, _csv_lines([avalues[f] for f, _ in alay]).gather(asrc), "\r\n") if na else {}
-    for e in present:
-        body = atexts.get(e)
-        ctx.write(a_rel[e], _encode(aheader + (body + "\r\n" if body else ""), "cp1252"))
-    t_a = _truth(take(pl.Series([a_rel.get(e, "") for e in range(nx)]), axs), arownum, "assistance",
-                 mcodes.gather(arec).gather(asrc), case_ref.gather(arec).gather(asrc),
-                 person.gather(arec).gather(asrc), aD[asrc], aF[asrc], aisdup)
-    return pl.concat([t_s, t_a]), {"files": 2 * len(present), "screening": int(len(src)), "assistance": int(len(asrc))}
+    return values, case_ref
 
 
 def _sex_pos(sex: np.ndarray) -> np.ndarray:
@@ -1024,15 +1126,14 @@ def _sheet_rows(values: dict, layout, src: np.ndarray, xs: np.ndarray, rownum: n
     return _group_join(xs, rows, ""), dict(zip(*[a.tolist() for a in np.unique(xs, return_counts=True)], strict=True))
 
 
-def _render_mimosa(ctx: Ctx, r: dict, a: dict):
+def _render_mimosa(ctx: Ctx, r: dict, a: dict) -> dict:
     n = len(r["case"])
     rng, rates = ctx.rng, ctx.rates
-    mi = r["mission"].astype(np.int64)
     v = screening_content(ctx, r)
-    ident_t = identity_text(ctx, r, v, "utf-8")
     D, F = v["D"], v["F"]
     x = r["x"]
     nx = len(ctx.ex_mission)
+    # every draw task-wide, in a fixed order: date styles, not-recorded codes, duplicates
     blank1900 = rng.random(nx) < rates["excel_blank_date"]
     serial_cols = {f: rng.random(nx) < rates["excel_serial_date"] for f in DATE_FIELDS_S + DATE_FIELDS_A}
 
@@ -1043,99 +1144,123 @@ def _render_mimosa(ctx: Ctx, r: dict, a: dict):
         F = F | np.where(pick, FBIT[field], 0)
         return pick
 
+    picks = {"age": nr(v["age"] < 0, "age_reported"), "sex": nr(v["sex"] < 0, "sex"),
+             "elig": nr(v["eligible"].astype(np.int64) < 0, "is_eligible_for_assistance"),
+             "cons": nr(v["consent"].astype(np.int64) < 0, "has_research_consent"),
+             "types": nr(v["types"] == 0, "exploitation_types")}
+    dates, styled, dD, dF = _mimosa_dates(x, {"registration_date": v["reg"], "identification_date": v["ident"],
+                                              "date_of_birth": v["dob"], "recruitment_date": v["rec_date"],
+                                              "exploitation_start_date": v["expl_start"],
+                                              "exploitation_end_date": v["expl_end"]}, blank1900, serial_cols)
+    v["D"], v["F"] = D | dD, F | dF
+    dup, at_end = _duplicates(ctx, n, v["D"])
+    src, isdup, rownum = _order(x, dup, at_end)
+    xs = x[src]
+    na = len(a["type"])
+    av = assistance_content(ctx, a)
+    arec = a["rec"]
+    ax = x[arec]
+    adates, astyled, dD, dF = _mimosa_dates(ax, {"assistance_start_date": av["start"],
+                                                 "assistance_end_date": av["end"]}, blank1900, serial_cols)
+    av["D"], av["F"] = av["D"] | dD, av["F"] | dF
+    adup, aat_end = _duplicates(ctx, na, av["D"])
+    asrc, aisdup, arownum = _order(ax, adup, aat_end)
+    axs = ax[asrc]
+    lay = R.layout("mimosa_xlsx", "screening")
+    alay = R.layout("mimosa_xlsx", "assistance")
+    headers = [h for _, h in lay]
+    aheaders = [h for _, h in alay]
+    stats = {"files": 0, "screening": int(len(src)), "assistance": int(len(asrc))}
+    for inb in _batches(ctx, x):
+        rows = np.nonzero(inb[x])[0]
+        ar = np.nonzero(inb[ax])[0]
+        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
+        arec_b = np.searchsorted(rows, arec[ar])
+        mib = rb["mission"].astype(np.int64)
+        values, case_ref = _mimosa_values(ctx, rb, vb, _sub(picks, rows))
+        for f in DATE_FIELDS_S:
+            values[f] = ("d", dates[f].gather(rows))
+        src_b, xs_b, rownum_b, isdup_b = _file_rows(inb, xs, src, rows, rownum, isdup)
+        s_xml, s_count = _sheet_rows(values, lay, src_b, xs_b, rownum_b, _sub(styled, rows))
+        del values
+        asrc_b, axs_b, arownum_b, aisdup_b = _file_rows(inb, axs, asrc, ar, arownum, aisdup)
+        a_xml, a_count = {}, {}
+        if len(ar):
+            avalues = {
+                "case_ref": ("s", case_ref.gather(arec_b)),
+                "assistance_type": ("s", code_text("assistance_type", "label", avb["type"])),
+                "assistance_start_date": ("d", adates["assistance_start_date"].gather(ar)),
+                "assistance_end_date": ("d", adates["assistance_end_date"].gather(ar)),
+                "provider_name": ("s", providers(mib[arec_b], avb["type"], avb["provider"], "utf-8")),
+                "funding_source": ("s", code_text("funding_source", "label", avb["funding"])),
+                "reintegration_outcome": ("s", code_text("reintegration_outcome", "label", avb["outcome"])),
+                "return_country": ("s", code_country(avb["ret"], "alpha2")),
+            }
+            a_xml, a_count = _sheet_rows(avalues, alay, asrc_b, axs_b, arownum_b, _sub(astyled, ar))
+            del avalues
+        rel = {}
+        for e in sorted(int(e) for e in np.nonzero(inb)[0]):
+            rel[e] = ctx.rel(e, f"MiMOSA_{ctx.code(e)}_{ctx.stamp(e)}.xlsx")
+            path = ctx.out / rel[e]
+            if path.parent not in ctx._dirs:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                ctx._dirs.add(path.parent)
+            created = date.fromordinal(_EPOCH_ORD + int(ctx.ex_date[e])).isoformat() + "T00:00:00Z"
+            write_workbook(path, [("Screening", sheet_xml(headers, s_xml.pop(e, ""), int(s_count.get(e, 0)))),
+                                  ("Assistance", sheet_xml(aheaders, a_xml.pop(e, ""), int(a_count.get(e, 0))))],
+                           created, creator=f"MiMOSA {ctx.code(e)}", compresslevel=ctx.compresslevel)
+        stats["files"] += len(rel)
+        if ctx.truth_dir:
+            lookup = pl.Series([rel.get(e, "") for e in range(nx)])
+            person = _person_id(rb["person"])
+            mcodes = _mission_codes(mib)
+            t_s = _truth(take(lookup, xs_b), rownum_b, "screening", mcodes.gather(src_b), case_ref.gather(src_b),
+                         person.gather(src_b), vb["D"][src_b], vb["F"][src_b], isdup_b)
+            t_a = _truth(take(lookup, axs_b), arownum_b, "assistance", mcodes.gather(arec_b).gather(asrc_b),
+                         case_ref.gather(arec_b).gather(asrc_b), person.gather(arec_b).gather(asrc_b),
+                         avb["D"][asrc_b], avb["F"][asrc_b], aisdup_b)
+            ctx.add_truth(pl.concat([t_s, t_a]))
+    return stats
+
+
+def _mimosa_values(ctx: Ctx, r: dict, v: dict, picks: dict) -> tuple[dict[str, tuple[str, pl.Series]], pl.Series]:
+    """Cell kind and value of MiMOSA screening records (a batch), dates apart, with the -99 codes of
+    `picks` drawn task-wide by _render_mimosa."""
+    ident_t = identity_text(ctx, r, v, "utf-8")
+
     def num(xv, isnull, m99):
         s = pl.Series(np.where(m99, -99, xv).astype(np.int64))
         idx = np.nonzero(isnull & ~m99)[0]
         return s.scatter(idx, None) if len(idx) else s
 
     age = v["age"].astype(np.int64)
-    age_n = num(age, age < 0, nr(age < 0, "age_reported"))
-    sex_99 = nr(v["sex"] < 0, "sex")
     sex_t = code_text("sex", "label", v["sex"])
-    if sex_99.any():
-        sex_t = sex_t.scatter(np.nonzero(sex_99)[0], "-99")
+    if picks["sex"].any():
+        sex_t = sex_t.scatter(np.nonzero(picks["sex"])[0], "-99")
     el = v["eligible"].astype(np.int64)
-    elig = num(el, el < 0, nr(el < 0, "is_eligible_for_assistance"))
     co = v["consent"].astype(np.int64)
-    cons = num(co, co < 0, nr(co < 0, "has_research_consent"))
     ty_null = v["types"] == 0
-    ty_99 = nr(ty_null, "exploitation_types")
-    et = R.codes("exploitation_type")
-    dates, styled, dD, dF = _mimosa_dates(x, {"registration_date": v["reg"], "identification_date": v["ident"],
-                                              "date_of_birth": v["dob"], "recruitment_date": v["rec_date"],
-                                              "exploitation_start_date": v["expl_start"],
-                                              "exploitation_end_date": v["expl_end"]}, blank1900, serial_cols)
-    D, F = D | dD, F | dF
     tr_t = _join_sep([code_country(v[k], "alpha2") for k in ("t1", "t2", "t3")], None, ", ")
     case_ref = _case_ref(r)
     values: dict[str, tuple[str, pl.Series]] = {
         "case_ref": ("s", case_ref), "given_name": ("s", ident_t["given"]), "family_name": ("s", ident_t["family"]),
-        "age_reported": ("n", age_n), "sex": ("s", sex_t), "citizenship": ("s", code_country(v["citizenship"], "alpha2")),
+        "age_reported": ("n", num(age, age < 0, picks["age"])), "sex": ("s", sex_t),
+        "citizenship": ("s", code_country(v["citizenship"], "alpha2")),
         "document_number": ("s", ident_t["doc"]), "phone": ("s", ident_t["phone"]), "address": ("s", ident_t["addr"]),
         "narrative": ("s", ident_t["narr"]), "interviewer_name": ("s", ident_t["interviewer"]),
         "identifying_agency": ("s", code_text("identifying_agency", "label", v["agency"])),
         "victim_status": ("s", code_text("victim_status", "label", v["status"])),
-        "is_eligible_for_assistance": ("n", elig),
+        "is_eligible_for_assistance": ("n", num(el, el < 0, picks["elig"])),
         "labour_sectors": ("s", multi_text("labour_sector", v["sectors"], sep=", ")),
         "means_of_control": ("s", multi_text("means_of_control", v["means"], sep=", ")),
         "recruiter_relationship": ("s", code_text("recruiter_relationship", "label", v["recruiter"])),
         "recruitment_country": ("s", code_country(v["rec_c"], "alpha2")), "transit_countries": ("s", tr_t),
-        "exploitation_country": ("s", code_country(v["expl_c"], "alpha2")), "has_research_consent": ("n", cons),
+        "exploitation_country": ("s", code_country(v["expl_c"], "alpha2")),
+        "has_research_consent": ("n", num(co, co < 0, picks["cons"])),
     }
-    for f in DATE_FIELDS_S:
-        values[f] = ("d", dates[f])
-    for j, code in enumerate(et):
-        values[f"flag:{code}"] = ("n", num((v["types"] >> j) & 1, ty_null, ty_99))
-    lay = R.layout("mimosa_xlsx", "screening")
-    dup, at_end = _duplicates(ctx, n, D)
-    src, isdup, rownum = _order(x, dup, at_end)
-    xs = x[src]
-    s_xml, s_count = _sheet_rows(values, lay, src, xs, rownum, styled)
-    # assistance sheet
-    na = len(a["type"])
-    av = assistance_content(ctx, a)
-    aD, aF = av["D"], av["F"]
-    arec = a["rec"]
-    ax = x[arec]
-    adates, astyled, dD, dF = _mimosa_dates(ax, {"assistance_start_date": av["start"],
-                                                 "assistance_end_date": av["end"]}, blank1900, serial_cols)
-    aD, aF = aD | dD, aF | dF
-    avalues = {
-        "case_ref": ("s", case_ref.gather(arec)),
-        "assistance_type": ("s", code_text("assistance_type", "label", av["type"])),
-        "assistance_start_date": ("d", adates["assistance_start_date"]),
-        "assistance_end_date": ("d", adates["assistance_end_date"]),
-        "provider_name": ("s", providers(mi[arec], av["type"], av["provider"], "utf-8")),
-        "funding_source": ("s", code_text("funding_source", "label", av["funding"])),
-        "reintegration_outcome": ("s", code_text("reintegration_outcome", "label", av["outcome"])),
-        "return_country": ("s", code_country(av["ret"], "alpha2")),
-    }
-    alay = R.layout("mimosa_xlsx", "assistance")
-    adup, aat_end = _duplicates(ctx, na, aD)
-    asrc, aisdup, arownum = _order(ax, adup, aat_end)
-    axs = ax[asrc]
-    a_xml, a_count = _sheet_rows(avalues, alay, asrc, axs, arownum, astyled) if na else ({}, {})
-    headers = [h for _, h in lay]
-    aheaders = [h for _, h in alay]
-    rel = {}
-    for e in sorted(int(e) for e in np.unique(x)):
-        rel[e] = ctx.rel(e, f"MiMOSA_{ctx.code(e)}_{ctx.stamp(e)}.xlsx")
-        path = ctx.out / rel[e]
-        if path.parent not in ctx._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ctx._dirs.add(path.parent)
-        created = date.fromordinal(_EPOCH_ORD + int(ctx.ex_date[e])).isoformat() + "T00:00:00Z"
-        write_workbook(path, [("Screening", sheet_xml(headers, s_xml.get(e, ""), int(s_count.get(e, 0)))),
-                              ("Assistance", sheet_xml(aheaders, a_xml.get(e, ""), int(a_count.get(e, 0))))],
-                       created, creator=f"MiMOSA {ctx.code(e)}", compresslevel=ctx.compresslevel)
-    lookup = pl.Series([rel.get(e, "") for e in range(nx)])
-    person = _person_id(r["person"])
-    mcodes = _mission_codes(mi)
-    t_s = _truth(take(lookup, xs), rownum, "screening", mcodes.gather(src), case_ref.gather(src), person.gather(src),
-                 D[src], F[src], isdup)
-    t_a = _truth(take(lookup, axs), arownum, "assistance", mcodes.gather(arec).gather(asrc),
-                 case_ref.gather(arec).gather(asrc), person.gather(arec).gather(asrc), aD[asrc], aF[asrc], aisdup)
-    return pl.concat([t_s, t_a]), {"files": len(rel), "screening": int(len(src)), "assistance": int(len(asrc))}
+    for j, code in enumerate(R.codes("exploitation_type")):
+        values[f"flag:{code}"] = ("n", num((v["types"] >> j) & 1, ty_null, picks["types"]))
+    return values, case_ref
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1183,14 +1308,62 @@ _EPISODE = pl.struct("type", "start_date", "end_date", "provider", "funding", "o
                      ).struct.json_encode().alias("e")
 
 
-def _render_api(ctx: Ctx, r: dict, a: dict):
+def _render_api(ctx: Ctx, r: dict, a: dict) -> dict:
     n = len(r["case"])
-    mi = r["mission"].astype(np.int64)
     v = screening_content(ctx, r)
-    ident_t = identity_text(ctx, r, v, "utf-8")
-    D, F = v["D"], v["F"]
+    av = assistance_content(ctx, a)
     x = r["x"]
     nx = len(ctx.ex_mission)
+    arec = a["rec"].astype(np.int64)
+    case_aD = np.zeros(n, np.int64)
+    if len(arec):
+        np.bitwise_or.at(case_aD, arec, av["D"])
+    dup, at_end = _duplicates(ctx, n, v["D"] | case_aD)  # a JSON line is duplicated whole
+    src, isdup, rownum = _order(x, dup, at_end)
+    xs = x[src]
+    ax = x[arec]
+    stats = {"files": 0, "screening": int(len(src)), "assistance": 0}
+    for inb in _batches(ctx, x):
+        rows = np.nonzero(inb[x])[0]
+        ar = np.nonzero(inb[ax])[0]
+        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
+        arec_b = np.searchsorted(rows, arec[ar])
+        json, case_ref = _api_json(ctx, rb, vb, avb, arec_b)
+        src_b, xs_b, rownum_b, isdup_b = _file_rows(inb, xs, src, rows, rownum, isdup)
+        rel = {}
+        for e, body in _group_join(xs_b, json.gather(src_b), "\n").items():
+            rel[e] = ctx.rel(e, f"cases_{ctx.stamp(e)}.jsonl")
+            ctx.write(rel[e], _encode(body + "\n", "utf-8"))
+        del json
+        stats["files"] += len(rel)
+        # assistance records: source_row = line * 1000 + position in the case's list (1-based)
+        first = np.searchsorted(arec_b, np.arange(len(rows)), side="left")
+        cnt = np.searchsorted(arec_b, np.arange(len(rows)), side="right") - first
+        c = cnt[src_b]
+        line = np.repeat(np.arange(len(src_b)), c)
+        off = np.repeat(np.cumsum(c) - c, c)
+        pos = np.arange(int(c.sum())) - off
+        ai = first[src_b][line] + pos
+        stats["assistance"] += int(len(ai))
+        if ctx.truth_dir:
+            lookup = pl.Series([rel.get(e, "") for e in range(nx)])
+            person = _person_id(rb["person"])
+            mcodes = _mission_codes(rb["mission"])
+            t_s = _truth(take(lookup, xs_b), rownum_b, "screening", mcodes.gather(src_b), case_ref.gather(src_b),
+                         person.gather(src_b), vb["D"][src_b], vb["F"][src_b], isdup_b)
+            t_a = _truth(take(lookup, xs_b[line]), rownum_b[line] * 1000 + pos + 1, "assistance",
+                         mcodes.gather(arec_b).gather(ai), case_ref.gather(arec_b).gather(ai),
+                         person.gather(arec_b).gather(ai), avb["D"][ai], avb["F"][ai], isdup_b[line])
+            ctx.add_truth(pl.concat([t_s, t_a]))
+    return stats
+
+
+def _api_json(ctx: Ctx, r: dict, v: dict, av: dict, arec: np.ndarray) -> tuple[pl.Series, pl.Series]:
+    """JSON line of each case API record (a batch) with its assistance episodes `av` (record `arec`),
+    and the case references."""
+    n = len(r["case"])
+    mi = r["mission"].astype(np.int64)
+    ident_t = identity_text(ctx, r, v, "utf-8")
 
     def iso(d):
         return days_to_date(d).dt.strftime("%Y-%m-%d")
@@ -1222,10 +1395,6 @@ def _render_api(ctx: Ctx, r: dict, a: dict):
         "t3": code_country(v["t3"], "alpha3"), "ec": code_country(v["expl_c"], "alpha3"),
         "rec": np.arange(n, dtype=np.int64),
     })
-    na = len(a["type"])
-    av = assistance_content(ctx, a)
-    aD, aF = av["D"], av["F"]
-    arec = a["rec"].astype(np.int64)
     adf = pl.DataFrame({
         "rec": arec, "type": code_text("assistance_type", "code", av["type"]),
         "start_date": iso(av["start"]), "end_date": iso(av["end"]),
@@ -1237,30 +1406,4 @@ def _render_api(ctx: Ctx, r: dict, a: dict):
     agg = adf.select("rec", _EPISODE).group_by("rec", maintain_order=True).agg(
         pl.col("e").str.join(",").alias("assistance"))
     df = df.join(agg, on="rec", how="left", maintain_order="left")
-    json = df.select(_JSON_EXPR).to_series()
-    case_aD = np.zeros(n, np.int64)
-    if na:
-        np.bitwise_or.at(case_aD, arec, aD)
-    dup, at_end = _duplicates(ctx, n, D | case_aD)  # a JSON line is duplicated whole
-    src, isdup, rownum = _order(x, dup, at_end)
-    xs = x[src]
-    rel = {}
-    for e, body in _group_join(xs, json.gather(src), "\n").items():
-        rel[e] = ctx.rel(e, f"cases_{ctx.stamp(e)}.jsonl")
-        ctx.write(rel[e], _encode(body + "\n", "utf-8"))
-    lookup = pl.Series([rel.get(e, "") for e in range(nx)])
-    person = _person_id(r["person"])
-    mcodes = _mission_codes(mi)
-    t_s = _truth(take(lookup, xs), rownum, "screening", mcodes.gather(src), case_ref.gather(src), person.gather(src),
-                 D[src], F[src], isdup)
-    # assistance records: source_row = line * 1000 + position in the case's list (1-based)
-    first = np.searchsorted(arec, np.arange(n), side="left")
-    cnt = np.searchsorted(arec, np.arange(n), side="right") - first
-    c = cnt[src]
-    line = np.repeat(np.arange(len(src)), c)
-    off = np.repeat(np.cumsum(c) - c, c)
-    pos = np.arange(int(c.sum())) - off
-    ai = first[src][line] + pos
-    t_a = _truth(take(lookup, xs[line]), rownum[line] * 1000 + pos + 1, "assistance", mcodes.gather(arec).gather(ai),
-                 case_ref.gather(arec).gather(ai), person.gather(arec).gather(ai), aD[ai], aF[ai], isdup[line])
-    return pl.concat([t_s, t_a]), {"files": len(rel), "screening": int(len(src)), "assistance": int(len(ai))}
+    return df.select(_JSON_EXPR).to_series(), case_ref

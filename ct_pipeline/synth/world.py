@@ -601,6 +601,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     grp_start = np.maximum.accumulate(np.where(first_of_grp, np.arange(n), 0))
     seq = np.empty(n, dtype=np.int32)
     seq[order] = np.arange(n) - grp_start + 1
+    del p_elig, top, end_e, dur, start_e, travel, rec_d, ry, reg_year, order, grp, first_of_grp, grp_start
 
     # --- legacy dates: only some cases keep a day <= 12 (ambiguous_date) --------------------------
     allowed = r_map.random(n) < cfg.rate("ambiguous_date")
@@ -626,6 +627,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     for j, code in enumerate(at):
         pm[:, j] = np.where(origin_like, R.ASSIST_ORIGIN.get(code, 0.0), R.ASSIST_DEST.get(code, 0.0))
     take = r_ep.random((ne, len(at))) < pm
+    del pm
     none = ~take.any(axis=1)
     take[none, at.index("medical")] = True
     rows, cols = np.nonzero(take)
@@ -638,6 +640,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     m_ep = len(ep_case)
     ep_start = (ident[ep_case] + off_lo + (r_ep.random(m_ep) * (off_hi - off_lo + 1)).astype(np.int64)).astype(np.int32)
     ep_end = (ep_start + d_lo + (r_ep.random(m_ep) * (d_hi - d_lo + 1)).astype(np.int64)).astype(np.int32)
+    del off_lo, off_hi, d_lo, d_hi
     gaf_ok = (status[ep_case] == vs.index("victim")) & ~T.mission_excluded[mission[ep_case]] & (ep_start >= GAF_START)
     other_f = _choice(r_ep, {"mission_project": 40, "government": 20, "ngo_partner": 30, "other": 10},
                       "funding_source", m_ep)
@@ -672,6 +675,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
           "return_country": ret[order_e]}
     ep_first = np.searchsorted(ep["case"], np.arange(n), side="left")
     ep_count = np.searchsorted(ep["case"], np.arange(n), side="right") - ep_first
+    del take, rows, cols, ep_case, ep_type, ep_start, ep_end, gaf_ok, other_f, funding, provider, outcome_r, ret, \
+        ep_oos, k_years, order_e, elig_idx, origin_like
 
     age = age_at(pdob[person], ident)
     age = np.where(has_age, age, -1).astype(np.int32)
@@ -713,6 +718,7 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
             out |= np.where((local >> j) & 1, FBIT[f], 0)
         emiss[idx] = out
     ep["ed_kind"], ep["ed_val"], ep["miss"] = ed_kind, ed_val, emiss
+    del u2, u3, u4, c_ident, abi, early, fut, unk, pres
 
     # --- case content defects ----------------------------------------------------------------------
     cd_kind = np.zeros(n, dtype=np.int8)
@@ -813,6 +819,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
         for j in range(len(MISSING_FIELDS)):
             out |= np.where((local >> j) & 1, fb[j], 0)
         miss[sel] = out
+        del P, local
+    del pres_f, yr, mo, da, which, present_c, drop
 
     # --- name spelling of a person's case in a second mission ----------------------------------------
     p = N.pool()
@@ -932,6 +940,8 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     # the perturbation belongs to the original record of the case only
     orig = records["kind"] == K_ORIGINAL
     records["perturb"][orig] = perturb[records["case"][orig]]
+    del rec_case, rec_export, rec_kind, r_case_, r_export, r_kind, apply_cd, apply_miss, perturb, corr_fields, rdef, \
+        ro, orig, cm
 
     # --- assistance records: the episodes of each record's case as of its export -----------------------
     rc = records["case"]
@@ -940,12 +950,14 @@ def build_world(cfg: SynthConfig, cases: int | None, seed: int, start_year: int,
     a_rec = np.repeat(np.arange(nr, dtype=np.int64), cnt)
     offs = np.repeat(np.cumsum(cnt) - cnt, cnt)
     a_ep = ep_first[rc][a_rec] + (np.arange(tot) - offs)
+    del offs
     received = ex_rec[records["export"]][a_rec]
     keep = ep["start"][a_ep] <= received
     a_rec, a_ep, received = a_rec[keep], a_ep[keep], received[keep]
     end_true = ep["end"][a_ep]
     ongoing = end_true > received
     arecords = {"rec": a_rec, "ep": a_ep, "ongoing": ongoing}
+    del rc, cnt, keep, received, end_true
 
     cases_d = {
         "mission": mission, "reg": reg, "reg_anchor": reg_anchor, "ident": ident, "corridor": cor, "person": person,
