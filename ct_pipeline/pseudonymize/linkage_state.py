@@ -97,13 +97,16 @@ def delta_path(restricted_dir: str | Path) -> Path:
 
 #: one vault row's part of the digest (XORed over the rows: any part of the vault can be XORed in or
 #: out): its columns' salted hashes (warehouse.hashing: DuckDB's hash, remixed per column, the file
-#: path at two alignments), a tenth of the CPU of md5 of the row's text (1M vault: 0.83 -> 0.09 s,
-#: computed at the start of every night; 10M: ~9 s of CPU -> ~1)
-ROW_DIGEST = xor_terms([
+#: path at two alignments), combined and hashed once more, so that the row's part is not linear in
+#: its values (XORed over rows without it, the digest would be the XOR of every column's values,
+#: in which a value present an even number of times cancels: merging two 2-record persons left it
+#: unchanged). A tenth of the CPU of md5 of the row's text (1M vault: 0.83 -> 0.09 s, computed at
+#: the start of every night; 10M: ~9 s of CPU -> ~1).
+ROW_DIGEST = "hash(" + xor_terms([
     *value_terms("source_file", "identity_vault", "source_file", text=True),
     *(t for c in ("source_row", "identity_token", "person_token")
       for t in value_terms(c, "identity_vault", c, text=False)),
-])
+]) + ")"
 
 
 def vault_digest(con: duckdb.DuckDBPyConnection) -> str:
