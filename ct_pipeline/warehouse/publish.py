@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -311,13 +312,18 @@ def _link_tree(src: Path, dst: Path) -> None:
 
 
 def _write_parquet(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str], target: Path,
-                   changes: dict[str, list[str] | None] | None = None, previous: Path | None = None) -> None:
+                   changes: dict[str, list[str] | None] | None = None, previous: Path | None = None,
+                   stop: threading.Event | None = None) -> None:
     """One Parquet generation: the dim_ and fct_ tables (facts partitioned by registration year).
-    With `changes` and the `previous` generation, unchanged tables and partitions are hard-linked."""
+    With `changes` and the `previous` generation, unchanged tables and partitions are hard-linked.
+    `stop`: set by a publish that failed meanwhile (checked before each table: DuckDB drops an
+    interrupt that arrives between two statements)."""
     target.mkdir(parents=True)
     for t in tables:
         if not (t.startswith("dim_") or t.startswith("fct_")):
             continue
+        if stop is not None and stop.is_set():
+            raise RuntimeError("publish: the Parquet generation was stopped (the publish failed)")
         parts = changes.get(t) if changes is not None and previous is not None else None
         old = previous / (t if t in PARTITIONED_FACTS else t + ".parquet") if previous is not None else None
         if parts is None or old is None or not old.exists() or (parts and t not in PARTITIONED_FACTS):
@@ -434,68 +440,76 @@ def publish(
         tables = published_tables(con)
         attached = False
         writing = parquet_con = None
-        # leaving the block waits for what runs beside (before a failure's clean-up removes files)
-        with ThreadPoolExecutor(max_workers=1) as background:
-            con.begin()  # one snapshot of the build database for the fingerprints and the copy
-            try:
-                previous = _previous(settings) if incremental else None
-                # the byte copy of the last file (I/O, ~1 s at 1M) runs while DuckDB hashes the build
-                copied = background.submit(shutil.copyfile, target, tmp) if previous is not None else None
-                fingerprints = table_fingerprints(con, src_db, tables)
-                if copied is not None:
-                    copied.result()
-                old_parquet = None
-                if previous is not None:
-                    gen = previous.get("parquet")
-                    if gen and settings.parquet_dir.is_symlink() and os.readlink(settings.parquet_dir) == gen:
-                        old_parquet = settings.parquet_dir.parent / gen
-                changes = _changes(tables, fingerprints, previous["tables"] if previous else None)
-                if parquet:
-                    # the Parquet generation reads only the build, in a transaction of its own on a
-                    # second connection (nothing writes the build meanwhile: it reads the rows of
-                    # this snapshot), while this one fills the analyst file: DuckDB writes a Parquet
-                    # file, or inserts a table, on about one core, and the machine has two
-                    parquet_con = con.cursor()
-                    parquet_con.begin()
-                    writing = background.submit(_write_parquet, parquet_con, src_db, tables, new_parquet,
-                                                changes if old_parquet else None, old_parquet)
-                con.execute(f"ATTACH {_q(str(tmp))} AS {ALIAS}")
-                attached = True
-                con.execute(f"USE {ALIAS}")
-                counts = {}
-                if previous is None:
+        stop = threading.Event()
+        try:
+            # leaving the block waits for what runs beside (before a failure's clean-up removes files)
+            with ThreadPoolExecutor(max_workers=1) as background:
+                con.begin()  # one snapshot of the build database for the fingerprints and the copy
+                try:
+                    if parquet and tables:
+                        # the Parquet generation reads the build on a second connection, in a read
+                        # transaction of its own, while this one fills the analyst file (DuckDB writes
+                        # a Parquet file, or inserts a table, on about one core, and the machine has
+                        # two). Both snapshots are taken here, together (DuckDB takes one at a
+                        # transaction's first read of a database): the same rows, whatever commits later.
+                        parquet_con = con.cursor()
+                        parquet_con.begin()
+                        for c in (con, parquet_con):
+                            c.execute(f"SELECT count(*) FROM {src_db}.main.{tables[0]}").fetchall()
+                    previous = _previous(settings) if incremental else None
+                    # the byte copy of the last file (I/O, ~1 s at 1M) runs while DuckDB hashes the build
+                    copied = background.submit(shutil.copyfile, target, tmp) if previous is not None else None
+                    fingerprints = table_fingerprints(con, src_db, tables)
+                    if copied is not None:
+                        copied.result()
+                    old_parquet = None
+                    if previous is not None:
+                        gen = previous.get("parquet")
+                        if gen and settings.parquet_dir.is_symlink() and os.readlink(settings.parquet_dir) == gen:
+                            old_parquet = settings.parquet_dir.parent / gen
+                    changes = _changes(tables, fingerprints, previous["tables"] if previous else None)
+                    if parquet_con is not None:
+                        writing = background.submit(_write_parquet, parquet_con, src_db, tables, new_parquet,
+                                                    changes if old_parquet else None, old_parquet, stop)
+                    con.execute(f"ATTACH {_q(str(tmp))} AS {ALIAS}")
+                    attached = True
+                    con.execute(f"USE {ALIAS}")
+                    counts = {}
+                    if previous is None:
+                        for t in tables:
+                            cols = col_list(t)
+                            con.execute(warehouse_ddl(t))
+                            con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}")
+                    else:
+                        for v in VIEWS:
+                            con.execute(f"DROP VIEW IF EXISTS {ALIAS}.main.{v}")
+                        _replace_tables(con, src_db, tables, changes, existing_tables(con, ALIAS) - set(tables),
+                                        fingerprints)
                     for t in tables:
-                        cols = col_list(t)
-                        con.execute(warehouse_ddl(t))
-                        con.execute(f"INSERT INTO {ALIAS}.main.{t} ({cols}) SELECT {cols} FROM {src_db}.main.{t}")
-                else:
-                    for v in VIEWS:
-                        con.execute(f"DROP VIEW IF EXISTS {ALIAS}.main.{v}")
-                    _replace_tables(con, src_db, tables, changes, existing_tables(con, ALIAS) - set(tables),
-                                    fingerprints)
-                for t in tables:
-                    counts[t] = con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
-                con.execute(_views_sql(tables, counts))
-                pause_point("publish:copied")
-                con.execute(f"USE {src_db}")
-                con.commit()
-                con.execute(f"CHECKPOINT {ALIAS}")
-                if writing is not None:
-                    writing.result()
-            except BaseException:
-                if writing is not None:  # stopped, not left reading through a connection closed under it
-                    with contextlib.suppress(BaseException):
-                        parquet_con.interrupt()
-                        writing.result()
-                with contextlib.suppress(duckdb.Error):  # after a failed CHECKPOINT nothing is open
+                        counts[t] = con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
+                    con.execute(_views_sql(tables, counts))
+                    pause_point("publish:copied")
+                    if writing is not None and writing.done():
+                        writing.result()  # a Parquet failure stops the publish before its COMMIT
                     con.execute(f"USE {src_db}")
-                    con.rollback()
-                raise
-            finally:
-                if parquet_con is not None:
-                    parquet_con.close()  # a read-only transaction: nothing to commit
-                if attached:
-                    con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+                    con.commit()
+                    con.execute(f"CHECKPOINT {ALIAS}")
+                    if writing is not None:
+                        writing.result()
+                except BaseException:
+                    stop.set()  # the Parquet generation stops at its next table, or now:
+                    if parquet_con is not None:
+                        parquet_con.interrupt()
+                    with contextlib.suppress(duckdb.Error):  # after a failed CHECKPOINT nothing is open
+                        con.execute(f"USE {src_db}")
+                        con.rollback()
+                    raise
+                finally:
+                    if attached:
+                        con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+        finally:  # after the executor's exit: nothing reads through it any more
+            if parquet_con is not None:
+                parquet_con.close()  # a read-only transaction: nothing to commit
         if Path(str(tmp) + ".wal").exists():
             raise RuntimeError("publish: the new file still has a write-ahead log after DETACH; not renamed")
         _fsync(tmp)

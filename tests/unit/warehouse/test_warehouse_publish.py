@@ -400,3 +400,43 @@ def test_a_failed_copy_of_the_last_file_leaves_it_and_no_temporary(settings, bui
         publish(settings, built, parquet=False)
     assert os.stat(settings.analyst_db).st_ino == before
     assert not list(settings.warehouse_dir.glob("ct.duckdb.tmp-*"))
+
+
+@pytest.mark.parametrize("side", ["analyst file", "parquet"])
+def test_a_failure_on_either_side_publishes_nothing_and_stops_the_other(settings, built, monkeypatch, side):
+    # the Parquet generation runs on a second connection beside the analyst file: a failure of
+    # either stops the other (the Parquet at its next table), and nothing is published or left
+    import importlib
+
+    publish_module = importlib.import_module("ct_pipeline.warehouse.publish")
+    publish(settings, built)
+    before = os.stat(settings.analyst_db).st_ino
+    generation = os.readlink(settings.parquet_dir)
+    copied = []
+    real_copy = publish_module._copy_parquet
+
+    def copy_parquet(con, src_db, t, target, parts):
+        copied.append(t)
+        if side == "parquet":
+            raise OSError("disk full")
+        real_copy(con, src_db, t, target, parts)
+
+    def views_sql(tables, counts):
+        if side == "analyst file":
+            raise RuntimeError("analyst side failed")
+        return real_views(tables, counts)
+
+    real_views = publish_module._views_sql
+    monkeypatch.setattr(publish_module, "_copy_parquet", copy_parquet)
+    monkeypatch.setattr(publish_module, "_views_sql", views_sql)
+    monkeypatch.setattr(publish_module, "_previous", lambda s: None)  # every table written anew
+    with pytest.raises((OSError, RuntimeError)):
+        publish(settings, built)
+    assert os.stat(settings.analyst_db).st_ino == before and os.readlink(settings.parquet_dir) == generation
+    assert not list(settings.warehouse_dir.glob("ct.duckdb.tmp-*"))
+    assert not list(settings.warehouse_dir.glob(".parquet-new-*"))
+    if side == "parquet":
+        assert len(copied) == 1  # the first table failed: none after it
+    built.execute("SELECT 1").fetchall()  # the build connection is usable, no transaction left open
+    monkeypatch.undo()
+    publish(settings, built)  # and the next publish works
