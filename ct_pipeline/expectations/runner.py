@@ -22,6 +22,7 @@ and every result is scrubbed again before it is returned, stored or rendered.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -30,6 +31,7 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -540,6 +542,19 @@ def _read_frames(con: duckdb.DuckDBPyConnection, plan: SuitePlan, prior: dict | 
     return out
 
 
+@contextlib.contextmanager
+def _interrupted_on_exit(pending: Callable[[], tuple[Any, duckdb.DuckDBPyConnection] | None]):
+    """On an exception, interrupt the query of the connection `pending()` returns (the suite read
+    ahead) before the executor's exit waits for it; the error goes on."""
+    try:
+        yield
+    except BaseException:
+        ahead = pending()
+        if ahead is not None:
+            ahead[1].interrupt()
+        raise
+
+
 def _pop_hashes(frame):
     import pandas as pd
 
@@ -606,7 +621,11 @@ def run_expectations(
     With `remember` (default: when `store_dir` is given), the fingerprints of the rows that passed
     are kept in `store_dir`/validated_rows, and a later call validates row by row only the rows
     whose checked values changed (the uniqueness of keys, the row count, means, shares and
-    mostly-rules always over the whole table)."""
+    mostly-rules always over the whole table).
+
+    The suites' rows are read on cursors of `con` (the next suite's while GE validates one): they
+    see what `con`'s database has committed, not `con`'s own temp tables, registered frames or an
+    open transaction's changes."""
     reg = registry or load_registry()
     tol = tolerances or load_tolerances()
     rls = rules or load_rules()
@@ -630,8 +649,9 @@ def run_expectations(
         """A suite's frames, read on a connection of its own (`cur`, where its temp table stays)."""
         t0 = time.perf_counter()
         incremental = memo is not None and plan.suite != FRESHNESS_SUITE and bool(plan.columns)
-        out = _Loaded(cur, incremental, f"{plan.signature()}-gx{gx_version}" if incremental else "")
+        out = _Loaded(cur, incremental, "")
         try:
+            out.signature = f"{plan.signature()}-gx{gx_version}" if incremental else ""
             out.prior = memo.load(plan.suite, out.signature) if incremental else None
             if plan.suite == FRESHNESS_SUITE:
                 out.frames = _Frames(cur.sql(plan.sql).df())
@@ -645,17 +665,24 @@ def run_expectations(
     todo = [p for p in plans if p.skip is None]
     # the next suite's frames are read (DuckDB, which releases the GIL) while GE validates this
     # one's (Python): both cores busy instead of one after the other
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(load, todo[0], con.cursor()) if todo else None
+    pending = None  # (future, its connection) of the suite read ahead
+
+    def read_ahead(plan: SuitePlan):
+        cur = con.cursor()
+        return reader.submit(load, plan, cur), cur
+
+    # leaving early (an interrupt, a termination): the read ahead is stopped, not waited for
+    with ThreadPoolExecutor(max_workers=1) as reader, _interrupted_on_exit(lambda: pending):
+        pending = read_ahead(todo[0]) if todo else None
         done = 0
         for plan in plans:
             if plan.skip is not None:
                 log.info("expectations: %s", plan.skip)
                 results[plan.suite] = TableResult(plan.table, plan.suite, True, notes=[plan.skip], skipped=True)
                 continue
-            loaded = pending.result()
+            loaded = pending[0].result()
             done += 1
-            pending = reader.submit(load, todo[done], con.cursor()) if done < len(todo) else None
+            pending = read_ahead(todo[done]) if done < len(todo) else None
             t0 = time.perf_counter() - loaded.seconds  # the suite's time: its reading, then this
             notes = list(plan.notes)
             frames = loaded.frames
