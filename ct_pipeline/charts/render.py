@@ -120,13 +120,8 @@ class PngResult:
         return self.skipped or f"written ({len(self.written)} files in {self.seconds:.1f} s with {self.browser})"
 
 
-def _written(path: Path, since_ns: int) -> bool:
-    """Written by this call: not empty, and not a file of an earlier run left in its place."""
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    return st.st_size > 0 and st.st_mtime_ns >= since_ns
+def _written(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
 
 
 def write_pngs(items: list[tuple[go.Figure, Path]], *, browser: str | None = None, scale: int = PNG_SCALE,
@@ -145,8 +140,7 @@ def write_pngs(items: list[tuple[go.Figure, Path]], *, browser: str | None = Non
         msg = "PNG charts skipped: the kaleido package is not installed; the HTML charts were written."
         log.warning(msg)
         return PngResult(skipped=msg)
-    # (file times come from a coarse clock: a few milliseconds behind time_ns)
-    start, since_ns = time.perf_counter(), time.time_ns() - 50_000_000
+    start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ct_kaleido_") as tmp:
         geo_js = Path(tmp) / "geo_assets.js"
         geo_js.write_text(geo_assets_js(), encoding="utf-8")
@@ -158,10 +152,10 @@ def write_pngs(items: list[tuple[go.Figure, Path]], *, browser: str | None = Non
         errors: list = []
         # a figure that fails once (a tab timing out on a machine busy with other work: seen in CI
         # with one of four charts) is tried again, alone, in a fresh browser session
+        todo = specs
         for attempt in range(2):
-            todo = [sp for sp in specs if not _written(Path(sp["path"]), since_ns)]
-            if not todo:
-                break
+            for sp in todo:  # a file of an earlier run is not this run's chart
+                Path(sp["path"]).unlink(missing_ok=True)
             try:
                 generator = kaleido.PageGenerator(mathjax=False, others=[str(geo_js)])
                 errors = kaleido.write_fig_from_object_sync(
@@ -176,7 +170,10 @@ def write_pngs(items: list[tuple[go.Figure, Path]], *, browser: str | None = Non
             if errors:
                 log.info("PNG charts: %d of %d failed on attempt %d (%s)", len(errors), len(todo), attempt + 1,
                          ", ".join(sorted({type(e).__name__ for e in errors})))
-    written = [p for _, p in items if _written(p, since_ns)]
+            todo = [sp for sp in todo if not _written(Path(sp["path"]))]
+            if not todo:
+                break
+    written = [p for _, p in items if _written(p)]
     result = PngResult(written=written, browser=browser, seconds=time.perf_counter() - start)
     if len(written) < len(items):
         result.skipped = (f"PNG charts incomplete: {len(written)} of {len(items)} written with {browser}; "

@@ -4,7 +4,6 @@ render to PNG with Debian's chromium (or say clearly that they cannot)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -155,23 +154,26 @@ def test_a_png_that_fails_once_is_rendered_again_and_stale_files_do_not_count(mo
 
     calls = []
 
-    def fake_render(specs, kopts):
+    def fake_render(specs, kopts):  # as kaleido: every target touched first, a failed one deleted
         calls.append([Path(s["path"]).name for s in specs])
-        for s in specs[: -1 if len(calls) == 1 else None]:  # the first session loses its last figure
+        for s in specs:
+            Path(s["path"]).touch()
+        for s in specs[:-1] if len(calls) == 1 else specs:  # the first session loses its last figure
             Path(s["path"]).write_bytes(b"\x89PNG" + b"0" * 100)
-        return [TimeoutError()] if len(calls) == 1 else []
+        if len(calls) == 1:
+            Path(specs[-1]["path"]).unlink()
+            return [TimeoutError()]
+        return []
 
     monkeypatch.setattr(kaleido, "write_fig_from_object_sync", fake_render)
     items = [(go.Figure(go.Bar(x=[1], y=[20])), tmp_path / f"{n}.png") for n in ("a", "b", "c")]
     (tmp_path / "c.png").write_bytes(b"an earlier run's chart")  # at the path of the figure that fails
-    os.utime(tmp_path / "c.png", ns=(0, 0))
     result = write_pngs(items, browser="/bin/true")
     assert calls == [["a.png", "b.png", "c.png"], ["c.png"]]  # the failed one again, alone
     assert result.skipped is None and len(result.written) == 3
 
-    calls.clear()  # a browser that renders nothing: the files of the run above (older) do not count
-    for _, path in items:
-        os.utime(path, ns=(0, 0))
+    calls.clear()  # a browser that renders nothing: the files of the run above do not count
     monkeypatch.setattr(kaleido, "write_fig_from_object_sync", lambda specs, kopts: calls.append(1) or [TimeoutError()])
     result = write_pngs(items, browser="/bin/true")
     assert len(calls) == 2 and result.written == [] and "0 of 3 written" in result.skipped
+    assert not any(path.exists() for _, path in items)
