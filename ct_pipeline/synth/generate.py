@@ -98,6 +98,24 @@ def _spill(tasks: Iterator[dict], task_dir: Path) -> list[dict]:
     return jobs
 
 
+#: the task files of a generation, next to its exports folder: `.tasks-<pid>-<random>`
+TASK_DIR_PREFIX = ".tasks-"
+
+
+def _remove_stale_task_dirs(folder: Path) -> None:
+    """Remove the task folders of generations that were killed (~0.3 GB per million cases each)."""
+    for d in folder.glob(f"{TASK_DIR_PREFIX}*"):
+        pid = d.name[len(TASK_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
+
+
 def _release_memory() -> None:
     """Return freed memory to the system. glibc keeps freed blocks below its mmap threshold (at most
     32 MB) in the heap for reuse, so the dropped world stayed in the main process's RSS while the
@@ -153,9 +171,11 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
     rss = {"world": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     stats = dict(w.stats)
     n_missions = int(len(np.unique(w.cases["mission"])))
+    _remove_stale_task_dirs(out_dir.parent)
     truth_dir = Path(tempfile.mkdtemp(prefix=f".{truth.name}.parts-", dir=truth.parent)) if truth else None
-    task_dir = Path(tempfile.mkdtemp(prefix=".tasks-", dir=out_dir.parent))
+    task_dir = None
     try:
+        task_dir = Path(tempfile.mkdtemp(prefix=f"{TASK_DIR_PREFIX}{os.getpid()}-", dir=out_dir.parent))
         jobs = _spill(_tasks(w, out_dir, truth_dir), task_dir)
         del w  # the task files hold what the workers need
         _release_memory()
@@ -177,7 +197,8 @@ def generate(out_dir: Path, cases: int | None = None, seed: int = 1, start_year:
                         shutil.copyfileobj(src, fh, 1 << 20)
         timings["truth"] = time.perf_counter() - t1
     finally:
-        shutil.rmtree(task_dir, ignore_errors=True)
+        if task_dir is not None:
+            shutil.rmtree(task_dir, ignore_errors=True)
         if truth_dir is not None:
             shutil.rmtree(truth_dir, ignore_errors=True)
     files = {e: 0 for e in R.ERAS}

@@ -445,3 +445,18 @@ def test_namesakes_are_rare():
     _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     shared = (counts[inverse.ravel()] > 1).mean()
     assert shared < 0.05, shared
+
+
+def test_task_folders_of_killed_generations_are_removed(tmp_path):
+    import os
+
+    from ct_pipeline.synth.generate import _remove_stale_task_dirs
+
+    dead = tmp_path / ".tasks-999999999-abc"  # no such process
+    mine = tmp_path / f".tasks-{os.getpid()}-def"
+    other = tmp_path / ".tasks-notes"
+    for d in (dead, mine, other):
+        d.mkdir()
+        (d / "0.0.pkl").write_bytes(b"x")
+    _remove_stale_task_dirs(tmp_path)
+    assert not dead.exists() and mine.exists() and other.exists()
