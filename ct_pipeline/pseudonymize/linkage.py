@@ -475,7 +475,7 @@ _DOB_OK = (
 )
 
 
-TEMP_TABLES = ("lk_all", "lk_reach", "lk_raw", "lk", "lk_c", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
+TEMP_TABLES = ("lk_reach", "lk_raw", "lk", "lk_c", "lk_names", "lk_pk", "lk_pky", "lk_pkn", "lk_dob", "lk_doc", "lk_phone", "lk_pairs", "lk_cmp")
 
 
 def scored_pairs(con: duckdb.DuckDBPyConnection, m: dict, u: dict, n: int) -> pl.DataFrame:
