@@ -875,6 +875,14 @@ def _sub(d: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
     return {k: val[idx] for k, val in d.items()}
 
 
+def _batch(inb: np.ndarray, x: np.ndarray, ax: np.ndarray, arec: np.ndarray, r: dict, v: dict, av: dict):
+    """A batch's records (`rows`: indexes into the task's; `ar`: its assistance records'), their
+    parts of `r`, `v` and `av`, and each assistance record's case as an index into `rows`."""
+    rows = np.nonzero(inb[x])[0]
+    ar = np.nonzero(inb[ax])[0]
+    return rows, ar, _sub(r, rows), _sub(v, rows), _sub(av, ar), np.searchsorted(rows, arec[ar])
+
+
 def _file_rows(inb: np.ndarray, xs: np.ndarray, src: np.ndarray, rows: np.ndarray, *more: np.ndarray):
     """The file rows (originals and duplicates, file order) of the batch's exports `inb`: their
     source as an index into the batch's records `rows`, and `xs` and `more` arrays restricted to them."""
@@ -947,10 +955,7 @@ def _render_legacy(ctx: Ctx, r: dict, a: dict) -> dict:
     nx = len(ctx.ex_mission)
     stats = {"files": 0, "screening": int(len(src)), "assistance": int(len(asrc))}
     for inb in _batches(ctx, x):
-        rows = np.nonzero(inb[x])[0]
-        ar = np.nonzero(inb[ax])[0]
-        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
-        arec_b = np.searchsorted(rows, arec[ar])
+        rows, ar, rb, vb, avb, arec_b = _batch(inb, x, ax, arec, r, v, av)
         values, case_ref = _legacy_values(ctx, rb, vb, _sub(picks, rows))
         lines = _csv_lines([values[f] for f, _ in lay])
         src_b, xs_b, rownum_b, isdup_b = _file_rows(inb, xs, src, rows, rownum, isdup)
@@ -1172,10 +1177,7 @@ def _render_mimosa(ctx: Ctx, r: dict, a: dict) -> dict:
     aheaders = [h for _, h in alay]
     stats = {"files": 0, "screening": int(len(src)), "assistance": int(len(asrc))}
     for inb in _batches(ctx, x):
-        rows = np.nonzero(inb[x])[0]
-        ar = np.nonzero(inb[ax])[0]
-        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
-        arec_b = np.searchsorted(rows, arec[ar])
+        rows, ar, rb, vb, avb, arec_b = _batch(inb, x, ax, arec, r, v, av)
         mib = rb["mission"].astype(np.int64)
         values, case_ref = _mimosa_values(ctx, rb, vb, _sub(picks, rows))
         for f in DATE_FIELDS_S:
@@ -1324,10 +1326,7 @@ def _render_api(ctx: Ctx, r: dict, a: dict) -> dict:
     ax = x[arec]
     stats = {"files": 0, "screening": int(len(src)), "assistance": 0}
     for inb in _batches(ctx, x):
-        rows = np.nonzero(inb[x])[0]
-        ar = np.nonzero(inb[ax])[0]
-        rb, vb, avb = _sub(r, rows), _sub(v, rows), _sub(av, ar)
-        arec_b = np.searchsorted(rows, arec[ar])
+        rows, ar, rb, vb, avb, arec_b = _batch(inb, x, ax, arec, r, v, av)
         json, case_ref = _api_json(ctx, rb, vb, avb, arec_b)
         src_b, xs_b, rownum_b, isdup_b = _file_rows(inb, xs, src, rows, rownum, isdup)
         rel = {}
