@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ct_pipeline.processes import pid_alive
 from ct_pipeline.synth import reference as R
 from ct_pipeline.synth.config import SynthConfig
 from ct_pipeline.synth.render import NCHUNK, TRUTH_COLUMNS, render_task
@@ -106,14 +107,8 @@ def _remove_stale_task_dirs(folder: Path) -> None:
     """Remove the task folders of generations that were killed (~0.3 GB per million cases each)."""
     for d in folder.glob(f"{TASK_DIR_PREFIX}*"):
         pid = d.name[len(TASK_DIR_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(d, ignore_errors=True)
-        except PermissionError:  # alive, someone else's
-            pass
 
 
 def _release_memory() -> None:

@@ -52,6 +52,7 @@ import polars as pl
 
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import duckdb_type
+from ct_pipeline.processes import pid_alive
 from ct_pipeline.settings import Settings
 from ct_pipeline.warehouse.build import open_build
 from ct_pipeline.warehouse.faults import pause_point
@@ -93,29 +94,19 @@ def _q(text: str | None) -> str:
     return "NULL" if text is None else "'" + str(text).replace("'", "''") + "'"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _cleanup_stale(warehouse_dir: Path, analyst_name: str) -> None:
     """Remove temporary files and folders left by a publish that was killed."""
     for p in warehouse_dir.glob(f"{analyst_name}.tmp-*"):
         pid = p.name.split(".tmp-")[1].split(".")[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             p.unlink(missing_ok=True)
     for p in warehouse_dir.glob(".parquet-new-*"):
         pid = p.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
     for p in warehouse_dir.glob(".parquet-link-*"):
         pid = p.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             p.unlink(missing_ok=True)
 
 
