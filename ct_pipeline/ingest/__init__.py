@@ -38,6 +38,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -56,11 +57,12 @@ from ct_pipeline.extract import (
     raw_tables,
 )
 from ct_pipeline.extract.paths import files_under, parse_export_path, relative_name
+from ct_pipeline.ingest import handoff
 from ct_pipeline.ingest.disk import InsufficientDiskSpace, check_free_space
 from ct_pipeline.metadata.ddl import table_ddl
 from ct_pipeline.metadata.registry import load_registry
 from ct_pipeline.metadata.types import empty_frame, polars_schema
-from ct_pipeline.pseudonymize.restricted import check_run_keys, insert_frame
+from ct_pipeline.pseudonymize.restricted import check_run_keys, insert_frame, restricted_tmp_dir
 from ct_pipeline.settings import Settings
 from ct_pipeline.stage import Staged, stage
 
@@ -244,6 +246,7 @@ def stage_groups(
     today: dt.date | None = None,
     batch_bytes: int | None = None,
     workers: int | None = None,
+    handoff_dir: Path | None = None,
 ):
     """Extract and stage files a few missions at a time (yields StagedGroup).
 
@@ -251,6 +254,11 @@ def stage_groups(
     joined on mission + case number), so staging whole missions in batches of about `batch_bytes`
     of export files gives the same result as staging everything at once, with bounded memory and
     few fixed costs.
+
+    `handoff_dir`: a folder in the restricted zone through which worker processes hand their
+    batches' large frames over as files (`ct_pipeline.ingest.handoff`); without it they come back
+    pickled through the pool's pipe. Never a folder outside the restricted zone: the frames hold
+    raw identities.
     """
     batch_bytes = STAGE_BATCH_BYTES if batch_bytes is None else batch_bytes
     by_mission: dict[str | None, list] = {}
@@ -276,25 +284,35 @@ def stage_groups(
         return
     # Worker processes extract and stage whole batches, `workers` at a time (a window of work in
     # flight bounds memory); this process takes the results in order.
+    folder = None
+    if handoff_dir is not None:
+        handoff.remove_stale(handoff_dir)
+        folder = handoff.run_folder(handoff_dir)
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
     try:
         pending: list = []
-        queue = list(batches)
+        queue = list(enumerate(batches))
         while queue or pending:
             while queue and len(pending) < workers + 1:
-                pending.append(executor.submit(_extract_and_stage, queue.pop(0), exports_root, today))
-            yield pending.pop(0).result()
+                i, group = queue.pop(0)
+                pending.append(executor.submit(_extract_and_stage, group, exports_root, today, folder, f"b{i}"))
+            yield handoff.unpack(pending.pop(0).result())
     finally:
         executor.shutdown(cancel_futures=True)
+        if folder is not None:  # batches done but not taken (a run stopped half-way)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None) -> StagedGroup:
+def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None,
+                       handoff_folder: Path | None = None, name: str = "") -> StagedGroup:
     """Worker side of `stage_groups`: the batch's results, picklable (bugs in one file become
-    ExtractionFailed; a staging failure propagates and stops the run, as in this process)."""
+    ExtractionFailed; a staging failure propagates and stops the run, as in this process); with
+    `handoff_folder`, its large frames written there (`handoff.pack`)."""
     outcomes = extract_files([p for p, _ in group], exports_root, today=today)
     outcomes = [o if isinstance(o, (Extracted, FileRefused)) or not isinstance(o, Exception)
                 else ExtractionFailed(type(o).__name__) for o in outcomes]
-    return _stage_batch(group, outcomes, today)
+    staged = _stage_batch(group, outcomes, today)
+    return staged if handoff_folder is None else handoff.pack(staged, handoff_folder, name)
 
 
 def _stage_batch(group: list, outcomes: list, today: dt.date | None) -> StagedGroup:
@@ -514,7 +532,8 @@ def run_ingestion(
     begin()
     try:
         # whole missions in batches: staging needs nothing across missions, so memory stays bounded
-        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today, workers=workers):
+        for group in stage_groups([(t[0], t[3]) for t in to_extract], root, today=today, workers=workers,
+                                  handoff_dir=restricted_tmp_dir(settings.restricted_dir)):
             for (_, where), ex in zip(group.items, group.outcomes, strict=True):
                 rel = where.source_file
                 sha = run_sha_of[rel]

@@ -198,6 +198,9 @@ def test_worker_processes_give_the_same_result(settings, con, exports, good_file
     assert parallel.typed_assistance.sort(key).equals(serial.typed_assistance.sort(key))
     strip = lambda rs: [(f.source_file, f.file_status, f.era, f.rows_read, f.error_message) for f in rs]  # noqa: E731
     assert strip(parallel.files) == strip(serial.files)
+    # the workers' hand-off files (raw identities) are gone with the run
+    tmp = settings.restricted_dir / "tmp"
+    assert tmp.is_dir() and not list(tmp.glob("handoff-*"))
 
 
 class _Spy:

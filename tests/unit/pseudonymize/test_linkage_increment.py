@@ -293,10 +293,10 @@ def test_the_vault_digest_sees_persons_merged_split_or_retokened():
 
     files = ["M1/2024-01-01/a.csv", "M1/2024-01-01/a.csv", "M2/2024-02-01/b.csv", "M2/2024-02-01/b.csv"]
     ids = ["i1", "i2", "i3", "i4"]
-    two_persons = [(f, r, i, p) for r, (f, i, p) in enumerate(zip(files, ids, ["p1", "p1", "p3", "p3"]))]
-    merged = [(f, r, i, "p1") for r, (f, i) in enumerate(zip(files, ids))]
-    retokened = [(f, r, i, "p9") for r, (f, i) in enumerate(zip(files, ids))]
-    split = [(f, r, i, p) for r, (f, i, p) in enumerate(zip(files, ids, ["p1", "p2", "p1", "p2"]))]
+    two_persons = [(f, r, i, p) for r, (f, i, p) in enumerate(zip(files, ids, ["p1", "p1", "p3", "p3"], strict=True))]
+    merged = [(f, r, i, "p1") for r, (f, i) in enumerate(zip(files, ids, strict=True))]
+    retokened = [(f, r, i, "p9") for r, (f, i) in enumerate(zip(files, ids, strict=True))]
+    split = [(f, r, i, p) for r, (f, i, p) in enumerate(zip(files, ids, ["p1", "p2", "p1", "p2"], strict=True))]
     digests = {digest(rows) for rows in (two_persons, merged, retokened, split)}
     assert len(digests) == 4
     # order-free: the same rows in another order give the same digest
