@@ -38,7 +38,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -260,6 +259,8 @@ def stage_groups(
     pickled through the pool's pipe. Never a folder outside the restricted zone: the frames hold
     raw identities.
     """
+    if handoff_dir is not None:  # a killed run's files go, whichever way this run stages
+        handoff.remove_stale(handoff_dir)
     batch_bytes = STAGE_BATCH_BYTES if batch_bytes is None else batch_bytes
     by_mission: dict[str | None, list] = {}
     for item in items:
@@ -284,12 +285,10 @@ def stage_groups(
         return
     # Worker processes extract and stage whole batches, `workers` at a time (a window of work in
     # flight bounds memory); this process takes the results in order.
-    folder = None
-    if handoff_dir is not None:
-        handoff.remove_stale(handoff_dir)
-        folder = handoff.run_folder(handoff_dir)
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    folder = executor = None
     try:
+        folder = None if handoff_dir is None else handoff.run_folder(handoff_dir)
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
         pending: list = []
         queue = list(enumerate(batches))
         while queue or pending:
@@ -298,9 +297,10 @@ def stage_groups(
                 pending.append(executor.submit(_extract_and_stage, group, exports_root, today, folder, f"b{i}"))
             yield handoff.unpack(pending.pop(0).result())
     finally:
-        executor.shutdown(cancel_futures=True)
-        if folder is not None:  # batches done but not taken (a run stopped half-way)
-            shutil.rmtree(folder, ignore_errors=True)
+        if executor is not None:  # (waits for the batches in progress: nothing writes after this)
+            executor.shutdown(cancel_futures=True)
+        if folder is not None:  # with batches done but not taken, when a run stopped half-way
+            handoff.close_folder(folder)
 
 
 def _extract_and_stage(group: list, exports_root: Path, today: dt.date | None,

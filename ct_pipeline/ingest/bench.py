@@ -172,7 +172,11 @@ def pipeline_phase(root: str) -> dict:
         except FileRefused:
             refused += 1
     totals = dict.fromkeys(("rows_read", "rows_staged", "rows_quarantined", "rows_duplicate"), 0)
-    for g in stage_groups(items, rootp):  # extraction + staging, one mission at a time
+    from ct_pipeline.pseudonymize.restricted import restricted_tmp_dir
+    from ct_pipeline.settings import get_settings
+
+    handoff_dir = restricted_tmp_dir(get_settings().restricted_dir)  # as run_ingestion hands batches over
+    for g in stage_groups(items, rootp, handoff_dir=handoff_dir):  # extraction + staging, one mission at a time
         refused += sum(1 for o in g.outcomes if isinstance(o, Exception))
         q = pl.concat([*(e.quarantine for e in g.extracted.values()), g.staged.quarantine])
         totals["rows_read"] += sum(e.rows_read for e in g.extracted.values())

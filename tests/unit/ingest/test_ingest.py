@@ -191,16 +191,22 @@ def test_worker_processes_give_the_same_result(settings, con, exports, good_file
     calls = []
     real = ingest_mod._extract_and_stage
     monkeypatch.setattr(ingest_mod, "ProcessPoolExecutor", _Spy(ingest_mod.ProcessPoolExecutor, calls))
+    handed = []  # the batches came back as files in the restricted zone, not pickled
+    unpack = ingest_mod.handoff.unpack
+    monkeypatch.setattr(ingest_mod.handoff, "unpack",
+                        lambda g: handed.append(g.raw_screenings) or unpack(g))
     parallel = run_ingestion(settings, other, workers=2)
+    tmp = settings.restricted_dir / "tmp"
+    assert handed and all(p.parent.parent == tmp for p in handed)
     assert calls and real is ingest_mod._extract_and_stage
     key = ["source_file", "source_row"]
     assert parallel.typed_screenings.sort(key).equals(serial.typed_screenings.sort(key))
     assert parallel.typed_assistance.sort(key).equals(serial.typed_assistance.sort(key))
     strip = lambda rs: [(f.source_file, f.file_status, f.era, f.rows_read, f.error_message) for f in rs]  # noqa: E731
     assert strip(parallel.files) == strip(serial.files)
+    assert parallel.typed_screenings.schema == serial.typed_screenings.schema
     # the workers' hand-off files (raw identities) are gone with the run
-    tmp = settings.restricted_dir / "tmp"
-    assert tmp.is_dir() and not list(tmp.glob("handoff-*"))
+    assert not list(tmp.glob("handoff-*"))
 
 
 class _Spy:
