@@ -53,8 +53,6 @@ def test_pack_writes_owner_only_files_and_unpack_restores_and_removes_them(tmp_p
         assert getattr(back, attr).schema == getattr(before, attr).schema
     assert back.staged.typed_screenings.equals(before.staged.typed_screenings)
     assert not list(folder.glob("*.arrow"))
-    # read into memory, not mapped: a mapped frame would hold the deleted file's disk blocks
-    assert "(deleted)" not in Path("/proc/self/maps").read_text()
     handoff.close_folder(folder)
     assert not folder.exists()
     assert handoff.unpack(back) is back  # a batch staged in-process passes through
