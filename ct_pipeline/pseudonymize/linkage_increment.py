@@ -70,7 +70,7 @@ CREATE OR REPLACE TEMP TABLE lk_pk AS
 CREATE OR REPLACE TEMP TABLE lk_pk AS
   SELECT p.* FROM lk_pk p SEMI JOIN (SELECT DISTINCT k FROM lk_pk WHERE is_new) n USING (k);
 CREATE OR REPLACE TEMP TABLE lk_pky AS
-  SELECT p.rid, p.k, p.byear, p.is_new, l.dob, l.dob_s, l.e1 FROM lk_pk p JOIN lk l USING (rid)
+  SELECT p.rid, p.k, p.byear, p.is_new, l.dob, l.dob_s, l.dob_s::INTEGER AS dob_i, l.e1 FROM lk_pk p JOIN lk l USING (rid)
   WHERE p.byear IS NOT NULL
   QUALIFY count(*) OVER (PARTITION BY p.k, p.byear) <= @CAP_NAME_YEAR@;
 CREATE OR REPLACE TEMP TABLE lk_pkn AS
