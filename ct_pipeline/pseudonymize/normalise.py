@@ -204,6 +204,26 @@ def normalise_phone(value: str | None) -> str:
     return digits[-8:] if len(digits) >= 7 else ""
 
 
+def normalise_documents(values: pl.Series) -> pl.Series:
+    """`normalise_document` of every value; ASCII values by polars expressions (for ASCII, NFKC
+    changes nothing and `isalnum` is [A-Za-z0-9]), the others by the function, once per value. The
+    Python loop over every distinct value was ~1 s of the 1M linkage's features."""
+    name = values.name
+    df = values.cast(pl.String).alias("v").to_frame()
+    fast = pl.col("v").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").fill_null("")
+    return _by_value(df, fast, normalise_document, _is_ascii("v")).alias(name)
+
+
+def normalise_phones(values: pl.Series) -> pl.Series:
+    """`normalise_phone` of every value; ASCII values by polars expressions (for ASCII, `isdigit` is
+    [0-9]), the others by the function, once per value."""
+    name = values.name
+    df = values.cast(pl.String).alias("v").to_frame()
+    digits = pl.col("v").str.replace_all(r"[^0-9]", "")
+    fast = pl.when(digits.str.len_chars() >= 7).then(digits.str.tail(8)).otherwise(pl.lit("")).fill_null("")
+    return _by_value(df, fast, normalise_phone, _is_ascii("v")).alias(name)
+
+
 # --- phonetic skeleton (blocking) ----------------------------------------------------------------
 
 _DIGRAPHS = [

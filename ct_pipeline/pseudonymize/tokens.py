@@ -48,9 +48,13 @@ from ct_pipeline.pseudonymize.keys import PseudonymKey
 from ct_pipeline.pseudonymize.normalise import (
     normalise_case_ref,
     normalise_case_refs,
+    normalise_document,
+    normalise_documents,
     normalise_mission,
     normalise_name,
     normalise_names,
+    normalise_phone,
+    normalise_phones,
 )
 
 log = logging.getLogger(__name__)
@@ -103,6 +107,8 @@ def person_name_keys(names: pl.DataFrame) -> pl.Series:
 person_name_key.vectorised = person_name_keys  # type: ignore[attr-defined]
 normalise_case_ref.vectorised = normalise_case_refs  # type: ignore[attr-defined]
 normalise_mission.vectorised = normalise_case_refs  # type: ignore[attr-defined]
+normalise_document.vectorised = normalise_documents  # type: ignore[attr-defined]
+normalise_phone.vectorised = normalise_phones  # type: ignore[attr-defined]
 
 
 def identity_token(

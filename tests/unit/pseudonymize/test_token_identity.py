@@ -187,6 +187,28 @@ def test_case_refs_equal_the_earlier_implementation(values):
     assert [N.normalise_mission(v) for v in values] == expected
 
 
+# documents and phones: ASCII punctuation and spaces, digits of other scripts (Arabic-Indic,
+# full-width: NFKC folds only the latter), letters with marks
+id_text = st.one_of(st.none(), st.text(alphabet="0123456789abcXYZ +-./()#\u0661\u0662\uff11\uff12\u00e9\u00df", max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(id_text, ascii_text, text, st.text(alphabet="0123456789 -+", min_size=5, max_size=12)),
+                min_size=1, max_size=40))
+def test_vectorised_documents_and_phones_equal_the_functions(values):
+    s = pl.Series("v", values, dtype=pl.String)
+    assert N.normalise_documents(s).to_list() == [N.normalise_document(v) for v in values]
+    assert N.normalise_phones(s).to_list() == [N.normalise_phone(v) for v in values]
+    df = s.to_frame("document_number")
+    assert map_unique(df, ["document_number"], N.normalise_document, "doc", pl.String).to_list() == [
+        N.normalise_document(v) for v in values]
+
+
+def test_vectorised_phones_examples():
+    s = pl.Series("phone", ["+373 69 123 456", "069123456", "12345", "1234567", None, "", "\u0661\u0662" * 4])
+    assert N.normalise_phones(s).to_list() == ["69123456", "69123456", "", "1234567", "", "", "\u0661\u0662" * 4]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=30))
 def test_strip_latin_marks_equals_the_character_loop(s):
