@@ -426,7 +426,7 @@ SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, NOT a.has_name OR NOT b.has_nam
        WHEN abs(a.byear - b.byear) <= 1 THEN 20
        WHEN abs(a.byear - b.byear) = 2 THEN 21
        ELSE 22 END AS g_dob,
-  CASE WHEN (@CMP@) = 0 THEN -1 WHEN (@EQ@) >= 2 THEN 2 WHEN (@EQ@) = 1 THEN 1 ELSE 0 END AS g_episode,
+  CASE WHEN (@CMP@) = 0 THEN -1 ELSE least(@EQ@, 2) END AS g_episode,
   CASE WHEN (a.rc IS NULL OR b.rc IS NULL) AND (a.ec IS NULL OR b.ec IS NULL) THEN -1
        WHEN coalesce(a.rc = b.rc, true) AND coalesce(a.ec = b.ec, true) THEN 1 ELSE 0 END AS g_route,
   CASE WHEN a.sex IS NULL OR b.sex IS NULL THEN -1 WHEN a.sex = b.sex THEN 1 ELSE 0 END AS g_sex,
