@@ -55,7 +55,19 @@ DROP_SHARE = 0.01
 DROP_RECEIVED = "2026-11-02"  # after SynthConfig.as_of (2026-10-31): a new night
 QUERY_REPS = 20
 
-TARGETS = {"end_to_end_over_floor": 4.0, "peak_rss_mb": 4096, "incremental_over_full": 0.10, "query_p50_ms": 100.0}
+# The issue's targets. Memory in MiB (what the sampler measures: VmRSS / 1024), from the issue's
+# "GB" read as 10^9 bytes, the stricter reading: 4 GB = 3,815 MiB, 16 GB = 15,259 MiB.
+TARGETS = {"end_to_end_over_floor": 4.0, "peak_rss_mb": 4 * 10**9 // 2**20, "incremental_over_full": 0.10,
+           "query_p50_ms": 100.0}
+#: at ten million cases: it completes, within 16 GB, in time roughly linear in size (the ratio to
+#: the 1M run of the same out folder is reported); the time ratios and query latency are 1M targets
+TARGETS_10M = {"peak_rss_mb": 16 * 10**9 // 2**20}
+LARGE_RUN = 10_000_000
+
+
+def targets_for(cases: int | None) -> dict[str, float]:
+    """The targets a run of this size is judged against (the 1M ones, or the 10M ones from 10M up)."""
+    return dict(TARGETS_10M) if (cases or 0) >= LARGE_RUN else dict(TARGETS)
 
 QUERIES = {
     "yearly_trend": """
@@ -538,7 +550,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
         "bench": "ct_pipeline end-to-end (issue 8)",
         "cases_asked": cases, "seed": seed, "started_utc": started.isoformat(timespec="seconds"),
         "machine": machine(), "options": {"dagster": dagster, "incremental": incremental, "charts": charts},
-        "synth_overrides": SYNTH_OVERRIDES, "targets_at_1M": TARGETS, "errors": [],
+        "synth_overrides": SYNTH_OVERRIDES, "targets": targets_for(cases), "errors": [],
     }
     work = cache_dir / f"run-{cases}-seed{seed}"
     shutil.rmtree(work, ignore_errors=True)
@@ -641,6 +653,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                     "ru_maxrss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                     "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
     res["ratios"] = _ratios(res, charts)
+    res["vs_1M"] = _versus(res, out_dir / "results-1000000.json") if cases != 1_000_000 else None
     res["verdict"] = _verdict(res)
     for e in res["errors"]:
         log(f"ERROR: {e}")
@@ -720,22 +733,41 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
     }
 
 
+def _versus(res: dict[str, Any], base_file: Path) -> dict[str, Any] | None:
+    """This run against the 1M run in the same out folder: how time grew with size (the issue asks
+    for roughly linear at 10M). None when there is no such run or either end-to-end run failed."""
+    try:
+        base = json.loads(base_file.read_text())
+    except (OSError, ValueError):
+        return None
+    a, b = res.get("direct") or {}, base.get("direct") or {}
+    if not (a.get("ok") and b.get("ok")):
+        return None
+    cases_a, cases_b = (res.get("data") or {}).get("cases"), (base.get("data") or {}).get("cases")
+    return {
+        "base_started_utc": base.get("started_utc"), "cases": _ratio(cases_a, cases_b),
+        "wall": _ratio(a.get("wall_s"), b.get("wall_s")), "cpu": _ratio(a.get("cpu_s"), b.get("cpu_s")),
+        "floor": _ratio((res.get("floor") or {}).get("wall_s"), (base.get("floor") or {}).get("wall_s")),
+    }
+
+
 def _verdict(res: dict[str, Any]) -> dict[str, Any]:
     r = res["ratios"]
+    t = res.get("targets") or targets_for((res.get("data") or {}).get("cases") or res.get("cases_asked"))
     peaks = [v.get("peak_rss_mb") for v in res.get("stages", {}).values()]
     peaks += [res.get(k, {}).get("peak_rss_mb") for k in ("incremental", "dagster", "floor")]
     peak = max((p for p in peaks if p), default=None)
     q = res.get("queries", {})
     worst_p50 = max((v["p50_ms"] for v in q.values() if "p50_ms" in v), default=None)
 
-    def ok(v, t):
-        return None if v is None else v <= t
+    def ok(v, name):  # None: not measured, or no target at this size
+        return None if v is None or name not in t else v <= t[name]
 
     return {
-        "end_to_end_over_floor": ok(r["end_to_end_over_floor"], TARGETS["end_to_end_over_floor"]),
-        "peak_rss_mb": peak, "peak_rss_ok": ok(peak, TARGETS["peak_rss_mb"]),
-        "incremental_over_full": ok(r["incremental_over_full"], TARGETS["incremental_over_full"]),
-        "worst_query_p50_ms": worst_p50, "query_p50_ok": ok(worst_p50, TARGETS["query_p50_ms"]),
+        "end_to_end_over_floor": ok(r["end_to_end_over_floor"], "end_to_end_over_floor"),
+        "peak_rss_mb": peak, "peak_rss_ok": ok(peak, "peak_rss_mb"),
+        "incremental_over_full": ok(r["incremental_over_full"], "incremental_over_full"),
+        "worst_query_p50_ms": worst_p50, "query_p50_ok": ok(worst_p50, "query_p50_ms"),
         "top_stage": max(res.get("stages", {}).items(), key=lambda kv: kv[1]["wall_s"], default=(None,))[0],
     }
 
@@ -789,18 +821,32 @@ def to_markdown(res: dict[str, Any]) -> str:
         row("**incremental** nightly (~1%)", inc, f"{_f(inc['drop']['records'])} records in {inc['drop']['files']} files")
     r = res["ratios"]
     v = res["verdict"]
-    t = res["targets_at_1M"]
+    t = res.get("targets") or targets_for(d.get("cases") or res.get("cases_asked"))
+
+    def target(name: str) -> str:
+        return f"≤ {_f(t[name])}" if name in t else "(a 1M target)"
+
+    def met(name: str) -> str:
+        return _f(v[name]) if v[name] is not None else ""
+
+    vs = res.get("vs_1M")
     lines += [
         "",
-        "| ratio / figure | value | target (1M) | met |",
+        "| ratio / figure | value | target | met |",
         "| --- | ---: | ---: | --- |",
-        f"| end to end / floor (wall) | {_f(r['end_to_end_over_floor'], 2)} | ≤ {t['end_to_end_over_floor']} | {_f(v['end_to_end_over_floor'])} |",
+        f"| end to end / floor (wall) | {_f(r['end_to_end_over_floor'], 2)} | {target('end_to_end_over_floor')} | {met('end_to_end_over_floor')} |",
         f"| end to end / floor (CPU) | {_f(r['end_to_end_cpu_over_floor_cpu'], 2)} | | |",
-        f"| incremental / full | {_f(r['incremental_over_full'], 3)} | ≤ {t['incremental_over_full']} | {_f(v['incremental_over_full'])} |",
+        f"| incremental / full | {_f(r['incremental_over_full'], 3)} | {target('incremental_over_full')} | {met('incremental_over_full')} |",
         f"| incremental ingest / full ingest (the load step alone) | {_f(r.get('incremental_ingest_over_full_ingest'), 3)} | | |",
         f"| Dagster / direct | {_f(r['dagster_over_direct'], 2)} (overhead {_f(r['dagster_overhead_s'])} s) | | |",
-        f"| peak RSS MB (sampled) | {_f(v['peak_rss_mb'], 0)} | ≤ {t['peak_rss_mb']} | {_f(v['peak_rss_ok'])} |",
-        f"| worst query p50 ms | {_f(v['worst_query_p50_ms'], 1)} | ≤ {t['query_p50_ms']} | {_f(v['query_p50_ok'])} |",
+        f"| peak RSS MiB (sampled) | {_f(v['peak_rss_mb'], 0)} | {target('peak_rss_mb')} ({t['peak_rss_mb'] * 2**20 / 1e9:.0f} GB) | {_f(v['peak_rss_ok'])} |",
+        f"| worst query p50 ms | {_f(v['worst_query_p50_ms'], 1)} | {target('query_p50_ms')} | {met('query_p50_ok')} |",
+    ]
+    if vs:
+        lines.append(f"| against the 1M run of {vs['base_started_utc']}: end to end wall / CPU (floor) | "
+                     f"{_f(vs['wall'], 1)}× / {_f(vs['cpu'], 1)}× ({_f(vs['floor'], 1)}×) | roughly {_f(vs['cases'], 1)}× "
+                     "(linear) | |")
+    lines += [
         f"| top stage | {v['top_stage']} | | |",
         "",
         "| analyst query (read-only connection) | p50 ms | p95 ms | rows |",
