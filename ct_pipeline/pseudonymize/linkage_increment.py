@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ct_pipeline.pseudonymize.linkage import (
     _DOB_OK,
@@ -134,9 +135,10 @@ UNION SELECT rid FROM lk_all WHERE doc IN (SELECT doc FROM nw)
 UNION SELECT rid FROM lk_all WHERE phone IN (SELECT phone FROM nw)
 UNION SELECT rid FROM lk_all WHERE case_token IN (SELECT case_token FROM nw)
 UNION SELECT rid FROM lk_all WHERE identity_token IN (SELECT identity_token FROM nw);
-CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_all SEMI JOIN lk_reach USING (rid);
-DROP TABLE lk_reach;
 """
+# what _REACH_SQL and the term frequencies read of every record (the other features are taken for
+# the records within reach only)
+_ALL_COLUMNS = ("rid", "is_new", "nk", "pair_keys", "skels", "dob", "doc", "phone", "case_token", "identity_token")
 
 
 def full_relink_requested() -> bool:
@@ -163,6 +165,19 @@ def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, dict[str, int]]:
     caps = {rule: int(raw.get("block_caps", {}).get(rule, cap)) for rule in ("name_year", "name", "dob")}
     return (levels(raw["m"]), levels(raw["u"]), np.asarray(raw["priors"], dtype=float),
             float(raw.get("threshold", DEFAULT_THRESHOLD)), caps)  # fmt: skip
+
+
+def _arrow_columns(df: pl.DataFrame) -> pa.Table:
+    """``df`` as an Arrow table that shares polars' buffers, column by column.
+
+    Registering the frame with DuckDB converted it to Arrow's oldest string and list layouts, and
+    `DataFrame.to_arrow` first rechunks a frame whose columns are chunked differently (here: the
+    loaded state's row groups beside the one-chunk ``rid`` and ``is_new``): either way a copy of
+    every earlier record, +690 MiB at a million records in a night's ingest, ~7 GB at ten million,
+    where it made the night's peak (measured). An Arrow table may hold differently chunked
+    columns; DuckDB reads it through zero-copy slices."""
+    newest = pl.CompatLevel.newest()
+    return pa.table({c: df.select(c).to_arrow(compat_level=newest).column(0) for c in df.columns})
 
 
 def link_increment(
@@ -216,14 +231,24 @@ def link_increment(
     try:
         t = time.perf_counter()
         # every record, scanned where polars holds it (a copy into DuckDB cost more than the two
-        # scans below, and as much memory again)
-        con.register("lk_all", allr.drop("registration_date", "source_file", "source_row"))
+        # scans below, and as much memory again), only the columns they read, without copying them
+        # (`_arrow_columns`)
+        con.register("lk_all", _arrow_columns(allr.select(_ALL_COLUMNS)))
         try:
             # only the records a new record can meet are compared (the term frequencies still count
             # every record): a night's blocks hold a fraction of the population, and the wide tables
             # the comparisons read are built for that fraction, not for every earlier record
             con.execute(_REACH_SQL)
-            reach = con.sql("SELECT count(*) FROM lk_raw").fetchall()[0][0]
+            rids = con.sql("SELECT rid FROM lk_reach").pl().get_column("rid")
+            con.execute("DROP TABLE lk_reach")
+            con.register("lk_raw_src", allr.drop("registration_date", "source_file", "source_row")
+                         .filter(pl.col("rid").is_in(rids.implode())))
+            try:
+                con.execute("CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_raw_src")
+            finally:
+                con.unregister("lk_raw_src")
+            reach = rids.len()
+            del rids
             load_frequencies(con, population="lk_all")
         finally:
             con.unregister("lk_all")
