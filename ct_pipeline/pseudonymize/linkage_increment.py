@@ -135,10 +135,9 @@ UNION SELECT rid FROM lk_all WHERE doc IN (SELECT doc FROM nw)
 UNION SELECT rid FROM lk_all WHERE phone IN (SELECT phone FROM nw)
 UNION SELECT rid FROM lk_all WHERE case_token IN (SELECT case_token FROM nw)
 UNION SELECT rid FROM lk_all WHERE identity_token IN (SELECT identity_token FROM nw);
+CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_all SEMI JOIN lk_reach USING (rid);
+DROP TABLE lk_reach;
 """
-# what _REACH_SQL and the term frequencies read of every record (the other features are taken for
-# the records within reach only)
-_ALL_COLUMNS = ("rid", "is_new", "nk", "pair_keys", "skels", "dob", "doc", "phone", "case_token", "identity_token")
 
 
 def full_relink_requested() -> bool:
@@ -167,17 +166,26 @@ def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, dict[str, int]]:
             float(raw.get("threshold", DEFAULT_THRESHOLD)), caps)  # fmt: skip
 
 
-def _arrow_columns(df: pl.DataFrame) -> pa.Table:
-    """``df`` as an Arrow table that shares polars' buffers, column by column.
+def _chunked_like(ref: pl.Series, values: np.ndarray, name: str) -> pl.Series:
+    """``values`` as a Series named ``name`` with the chunks of ``ref`` (same lengths)."""
+    parts, start = [], 0
+    for chunk in ref.get_chunks():
+        parts.append(pl.Series(name, values[start:start + chunk.len()]))
+        start += chunk.len()
+    return pl.concat(parts, rechunk=False) if parts else pl.Series(name, values)
+
+
+def _arrow_columns(df: pl.DataFrame, columns: list[str]) -> pa.Table:
+    """The ``columns`` of ``df`` as an Arrow table that shares polars' buffers, column by column.
 
     Registering the frame with DuckDB converted it to Arrow's oldest string and list layouts, and
-    `DataFrame.to_arrow` first rechunks a frame whose columns are chunked differently (here: the
-    loaded state's row groups beside the one-chunk ``rid`` and ``is_new``): either way a copy of
-    every earlier record, +690 MiB at a million records in a night's ingest, ~7 GB at ten million,
-    where it made the night's peak (measured). An Arrow table may hold differently chunked
-    columns; DuckDB reads it through zero-copy slices."""
+    a frame whose columns are chunked differently (here: the loaded state's row groups beside the
+    one-chunk ``rid``) is rechunked by `DataFrame.to_arrow` and by a multi-column `select`: each a
+    copy of every earlier record, where the 10M night's ingest peaked (measured with
+    /work/scratch/s16/night10.py: see bench/README.md, session 15). An Arrow table may hold
+    differently chunked columns; DuckDB reads it through zero-copy slices."""
     newest = pl.CompatLevel.newest()
-    return pa.table({c: df.select(c).to_arrow(compat_level=newest).column(0) for c in df.columns})
+    return pa.table({c: df.select(c).to_arrow(compat_level=newest).column(0) for c in columns})
 
 
 def link_increment(
@@ -210,18 +218,25 @@ def link_increment(
     fcols = [c for c in STATE_COLUMNS if c not in ("source_file", "source_row", "registration_date", "person_token")]
     new_state = pl.concat(
         [new.select(*KEY, "registration_date"), features(new).select(fcols)], how="horizontal"
-    ).with_columns(prior_person_token=pl.lit(None, dtype=pl.String), is_new=pl.lit(True))
+    ).with_columns(prior_person_token=pl.lit(None, dtype=pl.String))
     old_state = state_records.select(
         *[c for c in STATE_COLUMNS if c != "person_token"], pl.col("person_token").alias("prior_person_token")
-    ).with_columns(is_new=pl.lit(False))
+    )
     # rid = rank in file and row order, as a column: a sorted copy of every earlier record's
     # features would be gigabytes at ten million records
     allr = pl.concat([old_state, new_state], how="vertical_relaxed", rechunk=False)
-    order = allr.select(pl.arg_sort_by(KEY, maintain_order=True)).to_series().to_numpy()
+    order = allr.get_column("source_file").to_frame().with_columns(allr.get_column("source_row")).select(
+        pl.arg_sort_by(KEY, maintain_order=True)).to_series().to_numpy()
     rid = np.empty(len(order), dtype=np.int64)
     rid[order] = np.arange(len(order), dtype=np.int64)
-    allr = allr.with_columns(rid=pl.Series(rid))
-    del order, rid
+    is_new = np.zeros(len(order), dtype=bool)
+    is_new[old_state.height:] = True
+    # chunked as the other columns (the state's row groups, then the night's records): polars
+    # rechunks a frame whose columns are chunked differently at its next select or filter, a copy
+    # of every earlier record (4.2 GB at ten million, measured)
+    allr = allr.with_columns(_chunked_like(allr.get_column("source_row"), rid, "rid"),
+                             _chunked_like(allr.get_column("source_row"), is_new, "is_new"))
+    del order, rid, is_new
     n = allr.height
     seconds = {"features": time.perf_counter() - t0}
 
@@ -231,24 +246,15 @@ def link_increment(
     try:
         t = time.perf_counter()
         # every record, scanned where polars holds it (a copy into DuckDB cost more than the two
-        # scans below, and as much memory again), only the columns they read, without copying them
-        # (`_arrow_columns`)
-        con.register("lk_all", _arrow_columns(allr.select(_ALL_COLUMNS)))
+        # scans below, and as much memory again), without copying it (`_arrow_columns`)
+        con.register("lk_all", _arrow_columns(allr, [c for c in allr.columns
+                                                     if c not in ("registration_date", "source_file", "source_row")]))
         try:
             # only the records a new record can meet are compared (the term frequencies still count
             # every record): a night's blocks hold a fraction of the population, and the wide tables
             # the comparisons read are built for that fraction, not for every earlier record
             con.execute(_REACH_SQL)
-            rids = con.sql("SELECT rid FROM lk_reach").pl().get_column("rid")
-            con.execute("DROP TABLE lk_reach")
-            con.register("lk_raw_src", allr.drop("registration_date", "source_file", "source_row")
-                         .filter(pl.col("rid").is_in(rids.implode())))
-            try:
-                con.execute("CREATE OR REPLACE TEMP TABLE lk_raw AS SELECT * FROM lk_raw_src")
-            finally:
-                con.unregister("lk_raw_src")
-            reach = rids.len()
-            del rids
+            reach = con.sql("SELECT count(*) FROM lk_raw").fetchall()[0][0]
             load_frequencies(con, population="lk_all")
         finally:
             con.unregister("lk_all")
