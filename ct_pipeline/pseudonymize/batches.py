@@ -296,6 +296,9 @@ class BatchPseudonymizer:
         # earlier person_token for prior ones
         current = records.select(*KEY, pl.col("identity_token").alias("_now"))
         if prior is not None and prior.height:
+            # only the records the links name (every earlier one on a full linkage, those of the
+            # persons the night touched on an incremental one: not a copy of ten million keys)
+            prior = prior.join(links.select(KEY), on=KEY, how="semi")
             current = pl.concat([
                 current,
                 prior.join(records, on=KEY, how="anti").select(*KEY, pl.col("person_token").alias("_now")),

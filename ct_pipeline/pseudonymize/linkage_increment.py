@@ -166,13 +166,14 @@ def _model(raw: dict) -> tuple[dict, dict, np.ndarray, float, dict[str, int]]:
             float(raw.get("threshold", DEFAULT_THRESHOLD)), caps)  # fmt: skip
 
 
-def _chunked_like(ref: pl.Series, values: np.ndarray, name: str) -> pl.Series:
-    """``values`` as a Series named ``name`` with the chunks of ``ref`` (same lengths)."""
+def _chunked_like(ref: pl.Series, values: np.ndarray | pl.Series, name: str) -> pl.Series:
+    """``values`` (as long as ``ref``) as a Series named ``name`` with the chunks of ``ref``."""
+    series = values.rename(name).rechunk() if isinstance(values, pl.Series) else pl.Series(name, values)
     parts, start = [], 0
     for chunk in ref.get_chunks():
-        parts.append(pl.Series(name, values[start:start + chunk.len()]))
+        parts.append(series.slice(start, chunk.len()))
         start += chunk.len()
-    return pl.concat(parts, rechunk=False) if parts else pl.Series(name, values)
+    return pl.concat(parts, rechunk=False) if len(parts) > 1 else series
 
 
 def _arrow_columns(df: pl.DataFrame, columns: list[str]) -> pa.Table:
@@ -309,6 +310,8 @@ def link_increment(
         .join(links.select(pl.col("_in").alias("rid"), "person_token"), on="rid", how="left", maintain_order="left")
         .get_column("person_token")
     )  # fmt: skip
+    # the new column chunked as the others too (the state is joined and written after this)
+    now = _chunked_like(allr.get_column("source_row"), now, "person_token")
     state = allr.with_columns(person_token=pl.coalesce(now, pl.col("prior_person_token"))).select(STATE_COLUMNS)
     links = links.drop("_in")
     counts = {"records": n, "new_records": new.height, "records_in_reach": int(reach), "candidate_pairs": int(n_pairs),
