@@ -301,3 +301,29 @@ def test_the_vault_digest_sees_persons_merged_split_or_retokened():
     assert len(digests) == 4
     # order-free: the same rows in another order give the same digest
     assert digest(two_persons[::-1]) == digest(two_persons)
+
+
+def test_the_night_keeps_the_state_as_it_was_chunked(tmp_path, key, nights):
+    """The state comes in row groups; a column chunked otherwise makes polars rechunk the whole
+    frame at its next select (a copy of every earlier record: gigabytes at ten million). The state
+    the night returns keeps the input's chunks, and the links are those of the state in one chunk."""
+    from ct_pipeline.pseudonymize.linkage_increment import _chunked_like, link_increment
+    from ct_pipeline.pseudonymize.tokens import identities_frame
+
+    con, restricted = _after_first_night(tmp_path, key, nights, "chunks")
+    state = load_state(restricted, key, vault_digest(con))
+    records = state.records
+    step = -(-records.height // 4)
+    chunked = pl.concat([records.slice(i, step) for i in range(0, records.height, step)], rechunk=False)
+    assert {chunked[c].n_chunks() for c in chunked.columns} == {4}
+    _, (s2, _), _ = nights
+    ids = identities_frame(s2, key)
+    links_a, state_a, _ = link_increment(ids, chunked, state.model, restricted_dir=restricted)
+    links_b, state_b, _ = link_increment(ids, records.rechunk(), state.model, restricted_dir=restricted)
+    assert {state_a[c].n_chunks() for c in state_a.columns} == {5}  # 4 row groups + the night's records
+    assert state_a.equals(state_b)
+    assert links_a.sort(KEY).equals(links_b.sort(KEY))
+    # the helper: the values, sliced as the reference is chunked
+    ref = pl.concat([pl.Series([1, 2]), pl.Series([3]), pl.Series([4, 5, 6])], rechunk=False)
+    out = _chunked_like(ref, pl.Series(["a", "b", "c", "d", "e", "f"]), "x")
+    assert [len(c) for c in out.get_chunks()] == [2, 1, 3] and out.to_list() == list("abcdef") and out.name == "x"
