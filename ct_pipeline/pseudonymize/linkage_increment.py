@@ -182,8 +182,8 @@ def _arrow_columns(df: pl.DataFrame, columns: list[str]) -> pa.Table:
     Registering the frame with DuckDB converted it to Arrow's oldest string and list layouts, and
     a frame whose columns are chunked differently (here: the loaded state's row groups beside the
     one-chunk ``rid``) is rechunked by `DataFrame.to_arrow` and by a multi-column `select`: each a
-    copy of every earlier record, where the 10M night's ingest peaked (measured with
-    /work/scratch/s16/night10.py: see bench/README.md, session 15). An Arrow table may hold
+    copy of every earlier record, where the 10M night's ingest peaked (bench/README.md, session
+    15). An Arrow table may hold
     differently chunked columns; DuckDB reads it through zero-copy slices."""
     newest = pl.CompatLevel.newest()
     return pa.table({c: df.select(c).to_arrow(compat_level=newest).column(0) for c in columns})
@@ -226,7 +226,7 @@ def link_increment(
     # rid = rank in file and row order, as a column: a sorted copy of every earlier record's
     # features would be gigabytes at ten million records
     allr = pl.concat([old_state, new_state], how="vertical_relaxed", rechunk=False)
-    order = allr.get_column("source_file").to_frame().with_columns(allr.get_column("source_row")).select(
+    order = pl.DataFrame([allr.get_column(k) for k in KEY]).select(
         pl.arg_sort_by(KEY, maintain_order=True)).to_series().to_numpy()
     rid = np.empty(len(order), dtype=np.int64)
     rid[order] = np.arange(len(order), dtype=np.int64)

@@ -180,10 +180,14 @@ def normalise_names(parts: pl.DataFrame) -> pl.Series:
 
 def normalise_case_refs(values: pl.Series) -> pl.Series:
     """`normalise_case_ref` of every value (and so `normalise_mission`); null gives ""."""
-    name = values.name
+    return _series_by_value(values, pl.col("v").str.to_uppercase().str.replace_all(_ASCII_SPACE, ""),
+                            normalise_case_ref)
+
+
+def _series_by_value(values: pl.Series, fast: pl.Expr, slow) -> pl.Series:
+    """`_by_value` over one String Series (its column named "v" in ``fast``); null gives ""."""
     df = values.cast(pl.String).alias("v").to_frame()
-    fast = pl.col("v").str.to_uppercase().str.replace_all(_ASCII_SPACE, "").fill_null("")
-    return _by_value(df, fast, normalise_case_ref, _is_ascii("v")).alias(name)
+    return _by_value(df, fast.fill_null(""), slow, _is_ascii("v")).alias(values.name)
 
 
 def normalise_document(value: str | None) -> str:
@@ -208,20 +212,16 @@ def normalise_documents(values: pl.Series) -> pl.Series:
     """`normalise_document` of every value; ASCII values by polars expressions (for ASCII, NFKC
     changes nothing and `isalnum` is [A-Za-z0-9]), the others by the function, once per value. The
     Python loop over every distinct value was ~1 s of the 1M linkage's features."""
-    name = values.name
-    df = values.cast(pl.String).alias("v").to_frame()
-    fast = pl.col("v").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").fill_null("")
-    return _by_value(df, fast, normalise_document, _is_ascii("v")).alias(name)
+    return _series_by_value(values, pl.col("v").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""),
+                            normalise_document)
 
 
 def normalise_phones(values: pl.Series) -> pl.Series:
     """`normalise_phone` of every value; ASCII values by polars expressions (for ASCII, `isdigit` is
     [0-9]), the others by the function, once per value."""
-    name = values.name
-    df = values.cast(pl.String).alias("v").to_frame()
     digits = pl.col("v").str.replace_all(r"[^0-9]", "")
-    fast = pl.when(digits.str.len_chars() >= 7).then(digits.str.tail(8)).otherwise(pl.lit("")).fill_null("")
-    return _by_value(df, fast, normalise_phone, _is_ascii("v")).alias(name)
+    return _series_by_value(values, pl.when(digits.str.len_chars() >= 7).then(digits.str.tail(8)).otherwise(
+        pl.lit("")), normalise_phone)
 
 
 # --- phonetic skeleton (blocking) ----------------------------------------------------------------
