@@ -108,9 +108,13 @@ class BatchPseudonymizer:
         restricted_dir: str | Path | None = None,
         log: Callable[[str], None] = _quiet,
         memory_scale: int = 1,
+        write_memory_limit: str | None = None,
     ) -> None:
         self.con, self.key, self.restricted_dir, self.log = con, key, restricted_dir, log
         self.memory_scale = memory_scale  # of the linkage's own connection (`linkage_memory_limit`)
+        # the connection's memory limit while a full load writes its held rows (`_write_pending`),
+        # when the caller kept it tighter during the batches
+        self.write_memory_limit = write_memory_limit
         if restricted_dir is None:
             from ct_pipeline.settings import get_settings
 
@@ -271,6 +275,8 @@ class BatchPseudonymizer:
         """A full load's held rows into the vault and stg_screenings, with the person_tokens the
         linkage set (``changed``: source_file, source_row, person_token), in the order they were
         held (a temp table's UPDATE is not logged; a copy through a join would not keep the order)."""
+        if self.write_memory_limit:
+            self.con.execute(f"SET memory_limit = '{self.write_memory_limit}'")
         self.con.register("_changed", changed)
         try:
             for table, pending in PENDING.items():

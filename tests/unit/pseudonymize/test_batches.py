@@ -177,3 +177,36 @@ def test_a_full_load_writes_the_held_rows_in_the_order_they_came(con, key, typed
     assert linked == con.sql("SELECT count(*) FROM stg_screenings s JOIN identity_vault v USING (source_file, source_row) "
                              "WHERE s.person_token = v.person_token AND v.person_token <> v.identity_token").fetchall()[0][0]
     assert linked > 0
+
+
+def test_the_held_rows_are_written_under_the_write_limit(con, key, typed, restricted):
+    """A full load keeps the ingest's tight memory limit for its batches and raises it to write the
+    held rows (under 514 MB that INSERT went to one thread, reading back spilled rows); a night
+    that holds nothing keeps the limit it was given."""
+    from ct_pipeline.pipeline import _write_memory_limit
+
+    def limit_mb() -> str:
+        return con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    s, a, _ = typed
+    _stg_tables(con)
+    con.execute("SET memory_limit = '300MB'")
+    before = limit_mb()
+    con.execute("BEGIN")
+    bp = BatchPseudonymizer(con, key, restricted_dir=restricted, write_memory_limit="1024MB")
+    for bs, ba, files in _batches(s, a, 2):
+        bp.add(bs, ba, files)
+        assert limit_mb() == before  # the batches run under the caller's limit
+    bp.finish()
+    con.execute("COMMIT")
+    assert limit_mb() != before and limit_mb().startswith("976")  # DuckDB shows 1024 MB as 976.5 MiB
+
+    assert _write_memory_limit("514MB") == "1024MB"
+    assert _write_memory_limit("2867MB") == "2867MB"  # ten million cases: already more
+
+
+def test_an_operators_limit_is_kept_for_the_held_rows(monkeypatch):
+    from ct_pipeline.pipeline import _write_memory_limit
+
+    monkeypatch.setenv("CT_DUCKDB_MEMORY_LIMIT", "300MB")
+    assert _write_memory_limit("300MB") is None
