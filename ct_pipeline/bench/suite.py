@@ -15,7 +15,8 @@ One run, in this process:
 4. the incremental nightly load: a ~1% drop (new cases of 2025-2026 from another seed, whose case
    references partly collide with existing ones, i.e. new and changed cases) written as one new API
    export per mission under a received date after the base, then runner.run_direct on top of the
-   full warehouse;
+   full warehouse; then a MINIMAL night on top of that one (one export of MINIMAL_NIGHT_RECORDS
+   records, received the day after): what a night costs whatever it brings, by step;
 5. end-to-end through the Dagster graph in-process (runner.run_with_dagster) on a fresh warehouse,
    in a process of its own (as Dagster's run launcher gives every run), whose tree's RSS is its peak;
 6. analyst latency: p50/p95 of five queries on the published ct.duckdb (one read-only connection).
@@ -53,6 +54,12 @@ SYNTH_OVERRIDES: dict[str, Any] = {}
 BENCH_KEY = "v1:" + "be" * 32  # throw-away pseudonymisation key, used only if none is configured
 DROP_SHARE = 0.01
 DROP_RECEIVED = "2026-11-02"  # after SynthConfig.as_of (2026-10-31): a new night
+# The minimal night: one API export of this many records, received the night after the ~1% drop.
+# Its time is what every night costs at this warehouse size, whatever the drop (the steps that work
+# over the whole warehouse, the fixed costs of each step); the ~1% night less it is what the 1%
+# itself costs.
+MINIMAL_NIGHT_RECORDS = 10
+MINIMAL_NIGHT_RECEIVED = "2026-11-03"
 QUERY_REPS = 20
 
 # The issue's targets. Memory in MiB (what the sampler measures: VmRSS / 1024), from the issue's
@@ -293,6 +300,30 @@ def make_drop(exports: Path, work: Path, cases: int, seed: int, log: Log) -> dic
     shutil.rmtree(tmp, ignore_errors=True)
     log(f"Incremental drop: {n} cases asked, {lines} records in {written} new API exports ({DROP_RECEIVED})")
     return {"cases_asked": n, "records": lines, "files": written}
+
+
+def make_minimal_drop(exports: Path, work: Path, seed: int, log: Log) -> dict[str, Any]:
+    """One API export of MINIMAL_NIGHT_RECORDS records (2025-2026 cases of yet another seed: the
+    first records of the largest API export), received on MINIMAL_NIGHT_RECEIVED."""
+    from ct_pipeline.synth import generate
+
+    tmp = work / "minimal_src"
+    shutil.rmtree(tmp, ignore_errors=True)
+    generate(tmp / "exports", cases=2000, seed=seed + 2 * 7919, start_year=2025, end_year=2026,
+             truth=tmp / "truth.csv", config=_synth_config())
+    jsonl = sorted(p for p in export_files(tmp / "exports") if p.suffix == ".jsonl")
+    if not jsonl:
+        raise RuntimeError("the minimal night's drop: the generator wrote no API export")
+    src = max(jsonl, key=lambda p: p.stat().st_size)
+    records = src.read_bytes().splitlines(keepends=True)[:MINIMAL_NIGHT_RECORDS]
+    mission = src.relative_to(tmp / "exports").parts[0]
+    stamp = MINIMAL_NIGHT_RECEIVED.replace("-", "")
+    dest = exports / mission / MINIMAL_NIGHT_RECEIVED / f"cases_{int(stamp) - 1}.jsonl"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(b"".join(r if r.endswith(b"\n") else r + b"\n" for r in records))
+    shutil.rmtree(tmp, ignore_errors=True)
+    log(f"Minimal night: {len(records)} records in one new API export ({MINIMAL_NIGHT_RECEIVED})")
+    return {"records": len(records), "files": 1}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -629,6 +660,16 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                     if not ok:
                         raise RuntimeError("run_direct returned False (a blocking check failed)")
                 res["incremental"] = {**inc["incremental"], "drop": drop}
+                # the minimal night, on top of that one: what a night costs whatever it brings
+                small = make_minimal_drop(exports_run, work, seed, log)
+                log("Minimal nightly run (runner.run_direct, one export of a few records):")
+                mn: dict[str, Any] = {}
+                with meter.measure("minimal_night", mn) as rec, step_timer(rec, meter.sampler):
+                    ok = runner.run_direct(s_direct, png=charts, log=lambda m: None)
+                    rec["run_ok"] = ok
+                    if not ok:
+                        raise RuntimeError("run_direct returned False on the minimal night")
+                res["minimal_night"] = {**mn["minimal_night"], "drop": small}
             # 6. Dagster, in-process, fresh warehouse, same exports as the full run (drop excluded),
             # in a process of its own as a nightly run has (Dagster's run launcher starts one per
             # run): its memory is that process's, not this one's, which still holds what the direct
@@ -658,7 +699,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
     for e in res["errors"]:
         log(f"ERROR: {e}")
     for name, rec in [*res.get("stages", {}).items(), ("incremental", res.get("incremental", {})),
-                      ("dagster", res.get("dagster", {}))]:
+                      ("minimal_night", res.get("minimal_night", {})), ("dagster", res.get("dagster", {}))]:
         if rec and not rec.get("ok"):
             res["errors"].append(f"{name}: {rec.get('error')}")
     (out_dir / f"results-{cases}.json").write_text(json.dumps(res, indent=1, default=str))
@@ -716,6 +757,7 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
     e2e = direct.get("wall_s") if not charts else direct.get("excluding_reports_wall_s")
     inc = res.get("incremental", {}).get("wall_s") if res.get("incremental", {}).get("ok") else None
     dag = res.get("dagster", {}).get("wall_s") if res.get("dagster", {}).get("ok") else None
+    minimal = res.get("minimal_night", {}).get("wall_s") if res.get("minimal_night", {}).get("ok") else None
     if not direct.get("ok"):
         e2e = None
     # the load step alone (ingest: extract, stage, pseudonymise, link), night against full: the
@@ -728,6 +770,9 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
         "end_to_end_cpu_over_floor_cpu": _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s")),
         "incremental_over_full": _ratio(inc, direct.get("wall_s")),
         "incremental_ingest_over_full_ingest": _ratio(inc_ingest, full_ingest),
+        # the share of the ~1% night that a night of a few records costs as well
+        "minimal_night_over_incremental": _ratio(minimal, inc),
+        "minimal_night_over_full": _ratio(minimal, direct.get("wall_s")),
         "dagster_over_direct": _ratio(dag, direct.get("wall_s")),
         "dagster_overhead_s": round(dag - direct["wall_s"], 1) if dag and direct.get("wall_s") else None,
     }
@@ -755,7 +800,7 @@ def _verdict(res: dict[str, Any]) -> dict[str, Any]:
     r = res["ratios"]
     t = res.get("targets") or targets_for((res.get("data") or {}).get("cases") or res.get("cases_asked"))
     peaks = [v.get("peak_rss_mb") for v in res.get("stages", {}).values()]
-    peaks += [res.get(k, {}).get("peak_rss_mb") for k in ("incremental", "dagster", "floor")]
+    peaks += [res.get(k, {}).get("peak_rss_mb") for k in ("incremental", "minimal_night", "dagster", "floor")]
     peak = max((p for p in peaks if p), default=None)
     q = res.get("queries", {})
     worst_p50 = max((v["p50_ms"] for v in q.values() if "p50_ms" in v), default=None)
@@ -819,6 +864,9 @@ def to_markdown(res: dict[str, Any]) -> str:
     inc = res.get("incremental")
     if inc:
         row("**incremental** nightly (~1%)", inc, f"{_f(inc['drop']['records'])} records in {inc['drop']['files']} files")
+    mini = res.get("minimal_night")
+    if mini:
+        row("**minimal night** (after it)", mini, f"{_f(mini['drop']['records'])} records in {mini['drop']['files']} file")
     r = res["ratios"]
     v = res["verdict"]
     t = res.get("targets") or targets_for(d.get("cases") or res.get("cases_asked"))
@@ -838,6 +886,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"| end to end / floor (CPU) | {_f(r['end_to_end_cpu_over_floor_cpu'], 2)} | | |",
         f"| incremental / full | {_f(r['incremental_over_full'], 3)} | {target('incremental_over_full')} | {met('incremental_over_full')} |",
         f"| incremental ingest / full ingest (the load step alone) | {_f(r.get('incremental_ingest_over_full_ingest'), 3)} | | |",
+        f"| minimal night / incremental night (what a night costs whatever it brings) | {_f(r.get('minimal_night_over_incremental'), 2)} | | |",
+        f"| minimal night / full | {_f(r.get('minimal_night_over_full'), 3)} | | |",
         f"| Dagster / direct | {_f(r['dagster_over_direct'], 2)} (overhead {_f(r['dagster_overhead_s'])} s) | | |",
         f"| peak RSS MiB (sampled) | {_f(v['peak_rss_mb'], 0)} | {target('peak_rss_mb')} ({t['peak_rss_mb'] * 2**20 / 1e9:.0f} GB) | {_f(v['peak_rss_ok'])} |",
         f"| worst query p50 ms | {_f(v['worst_query_p50_ms'], 1)} | {target('query_p50_ms')} | {met('query_p50_ok')} |",
@@ -858,11 +908,13 @@ def to_markdown(res: dict[str, Any]) -> str:
             continue
         lines.append(f"| {name} | {_f(q['p50_ms'], 1)} | {_f(q['p95_ms'], 1)} | {_f(q['rows'])} |")
     steps = (inc or {}).get("steps") or {}
-    if steps:  # where the incremental night's time goes (what to make incremental next)
-        lines += ["", "| incremental night, by step | wall s | CPU s | peak RSS MB |", "| --- | ---: | ---: | ---: |"]
+    small = (mini or {}).get("steps") or {}
+    if steps:  # where the incremental night's time goes, and how much of it any night costs
+        lines += ["", "| incremental night, by step | wall s | CPU s | peak RSS MB | minimal night wall s |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
         for name, st in sorted(steps.items(), key=lambda kv: -kv[1].get("wall_s", 0)):
             lines.append(f"| {name} | {_f(st.get('wall_s'), 2)} | {_f(st.get('cpu_s'), 2)} | "
-                         f"{_f(st.get('peak_rss_mb'), 0)} |")
+                         f"{_f(st.get('peak_rss_mb'), 0)} | {_f((small.get(name) or {}).get('wall_s'), 2)} |")
     if res.get("failed_checks"):
         lines += ["", "Failed checks: " + "; ".join(res["failed_checks"])]
     if res.get("errors"):

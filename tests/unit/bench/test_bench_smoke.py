@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import duckdb
+
 from ct_pipeline.bench import run_bench
 
 STAGES = ["ingest", "checks_ingest", "load_reference", "build_core", "checks_core", "build_marts",
@@ -33,12 +35,27 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert on_disk["direct"]["ok"] and on_disk["direct"]["wall_s"] > 0
     assert on_disk["incremental"]["ok"] and on_disk["incremental"]["wall_s"] > 0
     assert on_disk["incremental"]["drop"]["records"] > 0
+    # the minimal night ran after it: one file of a few records, every step timed
+    mini = on_disk["minimal_night"]
+    assert mini["ok"] and mini["run_ok"] and mini["drop"] == {"records": 10, "files": 1}, mini
+    assert {"ingest", "build_core", "publish"} <= set(mini["steps"])
+    assert not (set(on_disk["incremental"]["steps"]) - set(mini["steps"]))  # the same steps ran
+    ledger = duckdb.connect(str(out.parent / "cache" / "run-300-seed3" / "wh_direct" / "restricted" / "build.duckdb"),
+                            read_only=True)
+    try:  # its file was loaded (ten case records: their screening and assistance rows)
+        [(status, rows)] = ledger.sql("SELECT file_status, rows_read FROM ingestion_ledger WHERE received_date = "
+                                      "DATE '2026-11-03'").fetchall()
+        assert status == "loaded" and rows >= 10
+    finally:
+        ledger.close()
     for q in QUERIES:
         assert on_disk["queries"][q]["p50_ms"] > 0 and on_disk["queries"][q]["p95_ms"] >= on_disk["queries"][q]["p50_ms"]
     r = on_disk["ratios"]
     assert r["end_to_end_over_floor"] > 0 and r["incremental_over_full"] > 0
     assert 0 < r["incremental_ingest_over_full_ingest"] < 1  # the night loads less than the full run
     assert r["dagster_over_direct"] > 0
+    assert r["minimal_night_over_incremental"] > 0 and 0 < r["minimal_night_over_full"] < 1
+    assert "| **minimal night** (after it) |" in (out / "results-300.md").read_text()
     # the Dagster run has a process of its own: its peak is that process tree's, its steps are timed
     dag = on_disk["dagster"]
     assert dag["ok"] and dag["run_ok"] and dag["peak_rss_mb"] > 0 and dag["cpu_s"] > 0, dag
