@@ -130,17 +130,19 @@ def _ingest_memory_limit(settings: Settings) -> str:
 # The held rows of a full load (the vault's and stg_screenings', see BatchPseudonymizer) are
 # written after the linkage, when its frames are gone. Under the ingest's limit (514 MB at a
 # million cases) that INSERT ran on one thread, reading back what the limit had spilled: 4.2 s
-# for stg_screenings, 2.5 s with 1,024 MB, on two threads; the step's peak stayed below the
-# linkage's (measured: 2.3 GB against 3.2-3.4 GB). Ten million cases already have more.
+# for stg_screenings, 2.5 s with 1,024 MB, on two threads. The raised limit holds from there to
+# the end of the step (the COMMIT included); its peak stayed below the linkage's (measured:
+# 2.3 GB against 3.2-3.4 GB). Ten million cases already have more.
 WRITE_MIN_LIMIT_MB = 1024
 
 
-def _write_memory_limit(limit: str) -> str | None:
-    """The limit for writing the held rows: the ingest's own, at least WRITE_MIN_LIMIT_MB; None
-    (keep it) when $CT_DUCKDB_MEMORY_LIMIT sets the limit."""
+def _write_memory_limit(limit: str, memory_scale: int = 1) -> str | None:
+    """The limit for writing the held rows: the ingest's own, at least WRITE_MIN_LIMIT_MB times
+    ``memory_scale`` (the retry after an OutOfMemory error doubles both); None (keep it) when
+    $CT_DUCKDB_MEMORY_LIMIT sets the limit."""
     if os.environ.get("CT_DUCKDB_MEMORY_LIMIT", "").strip() or not limit.endswith("MB"):
         return None
-    return f"{max(int(limit.removesuffix('MB')), WRITE_MIN_LIMIT_MB)}MB"
+    return f"{max(int(limit.removesuffix('MB')), WRITE_MIN_LIMIT_MB * max(1, memory_scale))}MB"
 
 
 def _ingest_transaction(settings: Settings, key, limit: str, missions, files, reload, log: Log, memory_scale: int = 1):
@@ -156,7 +158,7 @@ def _ingest_transaction(settings: Settings, key, limit: str, missions, files, re
             # each staged batch is pseudonymised and written as soon as it is staged, so the run never
             # holds every record at once; the person linkage runs once, over the whole run, at the end
             pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log,
-                                        memory_scale=memory_scale, write_memory_limit=_write_memory_limit(limit))
+                                        memory_scale=memory_scale, write_memory_limit=_write_memory_limit(limit, memory_scale))
 
             def on_batch(staged, loaded) -> None:
                 # new rows: the checks after this step validate them with pandera and GE, whose

@@ -112,8 +112,9 @@ class BatchPseudonymizer:
     ) -> None:
         self.con, self.key, self.restricted_dir, self.log = con, key, restricted_dir, log
         self.memory_scale = memory_scale  # of the linkage's own connection (`linkage_memory_limit`)
-        # the connection's memory limit while a full load writes its held rows (`_write_pending`),
-        # when the caller kept it tighter during the batches
+        # the connection's memory limit from the write of a full load's held rows (`_write_pending`)
+        # on, when the caller kept it tighter during the batches (it is not set back: the COMMIT
+        # that follows gains from it too)
         self.write_memory_limit = write_memory_limit
         if restricted_dir is None:
             from ct_pipeline.settings import get_settings

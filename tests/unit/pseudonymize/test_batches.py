@@ -181,32 +181,40 @@ def test_a_full_load_writes_the_held_rows_in_the_order_they_came(con, key, typed
 
 def test_the_held_rows_are_written_under_the_write_limit(con, key, typed, restricted):
     """A full load keeps the ingest's tight memory limit for its batches and raises it to write the
-    held rows (under 514 MB that INSERT went to one thread, reading back spilled rows); a night
-    that holds nothing keeps the limit it was given."""
-    from ct_pipeline.pipeline import _write_memory_limit
+    held rows (under 514 MB that INSERT went to one thread, reading back spilled rows)."""
+    import duckdb
 
-    def limit_mb() -> str:
+    def shown(limit: str) -> str:  # DuckDB's own display of a limit (1024MB is shown in MiB)
+        scratch = duckdb.connect()
+        try:
+            scratch.execute(f"SET memory_limit = '{limit}'")
+            return scratch.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        finally:
+            scratch.close()
+
+    def limit_now() -> str:
         return con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
 
     s, a, _ = typed
     _stg_tables(con)
     con.execute("SET memory_limit = '300MB'")
-    before = limit_mb()
     con.execute("BEGIN")
     bp = BatchPseudonymizer(con, key, restricted_dir=restricted, write_memory_limit="1024MB")
     for bs, ba, files in _batches(s, a, 2):
         bp.add(bs, ba, files)
-        assert limit_mb() == before  # the batches run under the caller's limit
-    bp.finish()
+        assert limit_now() == shown("300MB")  # the batches run under the caller's limit
+    assert bp._pending
+    bp.finish()  # (only `_write_pending` sets the limit: the held rows were written under it)
     con.execute("COMMIT")
-    assert limit_mb() != before and limit_mb().startswith("976")  # DuckDB shows 1024 MB as 976.5 MiB
-
-    assert _write_memory_limit("514MB") == "1024MB"
-    assert _write_memory_limit("2867MB") == "2867MB"  # ten million cases: already more
+    assert limit_now() == shown("1024MB")
 
 
-def test_an_operators_limit_is_kept_for_the_held_rows(monkeypatch):
+def test_the_write_limit_follows_the_ingest_limit(monkeypatch):
     from ct_pipeline.pipeline import _write_memory_limit
 
-    monkeypatch.setenv("CT_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.delenv("CT_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert _write_memory_limit("514MB") == "1024MB"
+    assert _write_memory_limit("2867MB") == "2867MB"  # ten million cases: already more
+    assert _write_memory_limit("1028MB", memory_scale=2) == "2048MB"  # the retry doubles it too
+    monkeypatch.setenv("CT_DUCKDB_MEMORY_LIMIT", "300MB")  # an operator's limit is theirs
     assert _write_memory_limit("300MB") is None
