@@ -654,17 +654,21 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                 res["errors"] += [f"query {k}: {v['error']}" for k, v in res["queries"].items() if "error" in v]
             else:
                 res["errors"].append("no published ct.duckdb: analyst queries not run")
-            # 5. incremental nightly load on top of the full warehouse
-            if incremental and res["direct"]["ok"]:
-                inc: dict[str, Any] = {}
-                drop = make_drop(exports_run, work, cases, seed, log)
-                log("Incremental nightly run (runner.run_direct on the full warehouse):")
-                with meter.measure("incremental", inc) as rec, step_timer(rec, meter.sampler):
+            def night(name: str, drop: dict[str, Any]) -> None:
+                """runner.run_direct on top of the warehouse as it is, timed by step, into res[name]."""
+                out: dict[str, Any] = {}
+                with meter.measure(name, out) as rec, step_timer(rec, meter.sampler):
                     ok = runner.run_direct(s_direct, png=charts, log=lambda m: None)
                     rec["run_ok"] = ok
                     if not ok:
                         raise RuntimeError("run_direct returned False (a blocking check failed)")
-                res["incremental"] = {**inc["incremental"], "drop": drop}
+                res[name] = {**out[name], "drop": drop}
+
+            # 5. incremental nightly load on top of the full warehouse
+            if incremental and res["direct"]["ok"]:
+                drop = make_drop(exports_run, work, cases, seed, log)
+                log("Incremental nightly run (runner.run_direct on the full warehouse):")
+                night("incremental", drop)
             # the minimal night, on top of that one (when it loaded: else this one would load its
             # drop too): what a night costs whatever it brings
             small = None
@@ -675,13 +679,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                     res["errors"].append(f"minimal night's drop: {type(exc).__name__}: {exc}"[:1000])
             if small is not None:
                 log("Minimal nightly run (runner.run_direct, one export of a few records):")
-                mn: dict[str, Any] = {}
-                with meter.measure("minimal_night", mn) as rec, step_timer(rec, meter.sampler):
-                    ok = runner.run_direct(s_direct, png=charts, log=lambda m: None)
-                    rec["run_ok"] = ok
-                    if not ok:
-                        raise RuntimeError("run_direct returned False on the minimal night")
-                res["minimal_night"] = {**mn["minimal_night"], "drop": small}
+                night("minimal_night", small)
             # 6. Dagster, in-process, fresh warehouse, same exports as the full run (drop excluded),
             # in a process of its own as a nightly run has (Dagster's run launcher starts one per
             # run): its memory is that process's, not this one's, which still holds what the direct
