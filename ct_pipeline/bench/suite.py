@@ -539,6 +539,24 @@ def query_latency(db: Path, reps: int = QUERY_REPS) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 
 
+def _cpu_model() -> str | None:
+    """The processor as the VM shows it: its name, family/model (a VM often names only the vendor's
+    line: "AMD EPYC") and clock."""
+    info: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if not k.strip():
+                break  # the first processor's block is enough
+            info.setdefault(k.strip(), v.strip())
+    if "model name" not in info:
+        return platform.processor() or None
+    extra = [f"family {info['cpu family']} model {info['model']}" if "cpu family" in info and "model" in info else "",
+             f"{float(info['cpu MHz']):.0f} MHz" if info.get("cpu MHz", "").replace(".", "", 1).isdigit() else ""]
+    extra = [e for e in extra if e]
+    return info["model name"] + (f" ({', '.join(extra)})" if extra else "")
+
+
 def machine() -> dict[str, Any]:
     import duckdb
     import polars
@@ -548,6 +566,10 @@ def machine() -> dict[str, Any]:
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     out = {
         "cores": os.cpu_count(),
+        # the ratios move with the processor, not only with the code: the floor (one process
+        # parsing files) and the pipeline (two cores, DuckDB) do not speed up alike (session 17:
+        # another VM model, floor -22 %, pipeline -12 %, end to end / floor 4.2 -> 4.75)
+        "cpu_model": _cpu_model(),
         "memory_gib": mem_gb,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -843,7 +865,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     lines = [
         f"# ct_pipeline benchmark — {_f(d.get('cases'))} cases (seed {res['seed']})",
         "",
-        f"{res['started_utc']} · {m['cores']} cores · {m['memory_gib']} GiB · Python {m['python']} · "
+        f"{res['started_utc']} · {m['cores']} cores · {m.get('cpu_model') or 'processor not recorded'} · "
+        f"{m['memory_gib']} GiB · Python {m['python']} · "
         f"duckdb {m['duckdb']} · polars {m['polars']} · dagster {m['dagster']} · load avg at start "
         f"{m['load_average_1min_at_start']} (shared machine: compare CPU time as well as wall time)",
         "",

@@ -24,6 +24,9 @@ def test_bench_smoke(tmp_path, monkeypatch):
     for section in ("machine", "data", "floor", "stages", "direct", "incremental", "queries", "ratios", "verdict"):
         assert section in on_disk, section
     assert on_disk["data"]["files"] > 0 and on_disk["data"]["cases"] > 0
+    # the processor is named (the ratios move with it), in the JSON and the table's heading
+    model = on_disk["machine"]["cpu_model"]
+    assert model and f"cores · {model} ·" in (out / "results-300.md").read_text()
     assert on_disk["floor"]["wall_s"] > 0 and on_disk["floor"]["failed_count"] == 0
     reads = on_disk["floor"]["reads_wall_s"]  # read twice; the faster read is the floor
     assert len(reads) == 2 and on_disk["floor"]["wall_s"] == min(reads)
