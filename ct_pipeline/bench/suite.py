@@ -21,7 +21,10 @@ One run, in this process:
    in a process of its own (as Dagster's run launcher gives every run), whose tree's RSS is its peak;
 6. analyst latency: p50/p95 of five queries on the published ct.duckdb (one read-only connection).
 
-Writes <out_dir>/results-<cases>.json and .md; returns the JSON as a dict.
+Writes <out_dir>/results-<cases>.json and .md; returns the JSON as a dict. When the out folder
+already holds results of this size and seed (the committed ones, with the default --out bench/),
+the run compares itself with them, step by step, before replacing them (`compare_runs`): each
+step's CPU as a share of the floor's CPU, so that a regression shows on a faster or slower VM too.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ TARGETS = {"end_to_end_over_floor": 4.0, "peak_rss_mb": 4 * 10**9 // 2**20, "inc
 #: the 1M run of the same out folder is reported); the time ratios and query latency are 1M targets
 TARGETS_10M = {"peak_rss_mb": 16 * 10**9 // 2**20}
 LARGE_RUN = 10_000_000
+#: a step is reported slower than the previous run of the same size when its CPU time, as a share of
+#: the floor's CPU time (the floor stands for the machine's speed: the VM's speed changes by the hour
+#: and its model between sessions), grew by this much and by at least REGRESSION_MIN_S seconds. Two
+#: 1M runs of the same code an hour apart (session 17) differed by up to 17 % in a step's share
+#: (build_core; the ingest 11 %): below 20 % is the VM's noise
+REGRESSION_SHARE = 0.20
+REGRESSION_MIN_S = 1.0
 
 
 def targets_for(cases: int | None) -> dict[str, float]:
@@ -610,6 +620,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
         "machine": machine(), "options": {"dagster": dagster, "incremental": incremental, "charts": charts},
         "synth_overrides": SYNTH_OVERRIDES, "targets": targets_for(cases), "errors": [],
     }
+    previous = _previous_results(out_dir / f"results-{cases}.json", seed)  # before this run replaces it
     work = cache_dir / f"run-{cases}-seed{seed}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -727,6 +738,9 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                     "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
     res["ratios"] = _ratios(res, charts)
     res["vs_1M"] = _versus(res, out_dir / "results-1000000.json") if cases != 1_000_000 else None
+    res["vs_previous"] = compare_runs(res, previous) if previous is not None else None
+    for line in _previous_lines(res["vs_previous"]):
+        log(line)
     res["verdict"] = _verdict(res)
     for e in res["errors"]:
         log(f"ERROR: {e}")
@@ -828,6 +842,75 @@ def _versus(res: dict[str, Any], base_file: Path) -> dict[str, Any] | None:
     }
 
 
+def _previous_results(path: Path, seed: int) -> dict[str, Any] | None:
+    """The results file this run will replace (the committed one, with the default --out): the run
+    to compare with, when it measured the same exports (seed) and its end-to-end run succeeded."""
+    try:
+        prev = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(prev, dict) and prev.get("seed") == seed and (prev.get("direct") or {}).get("ok")
+    return prev if ok else None
+
+
+def compare_runs(res: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
+    """This run against the previous one of the same size and seed, step by step: wall and CPU
+    ratios, and each step's CPU as a share of the floor's CPU, now against before. The VM's speed
+    moves by the hour and its model between sessions (session 17: the floor -30 % CPU, the
+    pipeline -21 %), so seconds alone would show regressions that are the machine's; the share of
+    the floor corrects for most of that. `slower` lists the steps whose share grew by
+    REGRESSION_SHARE and REGRESSION_MIN_S of CPU at least; on another processor (or one not
+    recorded) treat it as a hint, the table says so."""
+    floor_now = (res.get("floor") or {}).get("cpu_s")
+    floor_before = (prev.get("floor") or {}).get("cpu_s")
+
+    def one(now: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not now or not before or not now.get("ok", True) or not before.get("ok", True):
+            return None
+        out = {"wall": _ratio(now.get("wall_s"), before.get("wall_s")), "cpu": _ratio(now.get("cpu_s"), before.get("cpu_s")),
+               "wall_s": [now.get("wall_s"), before.get("wall_s")], "cpu_s": [now.get("cpu_s"), before.get("cpu_s")]}
+        if floor_now and floor_before and now.get("cpu_s") is not None and before.get("cpu_s") is not None:
+            out["share_of_floor_cpu"] = [round(now["cpu_s"] / floor_now, 3), round(before["cpu_s"] / floor_before, 3)]
+        return out
+
+    steps = {name: one(rec, (prev.get("stages") or {}).get(name)) for name, rec in (res.get("stages") or {}).items()}
+    for name in ("direct", "incremental", "minimal_night", "dagster"):
+        steps[name] = one(res.get(name), prev.get(name))
+    steps = {k: v for k, v in steps.items() if v is not None}
+    slower = []
+    for name, st in steps.items():
+        share = st.get("share_of_floor_cpu")
+        if share and share[1] and share[0] >= share[1] * (1 + REGRESSION_SHARE) \
+                and (st["cpu_s"][0] - st["cpu_s"][1] * floor_now / floor_before) >= REGRESSION_MIN_S:
+            slower.append(name)
+    cpu_now, cpu_before = (res.get("machine") or {}).get("cpu_model"), (prev.get("machine") or {}).get("cpu_model")
+    return {
+        "previous_started_utc": prev.get("started_utc"),
+        "cpu_model": [cpu_now, cpu_before],
+        "same_processor": None if not (cpu_now and cpu_before) else cpu_now == cpu_before,
+        "floor": one(res.get("floor"), prev.get("floor")),
+        "end_to_end_over_floor": [(res.get("ratios") or {}).get("end_to_end_over_floor"),
+                                  (prev.get("ratios") or {}).get("end_to_end_over_floor")],
+        "steps": steps,
+        "slower": slower,
+    }
+
+
+def _previous_lines(vs: dict[str, Any] | None) -> list[str]:
+    """What the log says of the comparison (the table has the rest)."""
+    if not vs:
+        return []
+    caveat = {True: "", False: " (another processor: a hint only)",
+              None: " (a processor not recorded: a hint only)"}[vs["same_processor"]]
+    e2e = vs["end_to_end_over_floor"]
+    lines = [f"Against the previous run ({vs['previous_started_utc']}): end to end / floor {_f(e2e[0], 2)} "
+             f"(was {_f(e2e[1], 2)})"]
+    if vs["slower"]:
+        lines.append(f"Slower than the previous run (CPU per floor CPU up {REGRESSION_SHARE:.0%} or more){caveat}: "
+                     f"{', '.join(vs['slower'])}")
+    return lines
+
+
 def _verdict(res: dict[str, Any]) -> dict[str, Any]:
     r = res["ratios"]
     t = res.get("targets") or targets_for((res.get("data") or {}).get("cases") or res.get("cases_asked"))
@@ -857,6 +940,30 @@ def _f(v, nd=1) -> str:
     if isinstance(v, float):
         return f"{v:,.{nd}f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _previous_table(vs: dict[str, Any] | None) -> list[str]:
+    if not vs:
+        return []
+    same = vs["same_processor"]
+    note = ("same processor" if same else "another processor: the seconds are the machine's as much as the "
+            "code's; compare the shares of the floor's CPU" if same is False
+            else "a processor not recorded in one of the runs: compare the shares of the floor's CPU")
+    e2e = vs["end_to_end_over_floor"]
+    lines = ["", f"Against the previous run of this size ({vs['previous_started_utc']}; {note}): end to end / floor "
+                 f"{_f(e2e[0], 2)} (was {_f(e2e[1], 2)}); slower (CPU per floor CPU up {REGRESSION_SHARE:.0%} or more): "
+                 f"{', '.join(vs['slower']) or 'none'}.",
+             "", "| step | wall s, now / before | CPU s, now / before | CPU / floor CPU, now / before |",
+             "| --- | ---: | ---: | ---: |"]
+    rows = [("floor", vs.get("floor"))] + list(vs["steps"].items())
+    for name, st in rows:
+        if not st:
+            continue
+        share = st.get("share_of_floor_cpu") or [None, None]
+        flag = " **slower**" if name in vs["slower"] else ""
+        lines.append(f"| {name}{flag} | {_f(st['wall_s'][0], 2)} / {_f(st['wall_s'][1], 2)} | "
+                     f"{_f(st['cpu_s'][0], 2)} / {_f(st['cpu_s'][1], 2)} | {_f(share[0], 2)} / {_f(share[1], 2)} |")
+    return lines
 
 
 def to_markdown(res: dict[str, Any]) -> str:
@@ -948,6 +1055,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         for name, st in sorted(steps.items(), key=lambda kv: -kv[1].get("wall_s", 0)):
             lines.append(f"| {name} | {_f(st.get('wall_s'), 2)} | {_f(st.get('cpu_s'), 2)} | "
                          f"{_f(st.get('peak_rss_mb'), 0)} | {_f((small.get(name) or {}).get('wall_s'), 2)} |")
+    lines += _previous_table(res.get("vs_previous"))
     if res.get("failed_checks"):
         lines += ["", "Failed checks: " + "; ".join(res["failed_checks"])]
     if res.get("errors"):

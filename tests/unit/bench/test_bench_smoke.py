@@ -16,6 +16,12 @@ QUERIES = ["yearly_trend", "top_corridors", "assistance_coverage", "mission_qual
 def test_bench_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("CT_PSEUDONYM_KEY", "v1:" + "ab" * 32)
     out, cache = tmp_path / "out", tmp_path / "cache"
+    # a previous run of this size in the out folder: the new run compares itself with it
+    out.mkdir()
+    (out / "results-300.json").write_text(json.dumps({
+        "seed": 3, "started_utc": "2026-01-01T00:00:00+00:00", "machine": {"cpu_model": None},
+        "floor": {"wall_s": 0.5, "cpu_s": 0.5}, "stages": {"ingest": {"ok": True, "wall_s": 1.0, "cpu_s": 1.5}},
+        "direct": {"ok": True, "wall_s": 5.0, "cpu_s": 8.0}, "ratios": {"end_to_end_over_floor": 10.0}}))
     res = run_bench(300, 3, out, cache, dagster=True, incremental=True, charts=False, log=lambda m: None)
 
     on_disk = json.loads((out / "results-300.json").read_text())
@@ -59,6 +65,10 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert r["dagster_over_direct"] > 0
     assert r["minimal_night_over_incremental"] > 0 and 0 < r["minimal_night_over_full"] < 1
     assert "| **minimal night** (after it) |" in (out / "results-300.md").read_text()
+    vs = on_disk["vs_previous"]
+    assert vs["previous_started_utc"] == "2026-01-01T00:00:00+00:00" and vs["same_processor"] is None
+    assert set(vs["steps"]) == {"ingest", "direct"} and vs["end_to_end_over_floor"][1] == 10.0
+    assert "Against the previous run of this size (2026-01-01" in (out / "results-300.md").read_text()
     # the Dagster run has a process of its own: its peak is that process tree's, its steps are timed
     dag = on_disk["dagster"]
     assert dag["ok"] and dag["run_ok"] and dag["peak_rss_mb"] > 0 and dag["cpu_s"] > 0, dag

@@ -1,0 +1,61 @@
+"""The bench's comparison with the previous run of the same size (regressions, the machine aside)."""
+
+from __future__ import annotations
+
+import json
+
+from ct_pipeline.bench.suite import _previous_results, _previous_table, compare_runs
+
+
+def _run(floor_cpu: float, steps: dict[str, float], cpu_model: str | None = "CPU A", e2e: float = 4.0) -> dict:
+    stages = {name: {"ok": True, "wall_s": cpu / 1.8, "cpu_s": cpu} for name, cpu in steps.items()}
+    total = sum(steps.values())
+    return {"seed": 1, "started_utc": "2026-12-01T00:00:00+00:00", "machine": {"cpu_model": cpu_model},
+            "floor": {"wall_s": floor_cpu, "cpu_s": floor_cpu}, "stages": stages,
+            "direct": {"ok": True, "wall_s": total / 1.8, "cpu_s": total},
+            "ratios": {"end_to_end_over_floor": e2e}}
+
+
+def test_a_step_slower_for_the_same_machine_is_named():
+    before = _run(30.0, {"ingest": 150.0, "build_core": 18.0, "publish": 20.0, "build_marts": 1.0})
+    now = _run(30.0, {"ingest": 160.0,  # +7 %: the VM's noise
+                      "build_core": 27.0,  # +50 %, +9 s
+                      "publish": 20.5,
+                      "build_marts": 1.6})  # +60 %, but 0.6 s
+    vs = compare_runs(now, before)
+    assert vs["slower"] == ["build_core"]
+    assert vs["same_processor"] is True
+    assert vs["steps"]["build_core"]["cpu"] == 1.5
+    assert vs["steps"]["build_core"]["share_of_floor_cpu"] == [0.9, 0.6]
+
+
+def test_a_faster_machine_is_not_a_regression_nor_hides_one():
+    before = _run(40.0, {"ingest": 160.0, "build_core": 20.0, "publish": 24.0})
+    # everything 30 % faster, as the floor, but publish's share of the floor up by half
+    now = _run(28.0, {"ingest": 112.0, "build_core": 14.0, "publish": 25.2}, cpu_model="CPU B")
+    vs = compare_runs(now, before)
+    assert vs["slower"] == ["publish"]  # in seconds it is barely slower; for this machine it is
+    assert vs["same_processor"] is False
+    md = "\n".join(_previous_table(vs))
+    assert "another processor" in md and "| publish **slower** |" in md and "| ingest |" in md
+
+
+def test_an_unknown_processor_is_said_so():
+    before = _run(30.0, {"ingest": 150.0}, cpu_model=None)
+    vs = compare_runs(_run(30.0, {"ingest": 150.0}), before)
+    assert vs["same_processor"] is None and vs["slower"] == []
+    assert "not recorded" in "\n".join(_previous_table(vs))
+
+
+def test_only_a_comparable_previous_run_is_used(tmp_path):
+    path = tmp_path / "results-300.json"
+    assert _previous_results(path, 1) is None  # none yet
+    path.write_text("{not json")
+    assert _previous_results(path, 1) is None
+    run = _run(30.0, {"ingest": 150.0})
+    path.write_text(json.dumps(run))
+    assert _previous_results(path, 1) == run
+    assert _previous_results(path, 2) is None  # other exports
+    run["direct"]["ok"] = False
+    path.write_text(json.dumps(run))
+    assert _previous_results(path, 1) is None  # a failed run is no baseline
