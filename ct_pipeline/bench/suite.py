@@ -35,6 +35,7 @@ import io
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -549,22 +550,33 @@ def query_latency(db: Path, reps: int = QUERY_REPS) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str | None:
-    """The processor as the VM shows it: its name, family/model (a VM often names only the vendor's
-    line: "AMD EPYC") and clock."""
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's block of /proc/cpuinfo (empty where there is none)."""
     info: dict[str, str] = {}
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             k, _, v = line.partition(":")
             if not k.strip():
-                break  # the first processor's block is enough
+                break
             info.setdefault(k.strip(), v.strip())
+    return info
+
+
+def _cpu_model(info: dict[str, str]) -> str | None:
+    """The processor as the VM shows it: its name and family/model (a VM often names only the
+    vendor's line: "AMD EPYC"); where /proc/cpuinfo has no name (arm64), the architecture. Not its
+    clock, which may scale: the runs on one processor compare as such (`compare_runs`)."""
     if "model name" not in info:
-        return platform.processor() or None
-    extra = [f"family {info['cpu family']} model {info['model']}" if "cpu family" in info and "model" in info else "",
-             f"{float(info['cpu MHz']):.0f} MHz" if info.get("cpu MHz", "").replace(".", "", 1).isdigit() else ""]
-    extra = [e for e in extra if e]
-    return info["model name"] + (f" ({', '.join(extra)})" if extra else "")
+        return platform.processor() or platform.machine() or None
+    fam = f" (family {info['cpu family']} model {info['model']})" if "cpu family" in info and "model" in info else ""
+    return info["model name"] + fam
+
+
+def _cpu_mhz(info: dict[str, str]) -> float | None:
+    try:
+        return round(float(info["cpu MHz"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def machine() -> dict[str, Any]:
@@ -579,7 +591,8 @@ def machine() -> dict[str, Any]:
         # the ratios move with the processor, not only with the code: the floor (one process
         # parsing files) and the pipeline (two cores, DuckDB) do not speed up alike (session 17:
         # another VM model, floor -22 %, pipeline -12 %, end to end / floor 4.2 -> 4.75)
-        "cpu_model": _cpu_model(),
+        "cpu_model": _cpu_model(cpuinfo := _cpuinfo()),
+        "cpu_mhz": _cpu_mhz(cpuinfo),
         "memory_gib": mem_gb,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -620,7 +633,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
         "machine": machine(), "options": {"dagster": dagster, "incremental": incremental, "charts": charts},
         "synth_overrides": SYNTH_OVERRIDES, "targets": targets_for(cases), "errors": [],
     }
-    previous = _previous_results(out_dir / f"results-{cases}.json", seed)  # before this run replaces it
+    previous = _previous_results(out_dir / f"results-{cases}.json", seed, charts)  # before this run replaces it
     work = cache_dir / f"run-{cases}-seed{seed}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -842,72 +855,102 @@ def _versus(res: dict[str, Any], base_file: Path) -> dict[str, Any] | None:
     }
 
 
-def _previous_results(path: Path, seed: int) -> dict[str, Any] | None:
+def _previous_results(path: Path, seed: int, charts: bool = False) -> dict[str, Any] | None:
     """The results file this run will replace (the committed one, with the default --out): the run
-    to compare with, when it measured the same exports (seed) and its end-to-end run succeeded."""
+    to compare with, when it measured the same exports (seed and generator settings), with the same
+    options for the steps (PNG charts change build_reports), and its end-to-end run succeeded."""
     try:
         prev = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    ok = isinstance(prev, dict) and prev.get("seed") == seed and (prev.get("direct") or {}).get("ok")
-    return prev if ok else None
+    if not isinstance(prev, dict) or prev.get("seed") != seed or not (prev.get("direct") or {}).get("ok"):
+        return None
+    if bool((prev.get("options") or {}).get("charts", False)) != bool(charts):
+        return None
+    if prev.get("synth_overrides", {}) != json.loads(json.dumps(SYNTH_OVERRIDES)):
+        return None
+    return prev
+
+
+def _processor(name: str | None) -> str | None:
+    """A processor's name without a clock (session 17's results put the clock in the name; it
+    scales on some machines)."""
+    return re.sub(r",? \d+ MHz", "", name).strip() if name else None
 
 
 def compare_runs(res: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
     """This run against the previous one of the same size and seed, step by step: wall and CPU
     ratios, and each step's CPU as a share of the floor's CPU, now against before. The VM's speed
-    moves by the hour and its model between sessions (session 17: the floor -30 % CPU, the
-    pipeline -21 %), so seconds alone would show regressions that are the machine's; the share of
-    the floor corrects for most of that. `slower` lists the steps whose share grew by
-    REGRESSION_SHARE and REGRESSION_MIN_S of CPU at least; on another processor (or one not
-    recorded) treat it as a hint, the table says so."""
+    moves by the hour and its model between sessions, so seconds alone would show regressions
+    that are the machine's; the share of the floor corrects for the hour. Not for another
+    processor: the floor (one process parsing files) and the pipeline (two cores, DuckDB) do not
+    speed up alike (session 17: floor CPU -30 %, pipeline -21 %). So `slower` lists the steps
+    whose share grew by REGRESSION_SHARE and by REGRESSION_MIN_S of CPU at least, on the same
+    processor only; on another one (or one not recorded) those steps are `share_up`, a hint."""
     floor_now = (res.get("floor") or {}).get("cpu_s")
     floor_before = (prev.get("floor") or {}).get("cpu_s")
+    scale = floor_now / floor_before if floor_now and floor_before else None
 
     def one(now: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not now or not before or not now.get("ok", True) or not before.get("ok", True):
+        if not now and not before:
             return None
-        out = {"wall": _ratio(now.get("wall_s"), before.get("wall_s")), "cpu": _ratio(now.get("cpu_s"), before.get("cpu_s")),
-               "wall_s": [now.get("wall_s"), before.get("wall_s")], "cpu_s": [now.get("cpu_s"), before.get("cpu_s")]}
-        if floor_now and floor_before and now.get("cpu_s") is not None and before.get("cpu_s") is not None:
-            out["share_of_floor_cpu"] = [round(now["cpu_s"] / floor_now, 3), round(before["cpu_s"] / floor_before, 3)]
+        failed = [w for w, r in (("now", now), ("before", before)) if not r or not r.get("ok", True)]
+        if failed:  # a step that failed (or did not run) in either run: shown, not compared
+            return {"failed": failed}
+        cpu = [now.get("cpu_s"), before.get("cpu_s")]
+        out = {"wall": _ratio(now.get("wall_s"), before.get("wall_s")), "cpu": _ratio(cpu[0], cpu[1]),
+               "wall_s": [now.get("wall_s"), before.get("wall_s")], "cpu_s": cpu}
+        if scale and None not in cpu:
+            out["share_of_floor_cpu"] = [round(cpu[0] / floor_now, 3), round(cpu[1] / floor_before, 3)]
+            # grown by a share of its own, and by seconds: the excess over the previous CPU
+            # scaled to this machine (the raw values, not the rounded shares)
+            out["grew"] = bool(cpu[1] and cpu[0] >= cpu[1] * scale * (1 + REGRESSION_SHARE)
+                               and cpu[0] - cpu[1] * scale >= REGRESSION_MIN_S)
         return out
 
-    steps = {name: one(rec, (prev.get("stages") or {}).get(name)) for name, rec in (res.get("stages") or {}).items()}
+    names = list(res.get("stages") or {}) + [n for n in (prev.get("stages") or {}) if n not in (res.get("stages") or {})]
+    steps = {name: one((res.get("stages") or {}).get(name), (prev.get("stages") or {}).get(name)) for name in names}
     for name in ("direct", "incremental", "minimal_night", "dagster"):
         steps[name] = one(res.get(name), prev.get(name))
     steps = {k: v for k, v in steps.items() if v is not None}
-    slower = []
-    for name, st in steps.items():
-        share = st.get("share_of_floor_cpu")
-        if share and share[1] and share[0] >= share[1] * (1 + REGRESSION_SHARE) \
-                and (st["cpu_s"][0] - st["cpu_s"][1] * floor_now / floor_before) >= REGRESSION_MIN_S:
-            slower.append(name)
     cpu_now, cpu_before = (res.get("machine") or {}).get("cpu_model"), (prev.get("machine") or {}).get("cpu_model")
+    same = None if not (cpu_now and cpu_before) else _processor(cpu_now) == _processor(cpu_before)
+    grew = [name for name, st in steps.items() if st.get("grew")]
     return {
         "previous_started_utc": prev.get("started_utc"),
         "cpu_model": [cpu_now, cpu_before],
-        "same_processor": None if not (cpu_now and cpu_before) else cpu_now == cpu_before,
+        "same_processor": same,
         "floor": one(res.get("floor"), prev.get("floor")),
         "end_to_end_over_floor": [(res.get("ratios") or {}).get("end_to_end_over_floor"),
                                   (prev.get("ratios") or {}).get("end_to_end_over_floor")],
         "steps": steps,
-        "slower": slower,
+        "slower": grew if same else [],
+        "share_up": [] if same else grew,
     }
+
+
+_RULE = f"CPU per floor CPU up {REGRESSION_SHARE:.0%} and {REGRESSION_MIN_S:.0f} s of CPU or more"
+
+
+def _processor_note(same: bool | None) -> str:
+    return {True: "same processor",
+            False: "another processor: its seconds are the machine's as much as the code's, and so are the "
+                   "shares of the floor's CPU (the floor and the pipeline do not speed up alike)",
+            None: "a processor not recorded in one of the runs: compare with care"}[same]
 
 
 def _previous_lines(vs: dict[str, Any] | None) -> list[str]:
     """What the log says of the comparison (the table has the rest)."""
     if not vs:
         return []
-    caveat = {True: "", False: " (another processor: a hint only)",
-              None: " (a processor not recorded: a hint only)"}[vs["same_processor"]]
     e2e = vs["end_to_end_over_floor"]
-    lines = [f"Against the previous run ({vs['previous_started_utc']}): end to end / floor {_f(e2e[0], 2)} "
-             f"(was {_f(e2e[1], 2)})"]
+    lines = [f"Against the previous run ({vs['previous_started_utc']}; {_processor_note(vs['same_processor'])}): "
+             f"end to end / floor {_f(e2e[0], 2)} (was {_f(e2e[1], 2)})"]
     if vs["slower"]:
-        lines.append(f"Slower than the previous run (CPU per floor CPU up {REGRESSION_SHARE:.0%} or more){caveat}: "
-                     f"{', '.join(vs['slower'])}")
+        lines.append(f"Slower than the previous run ({_RULE}): {', '.join(vs['slower'])}")
+    if vs["share_up"]:
+        lines.append(f"Up against the previous run on another processor, a hint only ({_RULE}): "
+                     f"{', '.join(vs['share_up'])}")
     return lines
 
 
@@ -945,22 +988,21 @@ def _f(v, nd=1) -> str:
 def _previous_table(vs: dict[str, Any] | None) -> list[str]:
     if not vs:
         return []
-    same = vs["same_processor"]
-    note = ("same processor" if same else "another processor: the seconds are the machine's as much as the "
-            "code's; compare the shares of the floor's CPU" if same is False
-            else "a processor not recorded in one of the runs: compare the shares of the floor's CPU")
     e2e = vs["end_to_end_over_floor"]
-    lines = ["", f"Against the previous run of this size ({vs['previous_started_utc']}; {note}): end to end / floor "
-                 f"{_f(e2e[0], 2)} (was {_f(e2e[1], 2)}); slower (CPU per floor CPU up {REGRESSION_SHARE:.0%} or more): "
-                 f"{', '.join(vs['slower']) or 'none'}.",
+    up = (f"slower ({_RULE}): {', '.join(vs['slower']) or 'none'}" if vs["same_processor"]
+          else f"up ({_RULE}; a hint on another processor): {', '.join(vs['share_up']) or 'none'}")
+    lines = ["", f"Against the previous run of this size ({vs['previous_started_utc']}; "
+                 f"{_processor_note(vs['same_processor'])}): end to end / floor {_f(e2e[0], 2)} (was {_f(e2e[1], 2)}); {up}.",
              "", "| step | wall s, now / before | CPU s, now / before | CPU / floor CPU, now / before |",
              "| --- | ---: | ---: | ---: |"]
-    rows = [("floor", vs.get("floor"))] + list(vs["steps"].items())
-    for name, st in rows:
+    for name, st in [("floor", vs.get("floor")), *vs["steps"].items()]:
         if not st:
             continue
+        if "failed" in st:
+            lines.append(f"| {name} **failed or not run ({' and '.join(st['failed'])})** | – | – | – |")
+            continue
         share = st.get("share_of_floor_cpu") or [None, None]
-        flag = " **slower**" if name in vs["slower"] else ""
+        flag = " **slower**" if name in vs["slower"] else " **up**" if name in vs["share_up"] else ""
         lines.append(f"| {name}{flag} | {_f(st['wall_s'][0], 2)} / {_f(st['wall_s'][1], 2)} | "
                      f"{_f(st['cpu_s'][0], 2)} / {_f(st['cpu_s'][1], 2)} | {_f(share[0], 2)} / {_f(share[1], 2)} |")
     return lines
@@ -968,11 +1010,12 @@ def _previous_table(vs: dict[str, Any] | None) -> list[str]:
 
 def to_markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
+    clock = f" at {m['cpu_mhz']} MHz" if m.get("cpu_mhz") else ""
     d = res.get("data", {})
     lines = [
         f"# ct_pipeline benchmark — {_f(d.get('cases'))} cases (seed {res['seed']})",
         "",
-        f"{res['started_utc']} · {m['cores']} cores · {m.get('cpu_model') or 'processor not recorded'} · "
+        f"{res['started_utc']} · {m['cores']} cores · {m.get('cpu_model') or 'processor not recorded'}{clock} · "
         f"{m['memory_gib']} GiB · Python {m['python']} · "
         f"duckdb {m['duckdb']} · polars {m['polars']} · dagster {m['dagster']} · load avg at start "
         f"{m['load_average_1min_at_start']} (shared machine: compare CPU time as well as wall time)",

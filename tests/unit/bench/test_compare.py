@@ -29,22 +29,49 @@ def test_a_step_slower_for_the_same_machine_is_named():
     assert vs["steps"]["build_core"]["share_of_floor_cpu"] == [0.9, 0.6]
 
 
-def test_a_faster_machine_is_not_a_regression_nor_hides_one():
+def test_a_faster_hour_is_not_a_regression_nor_hides_one():
     before = _run(40.0, {"ingest": 160.0, "build_core": 20.0, "publish": 24.0})
     # everything 30 % faster, as the floor, but publish's share of the floor up by half
+    now = _run(28.0, {"ingest": 112.0, "build_core": 14.0, "publish": 25.2})
+    vs = compare_runs(now, before)
+    assert vs["slower"] == ["publish"] and vs["share_up"] == []  # in seconds barely slower
+    md = "\n".join(_previous_table(vs))
+    assert "same processor" in md and "| publish **slower** |" in md and "| ingest |" in md
+
+
+def test_on_another_processor_a_grown_share_is_only_a_hint():
+    before = _run(40.0, {"ingest": 160.0, "build_core": 20.0, "publish": 24.0})
     now = _run(28.0, {"ingest": 112.0, "build_core": 14.0, "publish": 25.2}, cpu_model="CPU B")
     vs = compare_runs(now, before)
-    assert vs["slower"] == ["publish"]  # in seconds it is barely slower; for this machine it is
-    assert vs["same_processor"] is False
+    assert vs["same_processor"] is False and vs["slower"] == [] and vs["share_up"] == ["publish"]
     md = "\n".join(_previous_table(vs))
-    assert "another processor" in md and "| publish **slower** |" in md and "| ingest |" in md
+    assert "another processor" in md and "| publish **up** |" in md and "**slower**" not in md
 
 
-def test_an_unknown_processor_is_said_so():
-    before = _run(30.0, {"ingest": 150.0}, cpu_model=None)
-    vs = compare_runs(_run(30.0, {"ingest": 150.0}), before)
-    assert vs["same_processor"] is None and vs["slower"] == []
-    assert "not recorded" in "\n".join(_previous_table(vs))
+def test_the_clock_is_not_the_processor():
+    before = _run(30.0, {"ingest": 150.0}, cpu_model="AMD EPYC (family 26 model 2, 2596 MHz)")
+    now = _run(30.0, {"ingest": 200.0}, cpu_model="AMD EPYC (family 26 model 2)")
+    vs = compare_runs(now, before)
+    assert vs["same_processor"] is True and vs["slower"] == ["ingest", "direct"]
+
+
+def test_a_failed_step_is_shown_not_compared():
+    before = _run(30.0, {"ingest": 150.0, "publish": 20.0})
+    now = _run(30.0, {"ingest": 150.0, "publish": 90.0})
+    now["stages"]["publish"]["ok"] = False
+    del before["stages"]["ingest"]
+    vs = compare_runs(now, before)
+    assert vs["steps"]["publish"] == {"failed": ["now"]} and vs["steps"]["ingest"] == {"failed": ["before"]}
+    assert "publish" not in vs["slower"]
+    assert "| publish **failed or not run (now)** |" in "\n".join(_previous_table(vs))
+
+
+def test_no_floor_no_share():
+    before, now = _run(30.0, {"ingest": 150.0}), _run(30.0, {"ingest": 300.0})
+    del now["floor"]
+    vs = compare_runs(now, before)
+    assert vs["steps"]["ingest"]["cpu"] == 2.0 and "share_of_floor_cpu" not in vs["steps"]["ingest"]
+    assert vs["slower"] == [] and vs["floor"] == {"failed": ["now"]}
 
 
 def test_only_a_comparable_previous_run_is_used(tmp_path):
@@ -56,6 +83,9 @@ def test_only_a_comparable_previous_run_is_used(tmp_path):
     path.write_text(json.dumps(run))
     assert _previous_results(path, 1) == run
     assert _previous_results(path, 2) is None  # other exports
+    assert _previous_results(path, 1, charts=True) is None  # PNG charts change build_reports
+    path.write_text(json.dumps({**run, "synth_overrides": {"persons_share": 0.5}}))
+    assert _previous_results(path, 1) is None  # other generator settings: other exports
     run["direct"]["ok"] = False
     path.write_text(json.dumps(run))
     assert _previous_results(path, 1) is None  # a failed run is no baseline
