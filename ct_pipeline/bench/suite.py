@@ -572,7 +572,7 @@ def _cpu_model(info: dict[str, str]) -> str | None:
     return info["model name"] + fam
 
 
-def _cpu_mhz(info: dict[str, str]) -> float | None:
+def _cpu_mhz(info: dict[str, str]) -> int | None:
     try:
         return round(float(info["cpu MHz"]))
     except (KeyError, ValueError):
@@ -590,7 +590,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         # the ratios move with the processor, not only with the code: the floor (one process
         # parsing files) and the pipeline (two cores, DuckDB) do not speed up alike (session 17:
-        # another VM model, floor -22 %, pipeline -12 %, end to end / floor 4.2 -> 4.75)
+        # another VM model, wall: floor -30 %, pipeline -21 %; end to end / floor 4.2 -> 4.75)
         "cpu_model": _cpu_model(cpuinfo := _cpuinfo()),
         "cpu_mhz": _cpu_mhz(cpuinfo),
         "memory_gib": mem_gb,
@@ -752,8 +752,8 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
     res["ratios"] = _ratios(res, charts)
     res["vs_1M"] = _versus(res, out_dir / "results-1000000.json") if cases != 1_000_000 else None
     res["vs_previous"] = compare_runs(res, previous) if previous is not None else None
-    for line in _previous_lines(res["vs_previous"]):
-        log(line)
+    if res["vs_previous"]:
+        log(_previous_summary(res["vs_previous"]))
     res["verdict"] = _verdict(res)
     for e in res["errors"]:
         log(f"ERROR: {e}")
@@ -939,19 +939,13 @@ def _processor_note(same: bool | None) -> str:
             None: "a processor not recorded in one of the runs: compare with care"}[same]
 
 
-def _previous_lines(vs: dict[str, Any] | None) -> list[str]:
-    """What the log says of the comparison (the table has the rest)."""
-    if not vs:
-        return []
+def _previous_summary(vs: dict[str, Any]) -> str:
+    """The comparison in one sentence: the log's line and the table's heading."""
     e2e = vs["end_to_end_over_floor"]
-    lines = [f"Against the previous run ({vs['previous_started_utc']}; {_processor_note(vs['same_processor'])}): "
-             f"end to end / floor {_f(e2e[0], 2)} (was {_f(e2e[1], 2)})"]
-    if vs["slower"]:
-        lines.append(f"Slower than the previous run ({_RULE}): {', '.join(vs['slower'])}")
-    if vs["share_up"]:
-        lines.append(f"Up against the previous run on another processor, a hint only ({_RULE}): "
-                     f"{', '.join(vs['share_up'])}")
-    return lines
+    up = (f"slower ({_RULE}): {', '.join(vs['slower']) or 'none'}" if vs["same_processor"]
+          else f"up ({_RULE}; a hint on another processor): {', '.join(vs['share_up']) or 'none'}")
+    return (f"Against the previous run of this size ({vs['previous_started_utc']}; "
+            f"{_processor_note(vs['same_processor'])}): end to end / floor {_f(e2e[0], 2)} (was {_f(e2e[1], 2)}); {up}.")
 
 
 def _verdict(res: dict[str, Any]) -> dict[str, Any]:
@@ -988,11 +982,7 @@ def _f(v, nd=1) -> str:
 def _previous_table(vs: dict[str, Any] | None) -> list[str]:
     if not vs:
         return []
-    e2e = vs["end_to_end_over_floor"]
-    up = (f"slower ({_RULE}): {', '.join(vs['slower']) or 'none'}" if vs["same_processor"]
-          else f"up ({_RULE}; a hint on another processor): {', '.join(vs['share_up']) or 'none'}")
-    lines = ["", f"Against the previous run of this size ({vs['previous_started_utc']}; "
-                 f"{_processor_note(vs['same_processor'])}): end to end / floor {_f(e2e[0], 2)} (was {_f(e2e[1], 2)}); {up}.",
+    lines = ["", _previous_summary(vs),
              "", "| step | wall s, now / before | CPU s, now / before | CPU / floor CPU, now / before |",
              "| --- | ---: | ---: | ---: |"]
     for name, st in [("floor", vs.get("floor")), *vs["steps"].items()]:
