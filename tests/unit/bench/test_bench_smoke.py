@@ -63,7 +63,12 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert r["end_to_end_over_floor"] > 0 and r["incremental_over_full"] > 0
     assert 0 < r["incremental_ingest_over_full_ingest"] < 1  # the night loads less than the full run
     assert r["dagster_over_direct"] > 0
-    assert r["minimal_night_over_incremental"] > 0 and 0 < r["minimal_night_over_full"] < 1
+    # the minimal night's ratios, computed from its wall time (not compared with the full run's: at
+    # 300 cases a night costs about as much as the full run, and which is faster is the machine's
+    # load, session 17's CI saw 1.03)
+    wall = on_disk["minimal_night"]["wall_s"]
+    assert r["minimal_night_over_incremental"] == round(wall / on_disk["incremental"]["wall_s"], 3)
+    assert r["minimal_night_over_full"] == round(wall / on_disk["direct"]["wall_s"], 3)
     assert "| **minimal night** (after it) |" in (out / "results-300.md").read_text()
     vs = on_disk["vs_previous"]
     assert vs["previous_started_utc"] == "2026-01-01T00:00:00+00:00" and vs["same_processor"] is None
