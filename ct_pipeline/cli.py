@@ -241,13 +241,17 @@ def bench(
     no_dagster: Annotated[bool, typer.Option("--no-dagster", help="Skip the end-to-end Dagster run.")] = False,
     no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip the incremental night.")] = False,
     charts: Annotated[bool, typer.Option(help="Include PNG charts.")] = False,
+    repeat: Annotated[int | None, typer.Option(
+        min=1, help="End-to-end runs, each followed by a read of the floor; the ratio is their median "
+                    "(default: 3 up to 1,000,000 cases, else 1).")] = None,
 ) -> None:
     """Benchmark the whole pipeline against the read floor (stages, Dagster, incremental, queries)."""
-    from ct_pipeline.bench import run_bench
+    from ct_pipeline.bench import default_repeat, run_bench
 
     cache_dir = cache_dir or Path.home() / ".cache" / "ct_pipeline" / "bench"
     result = run_bench(cases, seed, out_dir, cache_dir, dagster=not no_dagster,
-                       incremental=not no_incremental, charts=charts, log=console.print)
+                       incremental=not no_incremental, charts=charts,
+                       repeat=repeat or default_repeat(cases), log=console.print)
     raise typer.Exit(1 if result.get("errors") else 0)
 
 

@@ -1,4 +1,4 @@
-"""python -m ct_pipeline.bench --cases N --seed S [--out bench] [--cache DIR] [--no-dagster] ..."""
+"""python -m ct_pipeline.bench --cases N --seed S [--out bench] [--cache DIR] [--no-dagster] [--repeat N] ..."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ct_pipeline.settings import project_root
 
 def main(argv: list[str] | None = None) -> int:
     from ct_pipeline.bench.suite import __doc__ as doc
-    from ct_pipeline.bench.suite import run_bench
+    from ct_pipeline.bench.suite import default_repeat, run_bench
 
     ap = argparse.ArgumentParser(prog="python -m ct_pipeline.bench", description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -23,9 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-dagster", action="store_true")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--charts", action="store_true", help="render PNG charts in build_reports (needs chromium)")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="end-to-end runs, each followed by a read of the floor (default: 3 up to 1M cases, else 1)")
     a = ap.parse_args(argv)
     res = run_bench(a.cases, a.seed, a.out, a.cache, dagster=not a.no_dagster,
-                    incremental=not a.no_incremental, charts=a.charts, log=lambda m: print(m, flush=True))
+                    incremental=not a.no_incremental, charts=a.charts,
+                    repeat=max(1, a.repeat or default_repeat(a.cases)), log=lambda m: print(m, flush=True))
     return 1 if res.get("errors") else 0
 
 
