@@ -12,11 +12,12 @@ One run, in this process:
    of runner.run_direct (so the sum of the stages IS the direct end-to-end run): wall, CPU
    (getrusage self+children delta) and peak RSS (a 20 ms sampler of /proc/self/status VmRSS, per
    stage; ru_maxrss is only a process-wide high-water mark);
-3b. the floor read again after the stages, and, with ``repeat`` N > 1, N - 1 more end-to-end runs
-   (each on a fresh warehouse, in a process of its own, followed by one more read of the floor):
-   the ratio to the floor is each run's wall over the faster of the reads just before and after
-   it, and the ratio reported is the median of the runs' (this VM's speed moves by a third within
-   an hour: one run's ratio moved between 4.1 and 5.3x with the same code, session 17);
+3b. the floor read again after the stages (the faster of the two reads is the floor of the
+   first run, and of the stages table); with ``repeat`` N > 1 and a first run that succeeded,
+   N - 1 more end-to-end runs (each on a fresh warehouse, in a process of its own, followed by one
+   more read of the floor): each run's ratio is its wall over the faster of the reads just before
+   and after it, and the ratio reported is the median of the runs' (this VM's speed moves by a
+   third within an hour: one run's ratio moved between 4.1 and 5.3x with the same code, session 17);
 4. the incremental nightly load: a ~1% drop (new cases of 2025-2026 from another seed, whose case
    references partly collide with existing ones, i.e. new and changed cases) written as one new API
    export per mission under a received date after the base, then runner.run_direct on top of the
@@ -629,6 +630,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
               incremental: bool = True, charts: bool = False, repeat: int = 1, log: Log = print) -> dict:
     """Run the benchmark once; write <out_dir>/results-<cases>.json and .md; return the JSON dict.
     `repeat`: end-to-end runs, each followed by a read of the floor (see the module's 3b)."""
+    repeat = max(1, int(repeat))
     from ct_pipeline import runner
     from ct_pipeline.settings import get_settings
 
@@ -696,19 +698,20 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                 **direct_totals(stages),
                 "note": "sum of the stages: the steps and blocking checks of runner.run_direct, timed one by one",
             }
-            # 3c. more end-to-end runs (fresh warehouses, own processes), each followed by a read
+            # 3c. more end-to-end runs (fresh warehouses, own processes), each followed by a read;
+            # not after a failed first run (its ratio is not judged: nothing to take a median of)
             runs = [{**res["direct"], "stages": stages}]
-            for k in range(2, repeat + 1):
+            for k in range(2, repeat + 1 if res["direct"]["ok"] else 2):
                 log(f"End to end again, run {k} of {repeat} (fresh warehouse, its own process), then the floor:")
-                name, again, child = f"end_to_end_{k}", {}, {}
-                with meter.measure(name, again):
-                    child = _direct_in_own_process(exports_run, work / "wh_repeat", work, charts, sampler)
-                sampler.follow(None)
+                runs.append(_direct_in_own_process(exports_run, work / "wh_repeat", work, charts))
                 shutil.rmtree(work / "wh_repeat", ignore_errors=True)
-                # the run's figures are its stages' (as the first run's), not the process's
-                runs.append(child if again[name]["ok"] else {"ok": False, "error": again[name].get("error")})
                 reads.append(read_again())
-            res["floor"] = {**min(reads, key=lambda r: r.get("wall_s") or float("inf")),
+                run = runs[-1]
+                log(f"  end_to_end_{k:<12} wall {run.get('wall_s') or 0:9.2f} s  cpu {run.get('cpu_s') or 0:9.2f} s  "
+                    f"(sum of its stages){'' if run.get('ok') else '  FAILED: ' + str(run.get('error'))[:200]}")
+            # the first run's floor (the faster read of the two around it): the stages table's, and
+            # the comparison's with the previous run (which read it so); every read is kept
+            res["floor"] = {**min(reads[:2], key=lambda r: r.get("wall_s") or float("inf")),
                             "reads_wall_s": [r.get("wall_s") for r in reads]}
             res["repeats"] = repeat_ratios(runs, reads, charts)
             res["checks_total"] = {
@@ -782,15 +785,26 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
     res["verdict"] = _verdict(res)
     for e in res["errors"]:
         log(f"ERROR: {e}")
-    for name, rec in [*res.get("stages", {}).items(), ("incremental", res.get("incremental", {})),
-                      ("minimal_night", res.get("minimal_night", {})), ("dagster", res.get("dagster", {}))]:
-        if rec and not rec.get("ok"):
-            res["errors"].append(f"{name}: {rec.get('error')}")
+    res["errors"] += step_errors(res)
     (out_dir / f"results-{cases}.json").write_text(json.dumps(res, indent=1, default=str))
     (out_dir / f"results-{cases}.md").write_text(to_markdown(res))
     partial.unlink(missing_ok=True)
     log(f"Wrote {out_dir / f'results-{cases}.json'} and .md")
     return res
+
+
+def step_errors(res: dict[str, Any]) -> list[str]:
+    """One line per step of the bench that failed (a stage, a later end-to-end run, a night, the
+    Dagster run): the bench then exits with 1."""
+    out = []
+    for name, rec in [*res.get("stages", {}).items(), ("incremental", res.get("incremental", {})),
+                      ("minimal_night", res.get("minimal_night", {})), ("dagster", res.get("dagster", {}))]:
+        if rec and not rec.get("ok"):
+            out.append(f"{name}: {rec.get('error')}")
+    for i, run in enumerate((res.get("repeats") or {}).get("runs", [])[1:], 2):
+        if not run.get("ok"):
+            out.append(f"end_to_end_{i}: {run.get('error')}")
+    return out
 
 
 def direct_totals(stages: dict[str, Any]) -> dict[str, Any]:
@@ -818,6 +832,7 @@ def repeat_ratios(runs: list[dict[str, Any]], reads: list[dict[str, Any]], chart
         ok = bool(run.get("ok"))
         out.append({
             "ok": ok, "wall_s": run.get("wall_s"), "cpu_s": run.get("cpu_s"), "peak_rss_mb": run.get("peak_rss_mb"),
+            "compared_wall_s": wall,  # charts excluded when they were rendered (the target's)
             "stages_wall_s": {k: v.get("wall_s") for k, v in (run.get("stages") or {}).items()},
             "floor_wall_s": floor.get("wall_s"), "floor_cpu_s": floor.get("cpu_s"),
             "ratio": _ratio(wall, floor.get("wall_s")) if ok else None,
@@ -844,6 +859,9 @@ def _direct_run(exports: str, warehouse: str, work: str, png: bool, out: str) ->
         s = get_settings(Path(exports), Path(warehouse), Path(work) / "no.key")
         stages, failed = run_stages(s, Meter(sampler, lambda m: None), png=png, log=lambda m: None)
         rec = {**direct_totals(stages), "stages": stages, "failed_checks": failed}
+        if not rec["ok"]:
+            bad = [f"{k}: {v.get('error')}" for k, v in stages.items() if not v.get("ok")]
+            rec["error"] = "; ".join(bad)[:800] or f"only {len(stages)} of 11 stages ran"
     except Exception as exc:
         rec["error"] = f"{type(exc).__name__}: {str(exc)[:600]}"
     finally:
@@ -851,9 +869,10 @@ def _direct_run(exports: str, warehouse: str, work: str, png: bool, out: str) ->
     Path(out).write_text(json.dumps(rec, default=str))
 
 
-def _direct_in_own_process(exports: Path, warehouse: Path, work: Path, png: bool, sampler: _Sampler) -> dict[str, Any]:
-    """`_direct_run` in a spawned process (fresh imports, as the first run had them to make); its
-    stages as the child timed them. The sampler follows the child's tree meanwhile."""
+def _direct_in_own_process(exports: Path, warehouse: Path, work: Path, png: bool) -> dict[str, Any]:
+    """`_direct_run` in a spawned process: its record (ok, error, the stages as the child timed
+    them, their sums). A fresh process imports what the first run found imported already (polars,
+    calamine: the floor's readers), under a second more in its ingest."""
     import multiprocessing as mp
 
     shutil.rmtree(warehouse, ignore_errors=True)
@@ -863,7 +882,6 @@ def _direct_in_own_process(exports: Path, warehouse: Path, work: Path, png: bool
                                            args=(str(exports), str(warehouse), str(work), png, str(out)))
     proc.start()
     try:
-        sampler.follow(proc.pid)
         proc.join()
     finally:
         if proc.is_alive():
@@ -873,9 +891,6 @@ def _direct_in_own_process(exports: Path, warehouse: Path, work: Path, png: bool
     if proc.exitcode:
         rec["ok"] = False
         rec.setdefault("error", f"exit code {proc.exitcode}")
-    if not rec.get("ok"):
-        failed = [k for k, v in (rec.get("stages") or {}).items() if not v.get("ok")]
-        raise RuntimeError(rec.get("error") or f"stages failed: {', '.join(failed) or 'not all run'}")
     return rec
 
 
@@ -938,9 +953,10 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
     rep = res.get("repeats") or {}
     return {
         # the median of the end-to-end runs' ratios (one run: its wall over the faster read of the floor)
-        "end_to_end_over_floor": rep.get("ratio_median") if rep else _ratio(e2e, floor),
-        "end_to_end_cpu_over_floor_cpu": (rep.get("cpu_ratio_median") if rep
-                                          else _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s"))),
+        # (none when the first run failed: the later runs are then not made)
+        "end_to_end_over_floor": None if e2e is None else rep.get("ratio_median") if rep else _ratio(e2e, floor),
+        "end_to_end_cpu_over_floor_cpu": None if e2e is None else (
+            rep.get("cpu_ratio_median") if rep else _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s"))),
         "incremental_over_full": _ratio(inc, direct.get("wall_s")),
         "incremental_ingest_over_full_ingest": _ratio(inc_ingest, full_ingest),
         # the share of the ~1% night that a night of a few records costs as well
@@ -1168,7 +1184,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     vs = res.get("vs_1M")
     rep = res.get("repeats") or {}
     n_runs = len(rep.get("runs", []))
-    of_runs = f", median of {n_runs} runs" if n_runs > 1 else ""
+    n_ok = sum(1 for x in rep.get("runs", []) if x.get("ratio") is not None)
+    of_runs = (f", median of {n_ok} runs" if n_ok == n_runs else f", median of {n_ok} of {n_runs} runs") if n_runs > 1 else ""
     lines += [
         "",
         "| ratio / figure | value | target | met |",
@@ -1193,12 +1210,15 @@ def to_markdown(res: dict[str, Any]) -> str:
                      "(linear) | |")
     lines.append(f"| top stage | {v['top_stage']} | | |")
     if n_runs > 1:  # every end-to-end run against the floor read next to it
-        lines += ["", "| end-to-end run (direct; 2nd and later in a process of their own) | wall s | CPU s | "
-                  "peak RSS MB | floor s (faster read before / after) | wall / floor | CPU / floor CPU |",
+        charted = " (charts excluded)" if res["options"]["charts"] else ""
+        lines += ["", "| end-to-end run (direct; 2nd and later in a process of their own) | wall s" + charted
+                  + " | CPU s | peak RSS MB | floor s (the faster of the reads before and after it) | wall / floor "
+                  "| CPU / floor CPU |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for i, run in enumerate(rep["runs"], 1):
-            bad = "" if run.get("ok") else f" **FAILED** ({(run.get('error') or '')[:80]})"
-            lines.append(f"| {i}{bad} | {_f(run.get('wall_s'), 2)} | {_f(run.get('cpu_s'), 2)} | "
+            why = (run.get("error") or "")[:80]
+            bad = "" if run.get("ok") else " **FAILED**" + (f" ({why})" if why else "")
+            lines.append(f"| {i}{bad} | {_f(run.get('compared_wall_s', run.get('wall_s')), 2)} | {_f(run.get('cpu_s'), 2)} | "
                          f"{_f(run.get('peak_rss_mb'), 0)} | {_f(run.get('floor_wall_s'), 2)} | "
                          f"{_f(run.get('ratio'), 2)} | {_f(run.get('cpu_ratio'), 2)} |")
     lines += ["", "| analyst query (read-only connection) | p50 ms | p95 ms | rows |", "| --- | ---: | ---: | ---: |"]

@@ -34,8 +34,9 @@ def test_bench_smoke(tmp_path, monkeypatch):
     model = on_disk["machine"]["cpu_model"]
     assert model and f"cores · {model}" in (out / "results-300.md").read_text()
     assert on_disk["floor"]["wall_s"] > 0 and on_disk["floor"]["failed_count"] == 0
-    reads = on_disk["floor"]["reads_wall_s"]  # read before the first run and after each: the fastest is the floor
-    assert len(reads) == 3 and on_disk["floor"]["wall_s"] == min(reads)
+    # read before the first run and after each; the faster of the two around the first is its floor
+    reads = on_disk["floor"]["reads_wall_s"]
+    assert len(reads) == 3 and on_disk["floor"]["wall_s"] == min(reads[:2])
     # the second end-to-end run: fresh warehouse, own process, its stages; the ratio is the median
     rep = on_disk["repeats"]
     assert len(rep["runs"]) == 2 and all(r["ok"] and r["ratio"] > 0 for r in rep["runs"]), rep

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ct_pipeline.bench.suite import _ratios, default_repeat, repeat_ratios
+from ct_pipeline.bench.suite import _ratios, default_repeat, repeat_ratios, step_errors, to_markdown
 
 
 def _run(wall, cpu, ok=True, reports=1.0):
@@ -49,3 +49,49 @@ def test_charts_leave_the_reports_out():
 
 def test_default_repeats():
     assert default_repeat(1_000_000) == 3 and default_repeat(300) == 3 and default_repeat(10_000_000) == 1
+
+
+def test_a_failed_later_run_is_an_error_of_the_bench():
+    rep = repeat_ratios([_run(100.0, 190.0), {"ok": False, "error": "build_core: RuntimeError: boom"}],
+                        [_read(25.0), _read(25.0), _read(25.0)])
+    res = {"stages": {"ingest": {"ok": True}}, "repeats": rep}
+    assert step_errors(res) == ["end_to_end_2: build_core: RuntimeError: boom"]
+
+
+def test_no_ratio_when_the_first_run_failed():
+    """Its warehouse is incomplete and no later run is made: nothing is judged."""
+    rep = repeat_ratios([_run(50.0, 60.0, ok=False)], [_read(25.0), _read(25.0)])
+    res = {"repeats": rep, "floor": _read(25.0), "direct": _run(50.0, 60.0, ok=False)}
+    r = _ratios(res, charts=False)
+    assert r["end_to_end_over_floor"] is None and r["end_to_end_cpu_over_floor_cpu"] is None
+
+
+def _result(runs, reads):
+    from ct_pipeline.bench.suite import _verdict, targets_for
+
+    res = {
+        "seed": 1, "started_utc": "2026-12-04T21:00:00+00:00", "options": {"charts": False},
+        "machine": {"cores": 2, "cpu_model": "AMD EPYC (family 26 model 2)", "memory_gib": 23.5, "python": "3.11",
+                    "duckdb": "2", "polars": "2", "dagster": "1", "load_average_1min_at_start": 0.5},
+        "data": {"cases": 1_000_000, "files": 1, "bytes": 1}, "floor": reads[0], "stages": {},
+        "direct": runs[0], "repeats": repeat_ratios(runs, reads), "targets": targets_for(1_000_000),
+        "total": {"wall_s": 1.0, "cpu_s": 1.0},
+    }
+    res["ratios"] = _ratios(res, charts=False)
+    res["verdict"] = _verdict(res)
+    return to_markdown(res)
+
+
+def test_the_table_shows_the_median_the_range_and_each_run():
+    md = _result([_run(125.0, 230.0), _run(150.0, 240.0), _run(120.0, 220.0)],
+                 [_read(30.0), _read(25.0), _read(40.0), _read(28.0)])
+    assert "| end to end / floor (wall, median of 3 runs) | 5.00 | ≤ 4.0 | **no** |" in md
+    assert "| end to end / floor, the runs' range | 4.29–6.00 | | |" in md
+    assert "| 2 | 150.00 | 240.00 | 100 | 25.00 | 6.00 | 9.23 |" in md
+
+
+def test_the_table_says_how_many_runs_the_median_is_of():
+    md = _result([_run(100.0, 190.0), {"ok": False, "error": "publish: OSError: disk full"}, _run(110.0, 200.0)],
+                 [_read(25.0), _read(25.0), _read(25.0), _read(25.0)])
+    assert "| end to end / floor (wall, median of 2 of 3 runs) | 4.20 |" in md
+    assert "| 2 **FAILED** (publish: OSError: disk full) | – |" in md
