@@ -712,7 +712,8 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
             # the first run's floor (the faster read of the two around it): the stages table's, and
             # the comparison's with the previous run (which read it so); every read is kept
             res["floor"] = {**min(reads[:2], key=lambda r: r.get("wall_s") or float("inf")),
-                            "reads_wall_s": [r.get("wall_s") for r in reads]}
+                            "reads_wall_s": [r.get("wall_s") for r in reads],
+                            "reads_cpu_s": [r.get("cpu_s") for r in reads]}
             res["repeats"] = repeat_ratios(runs, reads, charts)
             res["checks_total"] = {
                 "wall_s": round(sum(v["wall_s"] for k, v in stages.items() if k.startswith("checks_")), 3),
@@ -1008,26 +1009,38 @@ def _processor(name: str | None) -> str | None:
     return re.sub(r",? \d+ MHz", "", name).strip() if name else None
 
 
+def _floor_cpu(res: dict[str, Any], late: bool = False) -> float | None:
+    """The floor's CPU a step is measured against: the first run's floor, or for a `late` step
+    (the nights, the Dagster run: after every end-to-end run and read) the last read's, when the
+    results kept it (from session 18 on)."""
+    fl = res.get("floor") or {}
+    reads = fl.get("reads_cpu_s") or []
+    return (reads[-1] if late and reads and reads[-1] else None) or fl.get("cpu_s")
+
+
 def compare_runs(res: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
     """This run against the previous one of the same size and seed, step by step: wall and CPU
     ratios, and each step's CPU as a share of the floor's CPU, now against before. The VM's speed
     moves by the hour and its model between sessions, so seconds alone would show regressions
     that are the machine's; the share of the floor corrects for the hour. Not for another
     processor: the floor (one process parsing files) and the pipeline (two cores, DuckDB) do not
-    speed up alike (session 17: floor CPU -30 %, pipeline -21 %). So `slower` lists the steps
+    speed up alike (session 17: floor CPU -30 %, pipeline -21 %). The steps after the end-to-end
+    runs are set against the floor's last read (session 18: the VM slowed by half between the
+    first read and the nights, which made them look slower). So `slower` lists the steps
     whose share grew by REGRESSION_SHARE and by REGRESSION_MIN_S of CPU at least, on the same
     processor only; on another one (or one not recorded) those steps are `share_up`, a hint."""
-    floor_now = (res.get("floor") or {}).get("cpu_s")
-    floor_before = (prev.get("floor") or {}).get("cpu_s")
-    scale = floor_now / floor_before if floor_now and floor_before else None
 
-    def one(now: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any] | None:
+    def one(now: dict[str, Any] | None, before: dict[str, Any] | None, late: bool = False) -> dict[str, Any] | None:
+        """`late`: a step after the end-to-end runs, against the floor's last read (the machine's
+        speed of that moment: the first run's floor was read minutes before)."""
         if not now and not before:
             return None
         failed = [w for w, r in (("now", now), ("before", before)) if not r or not r.get("ok", True)]
         if failed:  # a step that failed (or did not run) in either run: shown, not compared
             return {"failed": failed}
         cpu = [now.get("cpu_s"), before.get("cpu_s")]
+        floor_now, floor_before = _floor_cpu(res, late), _floor_cpu(prev, late)
+        scale = floor_now / floor_before if floor_now and floor_before else None
         out = {"wall": _ratio(now.get("wall_s"), before.get("wall_s")), "cpu": _ratio(cpu[0], cpu[1]),
                "wall_s": [now.get("wall_s"), before.get("wall_s")], "cpu_s": cpu}
         if scale and None not in cpu:
@@ -1041,7 +1054,7 @@ def compare_runs(res: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
     names = list(res.get("stages") or {}) + [n for n in (prev.get("stages") or {}) if n not in (res.get("stages") or {})]
     steps = {name: one((res.get("stages") or {}).get(name), (prev.get("stages") or {}).get(name)) for name in names}
     for name in ("direct", "incremental", "minimal_night", "dagster"):
-        steps[name] = one(res.get(name), prev.get(name))
+        steps[name] = one(res.get(name), prev.get(name), late=name != "direct")
     steps = {k: v for k, v in steps.items() if v is not None}
     cpu_now, cpu_before = (res.get("machine") or {}).get("cpu_model"), (prev.get("machine") or {}).get("cpu_model")
     same = None if not (cpu_now and cpu_before) else _processor(cpu_now) == _processor(cpu_before)

@@ -89,3 +89,20 @@ def test_only_a_comparable_previous_run_is_used(tmp_path):
     run["direct"]["ok"] = False
     path.write_text(json.dumps(run))
     assert _previous_results(path, 1) is None  # a failed run is no baseline
+
+
+def test_the_nights_against_the_floors_last_read():
+    """The machine slowed by half after the first run's floor was read: the nights (after every
+    end-to-end run) are set against the last read, and are not slower; a previous run without the
+    reads kept is set against its floor."""
+    before = _run(30.0, {"ingest": 150.0})
+    before["incremental"] = {"ok": True, "wall_s": 26.0, "cpu_s": 40.0}
+    now = _run(30.0, {"ingest": 150.0})
+    now["floor"]["reads_cpu_s"] = [31.0, 30.0, 38.0, 45.0]
+    now["incremental"] = {"ok": True, "wall_s": 37.0, "cpu_s": 60.0}  # 1.5x: the machine's
+    vs = compare_runs(now, before)
+    assert vs["slower"] == [] and vs["steps"]["incremental"]["share_of_floor_cpu"] == [round(60 / 45, 3), round(40 / 30, 3)]
+    now["incremental"]["cpu_s"] = 90.0  # 1.5x more than the machine's
+    assert compare_runs(now, before)["slower"] == ["incremental"]
+    # the stages against the first run's floor, not the last read
+    assert vs["steps"]["ingest"]["share_of_floor_cpu"] == [5.0, 5.0]
