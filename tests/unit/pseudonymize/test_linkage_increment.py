@@ -327,3 +327,22 @@ def test_the_night_keeps_the_state_as_it_was_chunked(tmp_path, key, nights):
     ref = pl.concat([pl.Series([1, 2]), pl.Series([3]), pl.Series([4, 5, 6])], rechunk=False)
     out = _chunked_like(ref, pl.Series(["a", "b", "c", "d", "e", "f"]), "x")
     assert [len(c) for c in out.get_chunks()] == [2, 1, 3] and out.to_list() == list("abcdef") and out.name == "x"
+
+
+def test_a_state_of_many_chunks_opens_whole_and_a_cut_one_is_refused(tmp_path, key, nights, monkeypatch):
+    """Sealed in chunks of 4 KiB (64 MiB in use), decrypted in place into one buffer: the same
+    records as one chunk; a file cut short, or with bytes after its last chunk, is refused as
+    damaged (the night then links in full), not a crash."""
+    con, restricted = _after_first_night(tmp_path, key, nights, "one_chunk")
+    whole = load_state(restricted, key, vault_digest(con)).records
+    monkeypatch.setattr(linkage_state, "CHUNK", 4096)
+    linkage_state.save_state(restricted, load_state(restricted, key, vault_digest(con)), key)
+    p = state_path(restricted)
+    assert read_header(restricted)["chunks"] > 10
+    assert load_state(restricted, key, vault_digest(con)).records.equals(whole)
+    raw = p.read_bytes()
+    for damaged in (raw[:-100], raw[: len(raw) - 4096], raw + b"\0" * 20):
+        p.write_bytes(damaged)
+        with pytest.raises(LinkageStateError):
+            load_state(restricted, key, vault_digest(con))
+    con.close()
