@@ -874,25 +874,34 @@ def _direct_in_own_process(exports: Path, warehouse: Path, work: Path, png: bool
     """`_direct_run` in a spawned process: its record (ok, error, the stages as the child timed
     them, their sums). A fresh process imports what the first run found imported already (polars,
     calamine: the floor's readers), under a second more in its ingest."""
-    import multiprocessing as mp
-
     shutil.rmtree(warehouse, ignore_errors=True)
     out = work / "direct_run.json"
+    rec, exitcode = _in_own_process(_direct_run, (str(exports), str(warehouse), str(work), png), out, "bench-direct")
+    rec.setdefault("ok", False)
+    if exitcode:
+        rec["ok"] = False
+        rec.setdefault("error", f"exit code {exitcode}")
+    return rec
+
+
+def _in_own_process(target, args: tuple, out: Path, name: str, sampler: _Sampler | None = None) -> tuple[dict, int | None]:
+    """`target(*args, str(out))` in a spawned process (it inherits the bench's environment), the
+    sampler following its tree meanwhile; returns the JSON record it wrote to `out` ({} if none)
+    and its exit code. The bench interrupted, the child is stopped, not left running."""
+    import multiprocessing as mp
+
     out.unlink(missing_ok=True)
-    proc = mp.get_context("spawn").Process(target=_direct_run, name="bench-direct",
-                                           args=(str(exports), str(warehouse), str(work), png, str(out)))
+    proc = mp.get_context("spawn").Process(target=target, args=(*args, str(out)), name=name)
     proc.start()
     try:
+        if sampler is not None:
+            sampler.follow(proc.pid)
         proc.join()
     finally:
         if proc.is_alive():
             proc.terminate()
             proc.join(timeout=30)
-    rec = json.loads(out.read_text()) if out.exists() else {"ok": False}
-    if proc.exitcode:
-        rec["ok"] = False
-        rec.setdefault("error", f"exit code {proc.exitcode}")
-    return rec
+    return (json.loads(out.read_text()) if out.exists() else {}), proc.exitcode
 
 
 def _dagster_run(exports: str, work: str, out: str) -> None:
@@ -915,24 +924,12 @@ def _dagster_in_own_process(exports: Path, work: Path, sampler: _Sampler) -> dic
     """Runs `_dagster_run` in a spawned process (it inherits the bench's environment), the sampler
     following that process's tree; returns its record (run_ok, steps). Its CPU time is counted
     as a waited-for child's."""
-    import multiprocessing as mp
-
     out = work / "dagster_run.json"
-    out.unlink(missing_ok=True)
-    proc = mp.get_context("spawn").Process(target=_dagster_run, args=(str(exports), str(work), str(out)),
-                                           name="bench-dagster")
-    proc.start()
-    try:
-        sampler.follow(proc.pid)
-        proc.join()
-    finally:  # the bench interrupted: the run does not go on without it
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(timeout=30)
-    rec = json.loads(out.read_text()) if out.exists() else {"run_ok": False}
-    if proc.exitcode:
+    rec, exitcode = _in_own_process(_dagster_run, (str(exports), str(work)), out, "bench-dagster", sampler)
+    rec.setdefault("run_ok", False)
+    if exitcode:
         rec["run_ok"] = False
-        rec.setdefault("child_error", f"exit code {proc.exitcode}")
+        rec.setdefault("child_error", f"exit code {exitcode}")
     return rec
 
 
