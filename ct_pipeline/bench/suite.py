@@ -1169,8 +1169,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     reads = fl.get("reads_wall_s")
     row("**floor** (read every export once)", fl,
         ", ".join(f"{k}: {int(v['files'])} files {_f(v['wall_s'], 1)} s" for k, v in fl.get("by_format", {}).items())
-        + (f"; the fastest of {len(reads)} reads, one before the first end-to-end run and one after each "
-           f"({' / '.join(_f(x, 1) for x in reads)} s)" if reads else ""))
+        + (f"; the faster of the two reads around the first end-to-end run (reads before it and after each "
+           f"run: {' / '.join(_f(x, 1) for x in reads)} s)" if reads else ""))
     for name, rec in res.get("stages", {}).items():
         row(name, rec)
     row("**end to end, direct** (sum of stages)", res.get("direct"), "charts excluded" if not res["options"]["charts"] else "")
