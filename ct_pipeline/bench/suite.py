@@ -948,13 +948,18 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
     # ratio the load itself is (informative; the target is judged on the whole run)
     inc_ingest = ((res.get("incremental") or {}).get("steps") or {}).get("ingest", {}).get("wall_s") if inc else None
     full_ingest = (res.get("stages") or {}).get("ingest", {}).get("wall_s")
-    rep = res.get("repeats") or {}
+    # the median of the end-to-end runs' ratios (`repeat_ratios`; results written before session 18
+    # have one run against its floor); none when the first run failed (no later runs are made)
+    rep = res.get("repeats")
+    if e2e is None:
+        wall_ratio = cpu_ratio = None
+    elif rep:
+        wall_ratio, cpu_ratio = rep.get("ratio_median"), rep.get("cpu_ratio_median")
+    else:
+        wall_ratio, cpu_ratio = _ratio(e2e, floor), _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s"))
     return {
-        # the median of the end-to-end runs' ratios (one run: its wall over the faster read of the floor)
-        # (none when the first run failed: the later runs are then not made)
-        "end_to_end_over_floor": None if e2e is None else rep.get("ratio_median") if rep else _ratio(e2e, floor),
-        "end_to_end_cpu_over_floor_cpu": None if e2e is None else (
-            rep.get("cpu_ratio_median") if rep else _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s"))),
+        "end_to_end_over_floor": wall_ratio,
+        "end_to_end_cpu_over_floor_cpu": cpu_ratio,
         "incremental_over_full": _ratio(inc, direct.get("wall_s")),
         "incremental_ingest_over_full_ingest": _ratio(inc_ingest, full_ingest),
         # the share of the ~1% night that a night of a few records costs as well

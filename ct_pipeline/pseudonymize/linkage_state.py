@@ -200,7 +200,7 @@ def _write_sealed(folder: Path, body, size: int, n_records: int, state: LinkageS
     aes = AESGCM(_key(key))
     path = path or state_path(folder)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # one buffer for the plain chunk and one for the sealed one, reused (see _open_records)
+    # one buffer for the plain chunk and one for the sealed one, reused (why: see _decrypt)
     plain = bytearray(max(1, min(CHUNK, size)))
     sealed = bytearray(len(plain) + TAG_BYTES)
     with owner_only_umask():
