@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from ct_pipeline.pseudonymize.keys import PseudonymKey
-from ct_pipeline.pseudonymize.linkage import OPTIONAL, REQUIRED, link_persons
+from ct_pipeline.pseudonymize.linkage import _linkage_input, link_persons
 from ct_pipeline.pseudonymize.linkage_increment import (
     FULL_RELINK_SHARE,
     full_relink_requested,
@@ -220,7 +220,8 @@ class BatchPseudonymizer:
         insert_frame(con, "stg_assistance", ps.stg_assistance)
         self.seconds["write"] += time.perf_counter() - t
         if ps.identities.height:
-            self._links_in.append(ps.identities.select(*REQUIRED, *[c for c in OPTIONAL if c in ps.identities.columns]))
+            # the names as the key pseudonymisation normalised them: one column, not computed again
+            self._links_in.append(_linkage_input(ps.identities.with_columns(ps.name_keys)))
         self.report["screenings"] += ps.stg_screenings.height
         self.report["assistance"] += ps.stg_assistance.height
 

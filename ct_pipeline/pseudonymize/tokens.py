@@ -290,6 +290,8 @@ class Pseudonymized:
     # restricted zone: the prior records whose person_token changed (source_file, source_row,
     # person_token = the new one) — apply to the vault (update_person_tokens) and to stg/dim tables
     relinked: pl.DataFrame | None = None
+    # restricted zone: each identity's normalised name key (`linkage.name_keys`), in row order
+    name_keys: pl.Series | None = None
 
 
 SCREENING_INPUT = (
@@ -302,6 +304,12 @@ ASSISTANCE_INPUT = ("source_file", "source_row", "mission_code", "case_ref")
 
 def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.DataFrame:
     """The restricted identities behind each screening record, with exact tokens (no linkage yet)."""
+    return _identities(typed_screenings, key)[0]
+
+
+def _identities(typed_screenings: pl.DataFrame, key: PseudonymKey) -> tuple[pl.DataFrame, pl.Series]:
+    """`identities_frame`, and the records' normalised name keys (what the linkage compares names
+    on: computed once here, for the identity token, and handed on)."""
     # normalised once (_m, _c, _n) for both tokens; the helper columns are not selected below
     df = add_identity_tokens(add_case_tokens(_normalised(typed_screenings), key), key)
     from ct_pipeline.metadata.types import polars_schema
@@ -314,7 +322,7 @@ def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.Da
         pl.col("identity_token").alias("person_token"),
         pl.lit(key.version).alias("key_version"),
     )  # fmt: skip
-    return ident
+    return ident, df.get_column("_n").alias("nk")
 
 
 def pseudonymize(
@@ -339,7 +347,7 @@ def pseudonymize(
     _require(typed_screenings, "typed_screenings", SCREENING_INPUT)
     _require(typed_assistance, "typed_assistance", ASSISTANCE_INPUT)
 
-    identities = identities_frame(typed_screenings, key)
+    identities, name_keys = _identities(typed_screenings, key)
     report: dict[str, int] = {}
     links = relinked = None
     if link and identities.height:
@@ -373,7 +381,7 @@ def pseudonymize(
 
     report.update(screenings=stg_s.height, assistance=stg_a.height, identities=identities.height)
     log.info("pseudonymised %d screening and %d assistance records", stg_s.height, stg_a.height)
-    return Pseudonymized(stg_s, stg_a, identities, report, links, relinked)
+    return Pseudonymized(stg_s, stg_a, identities, report, links, relinked, name_keys)
 
 
 class StgValidationError(ValueError):
