@@ -332,8 +332,9 @@ def load_features(
 
 
 # What the comparisons read of a record, narrow: tokens as integer ids, whether it has a name (its
-# token list stays in lk_names). The candidate pairs join it twice, and a narrow build side is
-# what makes that join fast (9.1 M pairs at 1 M records, one thread: 28.9 -> 13.4 s).
+# token list stays in lk_names). The candidate pairs join it on both sides (twice for their name
+# ids, twice for their levels: `_COMPARE_SQL`), and a narrow build side is what makes that join
+# fast (9.1 M pairs at 1 M records, one thread: 28.9 -> 13.4 s).
 _COMPARE_INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE lk_c AS
 WITH cases AS (SELECT case_token, row_number() OVER () AS id FROM lk WHERE case_token IS NOT NULL GROUP BY 1),
@@ -416,7 +417,7 @@ _SIM = (
 _EQ = " + ".join(f"coalesce((a.{e} = b.{e})::INT, 0)" for e in ("e1", "e2", "e3", "e4"))
 _CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e1", "e2", "e3", "e4"))
 
-_BASE_SQL = """
+_COMPARE_SQL = """
 -- the name similarity, once per distinct pair of names (names repeat a lot); the pairs' name ids
 -- come from a join of their own, so that the comparison below is one statement that writes its
 -- levels without an intermediate table of every pair (1M records: 0.9 s and ~0.5 GB less)
@@ -472,7 +473,9 @@ CREATE OR REPLACE TEMP TABLE @OUT@ (l BIGINT, r BIGINT, g_name TINYINT, g_dob TI
   g_route TINYINT, g_sex TINYINT, g_cit TINYINT, g_doc TINYINT, g_phone TINYINT, g_mission TINYINT,
   same_mission TINYINT, same_case BOOLEAN, forced BOOLEAN, tf_name DOUBLE, tf_dob DOUBLE)
 """
-# Pairs compared at once: the intermediate tables of a comparison are about 100 bytes a pair
+# Pairs compared at once (ranges of l): at ten million records every candidate pair at once made
+# the comparison's intermediate results (its joins' hash tables, the name pairs) spill tens of
+# gigabytes
 COMPARE_CHUNK_PAIRS = 10_000_000
 
 
@@ -564,7 +567,7 @@ def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -
     """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``, about
     COMPARE_CHUNK_PAIRS pairs at a time (ranges of l): at ten million records the candidate pairs'
     intermediate tables, all at once, spilled tens of gigabytes."""
-    sql = _BASE_SQL.replace("@DOB_SWAPPED@", _DOB_SWAPPED).replace("@DOB_ONE_EDIT@", _DOB_ONE_EDIT)
+    sql = _COMPARE_SQL.replace("@DOB_SWAPPED@", _DOB_SWAPPED).replace("@DOB_ONE_EDIT@", _DOB_ONE_EDIT)
     sql = sql.replace("@SIM_MATRIX@", _SIM_MATRIX).replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
     sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP)).replace("@OUT@", out_table)
     con.execute(_COMPARED_DDL.replace("@OUT@", out_table))
@@ -834,7 +837,8 @@ def link_persons(
 ):
     """Link identity records (one per screening record) into persons.
 
-    ``identities``: the `pseudonymize` identities frame (or `tokens.identities_frame`);
+    ``identities``: the `pseudonymize` identities frame (or `tokens.identities_frame`); instead of
+    the three name columns it may bring their normalised key ``nk`` (`name_keys`, `missing_inputs`);
     ``prior``: identities linked in earlier runs (with their ``person_token``), e.g. from the vault.
     Returns one row per record of both (source_file, source_row, identity_token, person_token,
     cluster_size), and the `LinkageModel` too when ``return_model``, and then the state an

@@ -310,7 +310,8 @@ def identities_frame(typed_screenings: pl.DataFrame, key: PseudonymKey) -> pl.Da
 def _identities(typed_screenings: pl.DataFrame, key: PseudonymKey) -> tuple[pl.DataFrame, pl.Series]:
     """`identities_frame`, and the records' normalised name keys (what the linkage compares names
     on: computed once here, for the identity token, and handed on)."""
-    # normalised once (_m, _c, _n) for both tokens; the helper columns are not selected below
+    # normalised once (_m, _c, _n) for both tokens; the helper columns are not selected below (the
+    # name key _n is returned beside the identities)
     df = add_identity_tokens(add_case_tokens(_normalised(typed_screenings), key), key)
     from ct_pipeline.metadata.types import polars_schema
 
@@ -351,7 +352,7 @@ def pseudonymize(
     report: dict[str, int] = {}
     links = relinked = None
     if link and identities.height:
-        links = link_persons(identities, prior=prior_identities, restricted_dir=restricted_dir)
+        links = link_persons(identities.with_columns(name_keys), prior=prior_identities, restricted_dir=restricted_dir)
         if prior_identities is not None and prior_identities.height:
             moved = prior_identities.select("source_file", "source_row", "person_token").join(
                 links.select("source_file", "source_row", pl.col("person_token").alias("_new")),
