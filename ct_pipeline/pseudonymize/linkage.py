@@ -417,22 +417,9 @@ _SIM = (
 _EQ = " + ".join(f"coalesce((a.{e} = b.{e})::INT, 0)" for e in ("e1", "e2", "e3", "e4"))
 _CMP = " + ".join(f"(a.{e} IS NOT NULL AND b.{e} IS NOT NULL)::INT" for e in ("e1", "e2", "e3", "e4"))
 
-_COMPARE_SQL = """
--- the name similarity, once per distinct pair of names (names repeat a lot); the pairs' name ids
--- come from a join of their own, so that the comparison below is one statement that writes its
--- levels without an intermediate table of every pair (1M records: 0.9 s and ~0.5 GB less)
-CREATE OR REPLACE TEMP TABLE @OUT@_names AS
-SELECT nka, nkb, @SIM@ AS sim FROM (
-  SELECT np.nka, np.nkb, len(b.toks) AS nb, @SIM_MATRIX@ AS mx
-  FROM (SELECT DISTINCT a.nk_id AS nka, b.nk_id AS nkb FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r
-        WHERE a.has_name AND b.has_name AND a.nk_id <> b.nk_id) np
-  JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb);
-INSERT INTO @OUT@
-SELECT c.l, c.r,
-  CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
-       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END,
-  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.g_phone, c.g_mission, c.same_mission, c.same_case, c.forced, c.tf_name, c.tf_dob
-FROM (
+# A pair's comparison levels, all but the name's (which needs the similarity of the two names), from
+# the pairs of @PAIRS@ (l, r)
+_PAIR_LEVELS_SQL = """
 SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, NOT a.has_name OR NOT b.has_name AS no_name,
   CASE WHEN a.dob IS NOT NULL AND b.dob IS NOT NULL THEN
          CASE WHEN a.dob = b.dob THEN 10
@@ -463,7 +450,27 @@ SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, NOT a.has_name OR NOT b.has_nam
   (a.case_id = b.case_id OR (a.identity_id = b.identity_id AND a.id_n <= @FORCED_CAP@)
    OR coalesce(a.prior_id = b.prior_id, false)) AS forced,
   a.tf_name AS tf_name, a.tf_dob AS tf_dob
-FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r
+FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r"""
+# The row of the compared pairs' table from a pair's levels (c) and its names' similarity (n.sim)
+_OUT_ROW_SQL = """
+SELECT c.l, c.r,
+  CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
+       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END,
+  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.g_phone, c.g_mission, c.same_mission, c.same_case, c.forced, c.tf_name, c.tf_dob"""
+_COMPARE_SQL = """
+-- the name similarity, once per distinct pair of names (names repeat a lot); the pairs' name ids
+-- come from a join of their own, so that the comparison below is one statement that writes its
+-- levels without an intermediate table of every pair (1M records: 0.9 s and ~0.5 GB less)
+CREATE OR REPLACE TEMP TABLE @OUT@_names AS
+SELECT nka, nkb, @SIM@ AS sim FROM (
+  SELECT np.nka, np.nkb, len(b.toks) AS nb, @SIM_MATRIX@ AS mx
+  FROM (SELECT DISTINCT a.nk_id AS nka, b.nk_id AS nkb FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r
+        WHERE a.has_name AND b.has_name AND a.nk_id <> b.nk_id) np
+  JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb);
+INSERT INTO @OUT@
+@OUT_ROW@
+FROM (
+@PAIR_LEVELS@
 ) c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_names;
 """
@@ -563,13 +570,20 @@ def _blocking_sql(caps: dict[str, int]) -> str:
     )
 
 
+def comparison_sql(template: str, out_table: str) -> str:
+    """A comparison script (`_COMPARE_SQL`) with its parts filled in, writing to ``out_table``
+    (its pairs, @PAIRS@, are left to the caller)."""
+    sql = template.replace("@PAIR_LEVELS@", _PAIR_LEVELS_SQL).replace("@OUT_ROW@", _OUT_ROW_SQL)
+    sql = sql.replace("@DOB_SWAPPED@", _DOB_SWAPPED).replace("@DOB_ONE_EDIT@", _DOB_ONE_EDIT)
+    sql = sql.replace("@SIM_MATRIX@", _SIM_MATRIX).replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
+    return sql.replace("@FORCED_CAP@", str(FORCED_CAP)).replace("@OUT@", out_table)
+
+
 def _compare(con: duckdb.DuckDBPyConnection, pairs_table: str, out_table: str) -> None:
     """Comparison levels of the pairs in ``pairs_table`` (l, r) into temp table ``out_table``, about
     COMPARE_CHUNK_PAIRS pairs at a time (ranges of l): at ten million records the candidate pairs'
     intermediate tables, all at once, spilled tens of gigabytes."""
-    sql = _COMPARE_SQL.replace("@DOB_SWAPPED@", _DOB_SWAPPED).replace("@DOB_ONE_EDIT@", _DOB_ONE_EDIT)
-    sql = sql.replace("@SIM_MATRIX@", _SIM_MATRIX).replace("@SIM@", _SIM).replace("@EQ@", _EQ).replace("@CMP@", _CMP)
-    sql = sql.replace("@FORCED_CAP@", str(FORCED_CAP)).replace("@OUT@", out_table)
+    sql = comparison_sql(_COMPARE_SQL, out_table)
     con.execute(_COMPARED_DDL.replace("@OUT@", out_table))
     for lo, hi in _l_ranges(con, pairs_table, COMPARE_CHUNK_PAIRS):
         con.execute(sql.replace("@PAIRS@", f"(SELECT l, r FROM {pairs_table} WHERE l >= {lo} AND l < {hi})"))

@@ -12,40 +12,12 @@ from ct_pipeline.pseudonymize import linkage as L
 from ct_pipeline.pseudonymize.tokens import identities_frame
 from ct_pipeline.pseudonymize.variants import synthetic_screenings
 
-# the comparison as it was until session 18 (a base table of every pair, then the names)
+# the comparison as it was until session 18: a base table of every pair, then the names; the
+# levels themselves (@PAIR_LEVELS@, @OUT_ROW@) are the same text, and what this tests is the
+# statements around them
 _OLD_COMPARE_SQL = """
 CREATE OR REPLACE TEMP TABLE @OUT@_base AS
-SELECT p.l, p.r, a.nk_id AS nka, b.nk_id AS nkb, NOT a.has_name OR NOT b.has_name AS no_name,
-  CASE WHEN a.dob IS NOT NULL AND b.dob IS NOT NULL THEN
-         CASE WHEN a.dob = b.dob THEN 10
-              WHEN @DOB_SWAPPED@ OR @DOB_ONE_EDIT@ THEN 11
-              WHEN abs(a.byear - b.byear) <= 1 THEN 12
-              ELSE 13 END
-       WHEN a.byear IS NULL OR b.byear IS NULL THEN -1
-       WHEN a.dob IS NOT NULL OR b.dob IS NOT NULL THEN
-         CASE WHEN a.blo <= b.bhi AND b.blo <= a.bhi THEN 33
-              WHEN abs(a.byear - b.byear) <= 1 THEN 30
-              WHEN abs(a.byear - b.byear) = 2 THEN 31
-              ELSE 32 END
-       WHEN a.blo <= b.bhi AND b.blo <= a.bhi THEN 23
-       WHEN abs(a.byear - b.byear) <= 1 THEN 20
-       WHEN abs(a.byear - b.byear) = 2 THEN 21
-       ELSE 22 END AS g_dob,
-  CASE WHEN (@CMP@) = 0 THEN -1 ELSE least(@EQ@, 2) END AS g_episode,
-  CASE WHEN (a.rc IS NULL OR b.rc IS NULL) AND (a.ec IS NULL OR b.ec IS NULL) THEN -1
-       WHEN coalesce(a.rc = b.rc, true) AND coalesce(a.ec = b.ec, true) THEN 1 ELSE 0 END AS g_route,
-  CASE WHEN a.sex IS NULL OR b.sex IS NULL THEN -1 WHEN a.sex = b.sex THEN 1 ELSE 0 END AS g_sex,
-  CASE WHEN a.cit IS NULL OR b.cit IS NULL THEN -1 WHEN a.cit = b.cit THEN 1 ELSE 0 END AS g_cit,
-  CASE WHEN a.doc IS NULL OR b.doc IS NULL THEN -1 WHEN a.doc = b.doc THEN 1 ELSE 0 END AS g_doc,
-  CASE WHEN a.phone IS NULL OR b.phone IS NULL THEN -1 WHEN a.phone = b.phone THEN 1 ELSE 0 END AS g_phone,
-  CASE WHEN a.nk_id <> b.nk_id OR NOT a.has_name OR a.mission IS NULL OR b.mission IS NULL THEN -1
-       WHEN a.mission = b.mission THEN 1 ELSE 0 END AS g_mission,
-  coalesce(a.mission = b.mission, false)::INT AS same_mission,
-  a.case_id = b.case_id AS same_case,
-  (a.case_id = b.case_id OR (a.identity_id = b.identity_id AND a.id_n <= @FORCED_CAP@)
-   OR coalesce(a.prior_id = b.prior_id, false)) AS forced,
-  a.tf_name AS tf_name, a.tf_dob AS tf_dob
-FROM @PAIRS@ p JOIN lk_c a ON a.rid = p.l JOIN lk_c b ON b.rid = p.r;
+@PAIR_LEVELS@;
 -- the name similarity, once per distinct pair of names (names repeat a lot)
 CREATE OR REPLACE TEMP TABLE @OUT@_names AS
 SELECT nka, nkb, @SIM@ AS sim FROM (
@@ -53,10 +25,7 @@ SELECT nka, nkb, @SIM@ AS sim FROM (
   FROM (SELECT DISTINCT nka, nkb FROM @OUT@_base WHERE NOT no_name AND nka <> nkb) np
   JOIN lk_names a ON a.nk_id = np.nka JOIN lk_names b ON b.nk_id = np.nkb);
 INSERT INTO @OUT@
-SELECT c.l, c.r,
-  CASE WHEN c.no_name THEN -1 WHEN c.nka = c.nkb THEN 4 WHEN n.sim >= 0.95 THEN 3
-       WHEN n.sim >= 0.88 THEN 2 WHEN n.sim >= 0.78 THEN 1 ELSE 0 END,
-  c.g_dob, c.g_episode, c.g_route, c.g_sex, c.g_cit, c.g_doc, c.g_phone, c.g_mission, c.same_mission, c.same_case, c.forced, c.tf_name, c.tf_dob
+@OUT_ROW@
 FROM @OUT@_base c LEFT JOIN @OUT@_names n ON n.nka = c.nka AND n.nkb = c.nkb;
 DROP TABLE @OUT@_base;
 DROP TABLE @OUT@_names;
@@ -83,11 +52,8 @@ def _prepared(key) -> tuple[duckdb.DuckDBPyConnection, int]:
 
 
 def _old_compare(con: duckdb.DuckDBPyConnection, pairs: str, out: str) -> None:
-    sql = _OLD_COMPARE_SQL.replace("@DOB_SWAPPED@", L._DOB_SWAPPED).replace("@DOB_ONE_EDIT@", L._DOB_ONE_EDIT)
-    sql = sql.replace("@SIM_MATRIX@", L._SIM_MATRIX).replace("@SIM@", L._SIM).replace("@EQ@", L._EQ)
-    sql = sql.replace("@CMP@", L._CMP).replace("@FORCED_CAP@", str(L.FORCED_CAP)).replace("@OUT@", out)
     con.execute(L._COMPARED_DDL.replace("@OUT@", out))
-    con.execute(sql.replace("@PAIRS@", f"(SELECT l, r FROM {pairs})"))
+    con.execute(L.comparison_sql(_OLD_COMPARE_SQL, out).replace("@PAIRS@", f"(SELECT l, r FROM {pairs})"))
 
 
 def test_comparison_levels_equal_the_old_statements(key):
