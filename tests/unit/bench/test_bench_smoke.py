@@ -47,6 +47,16 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert not (cache / "run-300-seed3" / "wh_repeat").exists()  # removed after its run
     assert "| end to end / floor (wall, median of 2 runs) |" in (out / "results-300.md").read_text()
     assert sum(v["rows"] for v in on_disk["floor"]["by_format"].values()) > 0
+    # the floor read on every core, and again one file at a time (the floor until session 20): the
+    # same files and rows, both read at every point, each run set against both
+    one = on_disk["floor_one_process"]
+    assert on_disk["floor"]["processes"] >= 1 and one["failed_count"] == 0
+    assert {k: (v["files"], v["rows"]) for k, v in on_disk["floor"]["by_format"].items()} == \
+        {k: (v["files"], v["rows"]) for k, v in one["by_format"].items()}
+    assert len(one["reads_wall_s"]) == 3 and one["wall_s"] == min(one["reads_wall_s"][:2])
+    assert rep["runs"][1]["one_process_floor_wall_s"] == min(one["reads_wall_s"][1:])
+    assert on_disk["ratios"]["end_to_end_over_one_process_floor"] == rep["ratio_one_process_median"] > 0
+    assert "| floor, one process (one file at a time: the floor until session 20) |" in (out / "results-300.md").read_text()
     for name in STAGES:
         st = on_disk["stages"][name]
         assert st["ok"], (name, st.get("error"))
@@ -82,7 +92,9 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert "| **minimal night** (after it) |" in (out / "results-300.md").read_text()
     vs = on_disk["vs_previous"]
     assert vs["previous_started_utc"] == "2026-01-01T00:00:00+00:00" and vs["same_processor"] is None
-    assert vs["steps"]["ingest"]["share_of_floor_cpu"][1] == 3.0 and vs["end_to_end_over_floor"][1] == 10.0
+    # the previous run read the floor one file at a time (then its only floor): compared with that read
+    assert vs["steps"]["ingest"]["share_of_floor_cpu"] == [round(on_disk["stages"]["ingest"]["cpu_s"] / one["cpu_s"], 3), 3.0]
+    assert vs["end_to_end_over_one_process_floor"] == [on_disk["ratios"]["end_to_end_over_one_process_floor"], 10.0]
     assert vs["steps"]["build_core"] == {"failed": ["before"]}  # not in the previous run
     assert "Against the previous run of this size (2026-01-01" in (out / "results-300.md").read_text()
     # the Dagster run has a process of its own: its peak is that process tree's, its steps are timed

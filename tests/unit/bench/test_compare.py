@@ -106,3 +106,23 @@ def test_the_nights_against_the_floors_last_read():
     assert compare_runs(now, before)["slower"] == ["incremental"]
     # the stages against the first run's floor, not the last read
     assert vs["steps"]["ingest"]["share_of_floor_cpu"] == [5.0, 5.0]
+
+
+def test_a_run_with_the_fastest_floor_against_one_before_it():
+    """From session 20 the floor is read on every core (`floor`) and one file at a time
+    (`floor_one_process`, the only floor before): a step's share, the floor row and the end-to-end
+    ratio are compared on the one-process read, which both runs made."""
+    before = _run(30.0, {"ingest": 150.0, "publish": 20.0}, e2e=4.0)
+    now = _run(15.0, {"ingest": 150.0, "publish": 30.0}, e2e=8.0)  # `floor`: the fastest read
+    now["floor_one_process"] = {"wall_s": 30.0, "cpu_s": 30.0, "reads_cpu_s": [30.0, 31.0]}
+    now["ratios"]["end_to_end_over_one_process_floor"] = 4.1
+    vs = compare_runs(now, before)
+    assert vs["steps"]["ingest"]["share_of_floor_cpu"] == [5.0, 5.0]  # not 10.0: the same kind of read
+    assert vs["slower"] == ["publish"]
+    assert vs["floor"]["cpu_s"] == [30.0, 30.0]
+    assert vs["end_to_end_over_one_process_floor"] == [4.1, 4.0]
+    assert "end to end / one-process floor 4.10 (was 4.00)" in "\n".join(_previous_table(vs))
+    # the nights against the one-process floor's last read
+    now["incremental"] = {"ok": True, "wall_s": 20.0, "cpu_s": 31.0}
+    before["incremental"] = {"ok": True, "wall_s": 20.0, "cpu_s": 30.0}
+    assert compare_runs(now, before)["steps"]["incremental"]["share_of_floor_cpu"] == [1.0, 1.0]

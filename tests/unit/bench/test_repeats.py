@@ -95,3 +95,21 @@ def test_the_table_says_how_many_runs_the_median_is_of():
                  [_read(25.0), _read(25.0), _read(25.0), _read(25.0)])
     assert "| end to end / floor (wall, median of 2 of 3 runs) | 4.20 |" in md
     assert "| 2 **FAILED** (publish: OSError: disk full) | – |" in md
+
+
+def test_each_run_against_the_one_process_floor_too():
+    """Every read holds the fastest read and the one-file-at-a-time one (`one_process`): a run has a
+    ratio to each, the nearest faster read of each kind."""
+    reads = [{**_read(15.0), "one_process": _read(33.0)}, {**_read(16.0), "one_process": _read(31.0)},
+             {**_read(14.0), "one_process": _read(35.0)}]
+    rep = repeat_ratios([_run(150.0, 250.0), _run(140.0, 240.0)], reads)
+    assert [r["floor_wall_s"] for r in rep["runs"]] == [15.0, 14.0]
+    assert [r["one_process_floor_wall_s"] for r in rep["runs"]] == [31.0, 31.0]
+    assert [r["ratio_one_process"] for r in rep["runs"]] == [round(150 / 31, 3), round(140 / 31, 3)]
+    assert rep["ratio_one_process_median"] == round((round(150 / 31, 3) + round(140 / 31, 3)) / 2, 3)
+    res = {"repeats": rep, "floor": _read(15.0), "floor_one_process": _read(31.0), "direct": _run(150.0, 250.0)}
+    r = _ratios(res, charts=False)
+    assert r["end_to_end_over_floor"] == rep["ratio_median"] == 10.0  # median of 10.0 and 10.0
+    assert r["end_to_end_over_one_process_floor"] == rep["ratio_one_process_median"]
+    # reads of results before session 20 have no one-process part: no such ratio
+    assert repeat_ratios([_run(150.0, 250.0)], [_read(30.0), _read(31.0)])["ratio_one_process_median"] is None
