@@ -242,7 +242,7 @@ def bench(
     no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip the incremental night.")] = False,
     charts: Annotated[bool, typer.Option(help="Include PNG charts.")] = False,
     repeat: Annotated[int | None, typer.Option(
-        min=1, help="End-to-end runs, each followed by a read of the floor; the ratio is their median "
+        min=1, help="End-to-end runs, each followed by a read of the floors; the ratio is their median "
                     "(default: 3 up to 1,000,000 cases, else 1).")] = None,
 ) -> None:
     """Benchmark the whole pipeline against the read floor (stages, Dagster, incremental, queries)."""

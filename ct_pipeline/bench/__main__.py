@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--charts", action="store_true", help="render PNG charts in build_reports (needs chromium)")
     ap.add_argument("--repeat", type=int, default=None, metavar="N",
-                    help="end-to-end runs, each followed by a read of the floor (default: 3 up to 1M cases, else 1)")
+                    help="end-to-end runs, each followed by a read of the floors (default: 3 up to 1M cases, else 1)")
     a = ap.parse_args(argv)
     res = run_bench(a.cases, a.seed, a.out, a.cache, dagster=not a.no_dagster,
                     incremental=not a.no_incremental, charts=a.charts,

@@ -33,7 +33,8 @@ One run, in this process:
 Writes <out_dir>/results-<cases>.json and .md; returns the JSON as a dict. When the out folder
 already holds results of this size and seed (the committed ones, with the default --out bench/),
 the run compares itself with them, step by step, before replacing them (`compare_runs`): each
-step's CPU as a share of the floor's CPU, so that a regression shows on a faster or slower VM too.
+step's CPU as a share of the one-process floor's CPU, so that a regression shows on a faster or slower
+VM too.
 The stages table, the comparison and the later sections use the first end-to-end run.
 """
 
@@ -53,6 +54,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -357,21 +359,21 @@ def make_minimal_drop(exports: Path, work: Path, seed: int, log: Log) -> dict[st
 # ------------------------------------------------------------------------------------------------
 
 
-#: The floor is read on every core, as the pipeline runs (two here): one process per core, the files
-#: shared out by size, JSON Lines read many files per call. Until session 20 it was read one file
-#: at a time in one process (`read_floor_one_process`), which took twice as long on this machine
-#: (1M: 32.5-34.4 s against 15.2-15.9 s): the ratio to it measured the pipeline against a floor
-#: that left a core idle and parsed JSON Lines a third more slowly than polars can.
-FLOOR_PROCESSES = os.cpu_count() or 1
+#: The floor is read on every core this process may use, as the pipeline uses both of this machine's:
+#: one process per core, the files shared out by size, JSON Lines read many files per call. Until
+#: session 20 it was read one file at a time in one process (`read_floor_one_process`), which took
+#: twice as long here (1M: 32.5-34.4 s against 15.2-16.8 s): the ratio to it measured the pipeline
+#: against a floor that left a core idle and parsed JSON Lines more slowly than polars can.
+FLOOR_PROCESSES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 #: JSON Lines per polars call in the floor: many files in one scan parse faster than one file a
-#: call (600 files of the 1M exports: 1.2 s wall and 2.2 s CPU against 2.7 s and 3.1 s), in parts
-#: of about this size, so that a part's frame stays small
+#: call (a sample of 600 of the 1M run's 4,180 JSON Lines files: 1.2 s wall and 2.2 s CPU against
+#: 2.7 s and 3.1 s), in parts of about this size, so that a part's frame stays small
 FLOOR_JSONL_BATCH_BYTES = 64 * 2**20
 
 
-def _read_export(p: Path, kind: str) -> tuple[int, bool]:
+def _read_export(p: Path, kind: str) -> tuple[int, bool, int]:
     """Read one export file into columns with the fastest reader for its kind: (rows, whether the
-    CSV needed the standard library)."""
+    CSV needed the standard library, the values read: rows times columns and nested fields)."""
     import polars as pl
     from python_calamine import CalamineWorkbook
 
@@ -381,50 +383,82 @@ def _read_export(p: Path, kind: str) -> tuple[int, bool]:
         buf = raw.decode("cp1252", errors="replace").encode("utf-8")
         sep = ";" if raw[: raw.find(b"\n")].count(b";") > raw[: raw.find(b"\n")].count(b",") else ","
         try:
-            return pl.read_csv(io.BytesIO(buf), infer_schema=False, separator=sep, truncate_ragged_lines=True).height, False
+            frame = pl.read_csv(io.BytesIO(buf), infer_schema=False, separator=sep, truncate_ragged_lines=True)
+            return frame.height, False, frame.height * frame.width
         except pl.exceptions.ComputeError:
             # quoted narratives spanning lines can defeat polars' parallel chunking: the
             # standard library reads them correctly (counted, they stay in the floor)
-            return sum(1 for _ in csv.reader(io.StringIO(buf.decode("utf-8")), delimiter=sep)) - 1, True
+            rows = list(csv.reader(io.StringIO(buf.decode("utf-8")), delimiter=sep))[1:]
+            return len(rows), True, sum(map(len, rows))
     if kind == "jsonl":
-        return (pl.read_ndjson(p, infer_schema_length=None).height if p.stat().st_size else 0), False
+        if not p.stat().st_size:
+            return 0, False, 0
+        frame = pl.read_ndjson(p, infer_schema_length=None)
+        return frame.height, False, _values(frame)
     if kind in ("xlsx", "xls"):
         wb = CalamineWorkbook.from_path(str(p))
-        return sum(len(wb.get_sheet_by_name(s).to_python()) for s in wb.sheet_names), False
-    return len(p.read_bytes().splitlines()), False
+        sheets = [wb.get_sheet_by_name(s).to_python() for s in wb.sheet_names]
+        return sum(map(len, sheets)), False, sum(len(r) for rows in sheets for r in rows)
+    lines = p.read_bytes().splitlines()
+    return len(lines), False, len(lines)
+
+
+def _values(frame) -> int:
+    """A JSON Lines frame's values: its rows times its columns and their nested fields."""
+    return frame.height * _field_count(frame.schema)
 
 
 def _kind(p: Path) -> str:
     return p.suffix.lower().lstrip(".")
 
 
-def _read_floor_part(paths: list[str], root: str) -> dict[str, Any]:
-    """One process's share of the floor: its JSON Lines files in batches of about
-    FLOOR_JSONL_BATCH_BYTES per polars scan (a batch polars cannot read as one, say because a
-    field is null in every row of its first file, is read file by file: counted), the others
-    file by file. Per kind: files, bytes, rows and the seconds spent on them."""
+def _read_or_record(p: Path, root: Path | str, failed: list[str]) -> tuple[int, bool, int]:
+    """`_read_export`, a failure recorded in `failed` (nothing read) instead of raised: polars' panics
+    too (pyo3's PanicException is a BaseException), not an interrupt."""
+    try:
+        return _read_export(p, _kind(p))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        failed.append(f"{p.relative_to(root)}: {type(exc).__name__}: {str(exc)[:200]}")
+        return 0, False, 0
+
+
+def _warm_floor_reader(_: int) -> tuple[int, float]:
+    """A floor process's start, the readers imported (before the floor is timed): its pid and CPU."""
+    import polars  # noqa: F401
+    import python_calamine  # noqa: F401
+
+    time.sleep(0.2)  # so that each process takes one of these calls
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), r.ru_utime + r.ru_stime
+
+
+def _read_floor_part(paths: list[str], root: str, batch_bytes: int = FLOOR_JSONL_BATCH_BYTES) -> dict[str, Any]:
+    """One process's share of the floor: its JSON Lines files in batches of about `batch_bytes`
+    per polars scan (a batch polars cannot read as one, say because a field is null in every row
+    of its first file, is read file by file: counted), the others file by file. Per kind: files,
+    bytes, rows, values and the seconds spent on them (a scan of many files takes its schema from
+    the first: `floor_narrower` checks that the values are not fewer than file by file)."""
     import polars as pl
 
     per: dict[str, dict[str, float]] = {}
     failed: list[str] = []
     fallbacks = batch_fallbacks = 0
 
-    def add(kind: str, files: list[Path], rows: int, seconds: float) -> None:
-        st = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "wall_s": 0.0})
+    def add(kind: str, files: list[Path], read: tuple[int, int], seconds: float) -> None:
+        st = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "values": 0, "wall_s": 0.0})
         st["files"] += len(files)
         st["bytes"] += sum(f.stat().st_size for f in files)
-        st["rows"] += rows
+        st["rows"] += read[0]
+        st["values"] += read[1]
         st["wall_s"] += seconds
 
-    def one(p: Path) -> int:
+    def one(p: Path) -> tuple[int, int]:
         nonlocal fallbacks
-        try:
-            rows, fell_back = _read_export(p, _kind(p))
-        except Exception as exc:
-            failed.append(f"{p.relative_to(root)}: {type(exc).__name__}: {str(exc)[:200]}")
-            return 0
+        rows, fell_back, values = _read_or_record(p, root, failed)
         fallbacks += fell_back
-        return rows
+        return rows, values
 
     files = [Path(x) for x in paths]
     batch: list[Path] = []
@@ -433,18 +467,20 @@ def _read_floor_part(paths: list[str], root: str) -> dict[str, Any]:
     for i, p in enumerate(jsonl):
         batch.append(p)
         size += p.stat().st_size
-        if size < FLOOR_JSONL_BATCH_BYTES and i + 1 < len(jsonl):
+        if size < batch_bytes and i + 1 < len(jsonl):
             continue
         t0 = time.perf_counter()
         full = [f for f in batch if f.stat().st_size]
         try:
-            rows = pl.scan_ndjson(full, infer_schema_length=None).collect().height if full else 0
+            frame = pl.scan_ndjson(full, infer_schema_length=None).collect() if full else None
+            read = (frame.height, _values(frame)) if frame is not None else (0, 0)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - polars' schema errors, and its panics (BaseException)
             batch_fallbacks += 1
-            rows = sum(one(f) for f in full)
-        add("jsonl", batch, rows, time.perf_counter() - t0)
+            each = [one(f) for f in full]
+            read = (sum(r for r, _ in each), sum(v for _, v in each))
+        add("jsonl", batch, read, time.perf_counter() - t0)
         batch, size = [], 0
     for p in files:
         if _kind(p) != "jsonl":
@@ -454,29 +490,74 @@ def _read_floor_part(paths: list[str], root: str) -> dict[str, Any]:
             "csv_stdlib_fallbacks": fallbacks, "jsonl_batch_fallbacks": batch_fallbacks}
 
 
-def read_floor(root: Path, *, processes: int | None = None) -> dict[str, Any]:
-    """Read every export file once, parsed into columns, with the fastest readers, on every core
-    (FLOOR_PROCESSES spawned processes; the files of each kind dealt out largest first); nothing
-    else. by_format's seconds are summed over the processes."""
+def _field_count(schema) -> int:
+    """Columns and nested fields of a polars schema (a dtype's fields, a list's inner type's)."""
+    def count(dtype) -> int:
+        inner = getattr(dtype, "inner", None)
+        if inner is not None:
+            return count(inner)
+        return sum(1 + count(f.dtype) for f in getattr(dtype, "fields", None) or [])
+
+    return sum(1 + count(dtype) for dtype in schema.values())
+
+
+def _deal(files: list[Path], n: int) -> list[list[str]]:
+    """The files of each kind dealt out to n parts, largest first (one deal goes on across kinds,
+    so no part gets the largest file of every kind)."""
+    parts: list[list[str]] = [[] for _ in range(n)]
+    k = 0
+    for kind in sorted({_kind(p) for p in files}):
+        for p in sorted((p for p in files if _kind(p) == kind), key=lambda p: (-p.stat().st_size, str(p))):
+            parts[k % n].append(str(p))
+            k += 1
+    return parts
+
+
+@dataclass
+class FloorReaders:
+    """The floor's processes, started (`floor_readers`)."""
+    pool: Any  # a ProcessPoolExecutor, or None: read in this process
+    processes: int
+    #: the CPU their start took (interpreters, the readers' imports): counted with the floor's CPU
+    #: when they end, to be taken off it
+    start_cpu_s: float = 0.0
+
+
+@contextlib.contextmanager
+def floor_readers(processes: int | None = None):
+    """The floor's processes, started and with their readers imported before the floor is timed: a
+    slow start would make the floor slower and the ratio look better. Yields FloorReaders; the
+    processes end when the block does (their CPU, a waited-for child's, counts from then)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    files = export_files(root)
-    n = max(1, min(processes or FLOOR_PROCESSES, len(files) or 1))
-    parts: list[list[str]] = [[] for _ in range(n)]
-    for kind in sorted({_kind(p) for p in files}):
-        same = sorted((p for p in files if _kind(p) == kind), key=lambda p: (-p.stat().st_size, str(p)))
-        for i, p in enumerate(same):
-            parts[i % n].append(str(p))
+    n = max(1, processes or FLOOR_PROCESSES)
     if n == 1:
-        results = [_read_floor_part(parts[0], str(root))]
+        yield FloorReaders(None, 1)
+        return
+    with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
+        started = dict(pool.map(_warm_floor_reader, range(n)))  # pid -> its CPU (a pid's last call)
+        yield FloorReaders(pool, n, round(sum(started.values()), 3))
+
+
+def read_floor(root: Path, readers: FloorReaders | None = None) -> dict[str, Any]:
+    """Read every export file once, parsed into columns, with the fastest readers, on every core
+    (`floor_readers`: its processes, started before; without them, started here); nothing else.
+    by_format's seconds are summed over the processes."""
+    if readers is None:
+        with floor_readers() as started:
+            return read_floor(root, started)
+    pool = readers.pool
+    files = export_files(root)
+    parts = [part for part in _deal(files, readers.processes) if part] or [[]]
+    if pool is None or len(parts) == 1:
+        results = [_read_floor_part(part, str(root)) for part in parts]
     else:
-        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
-            results = list(pool.map(_read_floor_part, parts, [str(root)] * n))
+        results = list(pool.map(_read_floor_part, parts, [str(root)] * len(parts)))
     per: dict[str, dict[str, float]] = {}
     for r in results:
         for kind, st in r["by_format"].items():
-            into = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "wall_s": 0.0})
+            into = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "values": 0, "wall_s": 0.0})
             for k in into:
                 into[k] += st[k]
     for st in per.values():
@@ -485,7 +566,7 @@ def read_floor(root: Path, *, processes: int | None = None) -> dict[str, Any]:
     return {"by_format": dict(sorted(per.items())), "failed_files": failed[:20],
             "failed_count": sum(r["failed_count"] for r in results),
             "csv_stdlib_fallbacks": sum(r["csv_stdlib_fallbacks"] for r in results),
-            "jsonl_batch_fallbacks": sum(r["jsonl_batch_fallbacks"] for r in results), "processes": n}
+            "jsonl_batch_fallbacks": sum(r["jsonl_batch_fallbacks"] for r in results), "processes": len(parts)}
 
 
 def read_floor_one_process(root: Path) -> dict[str, Any]:
@@ -496,18 +577,15 @@ def read_floor_one_process(root: Path) -> dict[str, Any]:
     fallbacks = 0
     for p in export_files(root):
         kind = _kind(p)
-        st = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "wall_s": 0.0})
+        st = per.setdefault(kind, {"files": 0, "bytes": 0, "rows": 0, "values": 0, "wall_s": 0.0})
         t0 = time.perf_counter()
-        try:
-            rows, fell_back = _read_export(p, kind)
-            fallbacks += fell_back
-        except Exception as exc:
-            failed.append(f"{p.relative_to(root)}: {type(exc).__name__}: {str(exc)[:200]}")
-            rows = 0
+        rows, fell_back, values = _read_or_record(p, root, failed)
+        fallbacks += fell_back
         st["wall_s"] += time.perf_counter() - t0
         st["files"] += 1
         st["bytes"] += p.stat().st_size
         st["rows"] += rows
+        st["values"] += values
     for st in per.values():
         st["wall_s"] = round(st["wall_s"], 3)
     return {"by_format": per, "failed_files": failed[:20], "failed_count": len(failed),
@@ -709,8 +787,8 @@ def machine() -> dict[str, Any]:
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     out = {
         "cores": os.cpu_count(),
-        # the ratios move with the processor, not only with the code: the floor (one process
-        # parsing files) and the pipeline (two cores, DuckDB) do not speed up alike (session 17:
+        # the ratios move with the processor, not only with the code: the one-process floor
+        # (parsing files) and the pipeline (two cores, DuckDB) do not speed up alike (session 17:
         # another VM model, wall: floor -30 %, pipeline -21 %; end to end / floor 4.2 -> 4.75)
         "cpu_model": _cpu_model(cpuinfo := _cpuinfo()),
         "cpu_mhz": _cpu_mhz(cpuinfo),
@@ -743,7 +821,7 @@ def default_repeat(cases: int) -> int:
 def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster: bool = True,
               incremental: bool = True, charts: bool = False, repeat: int = 1, log: Log = print) -> dict:
     """Run the benchmark once; write <out_dir>/results-<cases>.json and .md; return the JSON dict.
-    `repeat`: end-to-end runs, each followed by a read of the floor (see the module's 3b)."""
+    `repeat`: end-to-end runs, each followed by a read of the floors (see the module's 3b)."""
     repeat = max(1, int(repeat))
     from ct_pipeline import runner
     from ct_pipeline.settings import get_settings
@@ -788,8 +866,16 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
             # (the floor until session 20: its history, and the machine's speed for compare_runs)
             def read_floors() -> dict[str, Any]:
                 fl: dict[str, Any] = {}
-                with meter.measure("floor", fl) as rec:
-                    rec.update(read_floor(exports))
+                # the floor's processes start before its timing and end within it (a waited-for
+                # child's CPU counts when it ends); the CPU of their start is then taken off
+                with contextlib.ExitStack() as started:
+                    readers = started.enter_context(floor_readers())
+                    with meter.measure("floor", fl) as rec:
+                        rec.update(read_floor(exports, readers))
+                        started.close()
+                if fl["floor"].get("cpu_s") is not None and readers.start_cpu_s:
+                    fl["floor"]["cpu_s"] = round(fl["floor"]["cpu_s"] - readers.start_cpu_s, 3)
+                    fl["floor"]["start_cpu_s_taken_off"] = readers.start_cpu_s
                 with meter.measure("floor_one_process", fl) as rec:
                     rec.update(read_floor_one_process(exports))
                 return {**fl["floor"], "one_process": fl["floor_one_process"]}
@@ -916,6 +1002,23 @@ def step_errors(res: dict[str, Any]) -> list[str]:
     for i, run in enumerate((res.get("repeats") or {}).get("runs", [])[1:], 2):
         if not run.get("ok"):
             out.append(f"end_to_end_{i}: {run.get('error')}")
+    for name in ("floor", "floor_one_process"):
+        if (res.get(name) or {}).get("failed_reads"):
+            out.append(f"{name}: {res[name]['failed_reads']} of its reads failed or left files unread")
+    out += floor_narrower(res.get("floor") or {}, res.get("floor_one_process") or {})
+    return out
+
+
+def floor_narrower(fast: dict[str, Any], one: dict[str, Any]) -> list[str]:
+    """The kinds of file that the fastest floor read less of than the one-process floor: fewer rows,
+    or fewer values (a scan of many JSON Lines files takes its schema from the first file: a field
+    only later files hold would not be parsed, and the floor would look faster than reading is)."""
+    out = []
+    for kind, st in sorted((one.get("by_format") or {}).items()):
+        got = (fast.get("by_format") or {}).get(kind) or {}
+        for what in ("rows", "values"):
+            if what in st and got.get(what, 0) < st[what]:
+                out.append(f"floor: {kind} {what} {got.get(what, 0):,} against {st[what]:,} read one file at a time")
     return out
 
 
@@ -930,13 +1033,20 @@ def direct_totals(stages: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read_ok(read: dict[str, Any]) -> bool:
+    return bool(read.get("ok", True) and read.get("wall_s") and not read.get("failed_count"))
+
+
 def _floors(reads: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The first run's floor, read the fastest way and one file at a time (`read_floors`): each the
     faster of its reads before and after that run (the stages table's, and the comparison's with
     the previous run), with every read's wall and CPU kept."""
     def first(kept: list[dict[str, Any]]) -> dict[str, Any]:
-        return {**min(kept[:2], key=lambda r: r.get("wall_s") or float("inf")),
-                "reads_wall_s": [r.get("wall_s") for r in kept], "reads_cpu_s": [r.get("cpu_s") for r in kept]}
+        # a read that failed is never the floor (it stopped early: its time says nothing)
+        good = [r for r in kept[:2] if _read_ok(r)]
+        return {**(min(good, key=lambda r: r["wall_s"]) if good else kept[0]),
+                "reads_wall_s": [r.get("wall_s") for r in kept], "reads_cpu_s": [r.get("cpu_s") for r in kept],
+                "failed_reads": sum(1 for r in kept if not _read_ok(r))}
 
     fastest = first([{k: v for k, v in r.items() if k != "one_process"} for r in reads])
     return fastest, first([r.get("one_process") or {} for r in reads])
@@ -949,7 +1059,7 @@ def repeat_ratios(runs: list[dict[str, Any]], reads: list[dict[str, Any]], chart
     next to its run tracks the VM's speed of that moment better than the fastest read of the bench
     (one read of the floor took 24.8 s, another 33.3 s, in one hour)."""
     def nearest(near: list[dict[str, Any]]) -> dict[str, Any]:
-        near = [r for r in near if r.get("wall_s")]
+        near = [r for r in near if _read_ok(r)]
         return min(near, key=lambda r: r["wall_s"]) if near else {}
 
     def median(values: list[float | None]) -> float | None:
@@ -972,6 +1082,7 @@ def repeat_ratios(runs: list[dict[str, Any]], reads: list[dict[str, Any]], chart
             "cpu_ratio": _ratio(run.get("cpu_s"), floor.get("cpu_s")) if ok else None,
             "one_process_floor_wall_s": one.get("wall_s"),
             "ratio_one_process": _ratio(wall, one.get("wall_s")) if ok else None,
+            "cpu_ratio_one_process": _ratio(run.get("cpu_s"), one.get("cpu_s")) if ok else None,
             **({"error": run["error"]} if run.get("error") else {}),
         })
     ratios = [r["ratio"] for r in out if r["ratio"] is not None]
@@ -981,6 +1092,7 @@ def repeat_ratios(runs: list[dict[str, Any]], reads: list[dict[str, Any]], chart
         "ratio_min": min(ratios, default=None), "ratio_max": max(ratios, default=None),
         "cpu_ratio_median": median([r["cpu_ratio"] for r in out]),
         "ratio_one_process_median": median([r["ratio_one_process"] for r in out]),
+        "cpu_ratio_one_process_median": median([r["cpu_ratio_one_process"] for r in out]),
     }
 
 
@@ -1085,20 +1197,21 @@ def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
     # the median of the end-to-end runs' ratios (`repeat_ratios`; results written before session 18
     # have one run against its floor); none when the first run failed (no later runs are made)
     rep = res.get("repeats")
-    one_floor = (res.get("floor_one_process") or {}).get("wall_s")
+    one_floor = res.get("floor_one_process") or {}
     if e2e is None:
-        wall_ratio = cpu_ratio = one_ratio = None
+        wall_ratio = cpu_ratio = one_ratio = one_cpu_ratio = None
     elif rep:
         wall_ratio, cpu_ratio = rep.get("ratio_median"), rep.get("cpu_ratio_median")
-        one_ratio = rep.get("ratio_one_process_median")
+        one_ratio, one_cpu_ratio = rep.get("ratio_one_process_median"), rep.get("cpu_ratio_one_process_median")
     else:
         wall_ratio, cpu_ratio = _ratio(e2e, floor), _ratio(direct.get("cpu_s"), res.get("floor", {}).get("cpu_s"))
-        one_ratio = _ratio(e2e, one_floor)
+        one_ratio, one_cpu_ratio = _ratio(e2e, one_floor.get("wall_s")), _ratio(direct.get("cpu_s"), one_floor.get("cpu_s"))
     return {
         "end_to_end_over_floor": wall_ratio,
         "end_to_end_cpu_over_floor_cpu": cpu_ratio,
         # against the floor read one file at a time in one process: the ratio sessions 1-19 reported
         "end_to_end_over_one_process_floor": one_ratio,
+        "end_to_end_cpu_over_one_process_floor_cpu": one_cpu_ratio,
         "incremental_over_full": _ratio(inc, direct.get("wall_s")),
         "incremental_ingest_over_full_ingest": _ratio(inc_ingest, full_ingest),
         # the share of the ~1% night that a night of a few records costs as well
@@ -1251,7 +1364,8 @@ def _verdict(res: dict[str, Any]) -> dict[str, Any]:
     r = res["ratios"]
     t = res.get("targets") or targets_for((res.get("data") or {}).get("cases") or res.get("cases_asked"))
     peaks = [v.get("peak_rss_mb") for v in res.get("stages", {}).values()]
-    peaks += [res.get(k, {}).get("peak_rss_mb") for k in ("incremental", "minimal_night", "dagster", "floor")]
+    # the pipeline's peaks (not the floor's: its processes hold their frames only)
+    peaks += [res.get(k, {}).get("peak_rss_mb") for k in ("incremental", "minimal_night", "dagster")]
     peaks += [r.get("peak_rss_mb") for r in (res.get("repeats") or {}).get("runs", [])]
     peak = max((p for p in peaks if p), default=None)
     q = res.get("queries", {})
@@ -1334,7 +1448,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     fl = res.get("floor", {})
     procs = fl.get("processes")
     floor_row("**floor** (read every export once, the fastest way)", fl,
-              f"{procs} processes, JSON Lines many files a call; seconds per kind summed over them: " if procs else "")
+              f"{procs} process{'es' if procs != 1 else ''}, JSON Lines many files a call; seconds per kind "
+              "summed over them: " if procs else "")
     if res.get("floor_one_process"):
         floor_row("floor, one process (one file at a time: the floor until session 20)", res["floor_one_process"], "")
     for name, rec in res.get("stages", {}).items():
@@ -1372,7 +1487,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines.append(f"| end to end / floor, the runs' range | {_f(rep.get('ratio_min'), 2)}–{_f(rep.get('ratio_max'), 2)} | | |")
     if r.get("end_to_end_over_one_process_floor") is not None:
         lines.append(f"| end to end / one-process floor (the ratio until session 20{of_runs}) | "
-                     f"{_f(r['end_to_end_over_one_process_floor'], 2)} | | |")
+                     f"{_f(r['end_to_end_over_one_process_floor'], 2)} "
+                     f"(CPU {_f(r.get('end_to_end_cpu_over_one_process_floor_cpu'), 2)}) | | |")
     lines += [
         f"| end to end / floor (CPU{of_runs}) | {_f(r['end_to_end_cpu_over_floor_cpu'], 2)} | | |",
         f"| incremental / full | {_f(r['incremental_over_full'], 3)} | {target('incremental_over_full')} | {met('incremental_over_full')} |",
@@ -1384,7 +1500,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"| worst query p50 ms | {_f(v['worst_query_p50_ms'], 1)} | {target('query_p50_ms')} | {met('query_p50_ok')} |",
     ]
     if vs:
-        lines.append(f"| against the 1M run of {vs['base_started_utc']}: end to end wall / CPU (floor) | "
+        lines.append(f"| against the 1M run of {vs['base_started_utc']}: end to end wall / CPU (one-process floor) | "
                      f"{_f(vs['wall'], 1)}× / {_f(vs['cpu'], 1)}× ({_f(vs['floor'], 1)}×) | roughly {_f(vs['cases'], 1)}× "
                      "(linear) | |")
     lines.append(f"| top stage | {v['top_stage']} | | |")
