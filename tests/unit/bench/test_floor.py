@@ -8,6 +8,7 @@ import json
 import polars as pl
 
 from ct_pipeline.bench.suite import (
+    FLOOR_PROCESSES,
     _deal,
     _field_count,
     _floors,
@@ -52,7 +53,7 @@ def test_the_fastest_read_and_the_one_process_read_read_the_same(tmp_path):
     assert one["by_format"]["csv"]["values"] == fast["by_format"]["csv"]["values"] == 4
     assert one["by_format"]["jsonl"]["values"] == 150 + 15 + 28
     assert fast["by_format"]["jsonl"]["values"] >= one["by_format"]["jsonl"]["values"]
-    assert fast["processes"] >= 1 and floor_narrower(fast, one) == []
+    assert fast["processes"] == min(FLOOR_PROCESSES, 5) and floor_narrower(fast, one) == []
 
 
 def test_batches_of_json_lines_and_a_batch_polars_refuses(tmp_path):
@@ -60,12 +61,14 @@ def test_batches_of_json_lines_and_a_batch_polars_refuses(tmp_path):
     bad = _jsonl(tmp_path / "AA-X/2026-01-05/cases_e.jsonl", [{"id": 1}])
     bad.write_text(bad.read_text() + "{not json\n", encoding="utf-8")
     paths = sorted(str(p) for p in tmp_path.rglob("*.jsonl"))
-    # batches of two or three files: the one with the broken line fails its batch, which is then
-    # read file by file (counted); the broken file is a failed file, the others' rows all read
+    # batches of about 600 bytes: [a] (1.9 kB) alone, then [b, c, d, e], which polars refuses (b's
+    # name is null throughout, e has a broken line) and which is then read file by file (counted):
+    # the broken file is the one failed file, the others' rows and values all read, once
     part = _read_floor_part(paths, str(tmp_path), batch_bytes=600)
     assert part["jsonl_batch_fallbacks"] == 1 and part["failed_count"] == 1
     assert "cases_e.jsonl" in part["failed_files"][0]
     assert part["by_format"]["jsonl"]["files"] == 5 and part["by_format"]["jsonl"]["rows"] == 42
+    assert part["by_format"]["jsonl"]["values"] == 150 + 15 + 28
     # one batch of everything but the broken file: the same rows, and the nested field of the file
     # read first is in the frame
     good = [p for p in paths if not p.endswith("cases_e.jsonl")]
@@ -89,14 +92,25 @@ def test_a_floor_that_parsed_fewer_fields_is_an_error(tmp_path):
 
 
 def test_files_dealt_out_largest_first_across_kinds(tmp_path):
-    sizes = {"a.jsonl": 50, "b.jsonl": 40, "c.jsonl": 30, "d.csv": 20, "e.csv": 10}
+    sizes = {"a.jsonl": 50, "b.jsonl": 40, "c.jsonl": 30, "d.csv": 20, "e.csv": 10, "f.csv": 5}
     for name, n in sizes.items():
         (tmp_path / name).write_bytes(b"x" * n)
     parts = _deal(sorted(tmp_path.iterdir()), 2)
     names = [[p.rsplit("/", 1)[1] for p in part] for part in parts]
-    # one deal over both kinds, each kind largest first: the part that got the smaller csv gets
-    # the larger of the next two JSON Lines files' turn, not the largest of every kind again
-    assert names == [["d.csv", "a.jsonl", "c.jsonl"], ["e.csv", "b.jsonl"]]
+    # each kind dealt in turn, largest first; the turn goes on across kinds: after an odd count of
+    # CSVs, part 0 having had the largest CSV, the largest JSON Lines file goes to part 1
+    assert names == [["d.csv", "f.csv", "b.jsonl"], ["e.csv", "a.jsonl", "c.jsonl"]]
+
+
+def test_empty_exports_of_every_kind_are_read_as_nothing(tmp_path):
+    # the pipeline refuses empty files; polars and calamine raise on them: the floor reads 0 rows
+    for name in ("AA-X/2026-01-01/screening_2026.csv", "AA-X/2026-01-01/export.xlsx", "AA-X/2026-01-01/cases.jsonl"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    for read in (read_floor_one_process(tmp_path), read_floor(tmp_path)):
+        assert read["failed_count"] == 0, read["failed_files"]
+        assert {k: (v["files"], v["rows"], v["values"]) for k, v in read["by_format"].items()} == \
+            {"csv": (1, 0, 0), "jsonl": (1, 0, 0), "xlsx": (1, 0, 0)}
 
 
 def test_a_failed_read_is_never_the_floor():
@@ -113,4 +127,17 @@ def test_a_failed_read_is_never_the_floor():
     assert [r["floor_wall_s"] for r in rep["runs"]] == [16.0, 16.0]
     assert rep["runs"][0]["cpu_ratio_one_process"] == round(230 / 36, 3)
     errors = step_errors({"floor": fastest, "floor_one_process": one})
-    assert errors == ["floor: 2 of its reads failed or left files unread"]
+    assert errors == ["floor: 2 of its reads failed or left more files unread than the others"]
+
+
+def test_a_file_every_read_fails_does_not_take_the_floor_away():
+    # a damaged export fails in every read alike: the reads stay the floor, the file is counted
+    reads = [{"ok": True, "wall_s": w, "cpu_s": w * 2, "failed_count": 1,
+              "one_process": {"ok": True, "wall_s": w * 2, "cpu_s": w * 2, "failed_count": 1}} for w in (17.0, 16.0)]
+    fastest, one = _floors(reads)
+    assert fastest["wall_s"] == 16.0 and fastest["failed_reads"] == 0 and one["wall_s"] == 32.0
+    rep = repeat_ratios([{"ok": True, "wall_s": 128.0, "cpu_s": 230.0}], reads)
+    assert rep["ratio_median"] == 8.0
+    assert step_errors({"floor": fastest, "floor_one_process": one}) == []
+    # a fast read that failed more files than the one-process read is an error
+    assert floor_narrower({**fastest, "failed_count": 3}, one) == ["floor: 3 files failed against 1 read one file at a time"]
