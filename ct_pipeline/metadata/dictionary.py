@@ -22,7 +22,8 @@ def data_dictionary(reg: Registry | None = None, *, zones: tuple[str, ...] = ("a
         if t.zone not in zones:
             continue
         lines += [f"## `{name}`", "", f"*{t.layer} layer, {t.zone} zone.* {t.description}", ""]
-        lines += [f"**Grain:** {t.grain}.  ", f"**Primary key:** {', '.join(t.primary_key) or '—'}", ""]
+        lines += [f"**Grain:** {t.grain}.  ", f"**Primary key:** {', '.join(t.primary_key) or '—'}"
+                  + (f"  \n**Indexed for lookups of one value:** {', '.join(t.lookup_index)}" if t.lookup_index else ""), ""]
         lines += ["| column | type | null | pii | description |", "| --- | --- | --- | --- | --- |"]
         for c in reg.columns(name):
             desc = c.field.description + (f" Code list: `{c.field.codelist}`." if c.field.codelist else "")

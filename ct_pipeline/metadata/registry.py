@@ -106,6 +106,12 @@ def _check(reg: Registry) -> None:
         for k in t.primary_key:
             if k not in names:
                 problems.append(f"table {tname}: primary key {k!r} is not one of its columns")
+        for k in t.lookup_index:
+            if k not in names:
+                problems.append(f"table {tname}: lookup index {k!r} is not one of its columns")
+        if t.lookup_index and t.zone == "restricted":
+            problems.append(f"table {tname}: a lookup index is kept in the published file only, and a "
+                            "restricted table is never published")
         if len(set(names)) != len(names):
             problems.append(f"table {tname}: a column is listed twice")
         if t.zone != "restricted":

@@ -155,7 +155,7 @@ def _views_sql(tables: list[str], counts: dict[str, int]) -> str:
     reg = load_registry()
     wt = [
         (t, reg.tables[t].layer, reg.tables[t].zone, reg.tables[t].grain, reg.tables[t].description,
-         ", ".join(reg.tables[t].primary_key), counts[t])
+         ", ".join(reg.tables[t].primary_key), ", ".join(reg.tables[t].lookup_index) or None, counts[t])
         for t in tables
     ]
     dd = []
@@ -174,6 +174,7 @@ def _views_sql(tables: list[str], counts: dict[str, int]) -> str:
              ("zone", "VARCHAR", "Access zone of the table (analyst or public; restricted tables are never published)."),
              ("grain", "VARCHAR", "What one row of the table stands for."), ("description", "VARCHAR", "What the table holds."),
              ("primary_key", "VARCHAR", "Columns that identify a row, comma-separated (checked unique at load; no index)."),
+             ("lookup_index", "VARCHAR", "Columns indexed for looking up one value (WHERE column = value), comma-separated."),
              ("row_count", "BIGINT", "Number of rows in this published snapshot.")],
             wt, "Every table of this published warehouse with its layer, grain, description, key and row count.",
             "table_name",
@@ -387,6 +388,28 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
                                                                      "_publish_added")))
 
 
+def lookup_index_name(table: str, column: str) -> str:
+    return f"lookup__{table}__{column}"
+
+
+def _lookup_indexes(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """In the attached new file: the registry's lookup indexes (`TableSpec.lookup_index`), built
+    once its tables are filled (one bulk build, not an index kept up row by row through the
+    copy). A table written anew lost its indexes with it; one changed in place kept them, DuckDB
+    maintaining them through its deletes and inserts. An index of ours that the registry no
+    longer declares is dropped."""
+    reg = load_registry()
+    want = {lookup_index_name(t, c): (t, c) for t in tables for c in reg.tables[t].lookup_index}
+    have = {name for (name,) in con.sql(
+        "SELECT index_name FROM duckdb_indexes() WHERE database_name = ? AND starts_with(index_name, 'lookup__')",
+        params=[ALIAS]).fetchall()}
+    for name in sorted(have - want.keys()):
+        con.execute(f"DROP INDEX {ALIAS}.main.{name}")
+    for name in sorted(want.keys() - have):
+        t, c = want[name]
+        con.execute(f"CREATE INDEX {name} ON {ALIAS}.main.{t} ({c})")
+
+
 def _replace_tables(con: duckdb.DuckDBPyConnection, src_db: str, tables: list[str],
                     changes: dict[str, list[str] | None], stale: set[str], fingerprints: dict) -> None:
     """In the attached copy of the last published file: drop what is no longer published and
@@ -476,6 +499,7 @@ def publish(
                             con.execute(f"DROP VIEW IF EXISTS {ALIAS}.main.{v}")
                         _replace_tables(con, src_db, tables, changes, existing_tables(con, ALIAS) - set(tables),
                                         fingerprints)
+                    _lookup_indexes(con, tables)
                     for t in tables:
                         counts[t] = con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
                     con.execute(_views_sql(tables, counts))

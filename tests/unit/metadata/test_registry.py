@@ -130,3 +130,15 @@ def test_importing_the_library_does_not_import_dagster():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_lookup_index_must_name_a_column_of_a_published_table(monkeypatch):
+    from ct_pipeline.metadata import registry
+
+    tables = load_registry().tables
+    for table, columns in (("fct_cases", ["no_such_column"]), ("raw_screenings", ["case_ref"])):
+        monkeypatch.setitem(tables, table, tables[table].model_copy(update={"lookup_index": columns}))
+    with pytest.raises(ValueError) as err:
+        registry._check(load_registry())
+    assert "fct_cases: lookup index 'no_such_column' is not one of its columns" in str(err.value)
+    assert "raw_screenings: a lookup index is kept in the published file only" in str(err.value)

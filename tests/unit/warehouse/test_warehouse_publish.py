@@ -440,3 +440,67 @@ def test_a_failure_on_either_side_publishes_nothing_and_stops_the_other(settings
     built.execute("SELECT 1").fetchall()  # the build connection is usable, no transaction left open
     monkeypatch.undo()
     publish(settings, built)  # and the next publish works
+
+
+def _lookup_indexes(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return sorted(con.sql("SELECT table_name, expressions FROM duckdb_indexes()").fetchall())
+    finally:
+        con.close()
+
+
+def _declared_lookups():
+    reg = load_registry()
+    return sorted((t, f"[{c}]") for t, spec in reg.tables.items() if spec.zone != "restricted"
+                  for c in spec.lookup_index)
+
+
+def test_the_published_file_indexes_the_registrys_lookup_columns(settings, built):
+    declared = _declared_lookups()
+    assert ("fct_cases", "[person_token]") in declared and ("fct_assistance", "[case_token]") in declared
+    publish(settings, built, parquet=False)
+    assert _lookup_indexes(settings.analyst_db) == declared
+    assert not built.sql("SELECT count(*) FROM duckdb_indexes()").fetchall()[0][0]  # the build has none
+    con = _published(settings)
+    try:
+        token = con.sql("SELECT person_token FROM fct_cases WHERE person_token IS NOT NULL LIMIT 1").fetchall()[0][0]
+        # (DuckDB 2.0 decides at run time: EXPLAIN says "Sequential Scan", EXPLAIN ANALYZE what ran)
+        plan = con.sql(f"EXPLAIN ANALYZE SELECT * FROM fct_cases WHERE person_token = '{token}'").fetchall()[0][1]
+        assert "Type: Index Scan" in plan, plan
+        listed = con.sql("SELECT lookup_index FROM warehouse_tables WHERE table_name = 'fct_cases'").fetchall()[0][0]
+        assert listed == "person_token, case_token"
+    finally:
+        con.close()
+
+
+def test_lookup_indexes_survive_an_incremental_publish_and_answer_alike(settings, built, tmp_path):
+    publish(settings, built, parquet=False)
+    night = synthetic_night(300, n_new=25, n_changed=10, n_unchanged=5, seed=11)
+    insert_stg(built, night.stg_screenings, night.stg_assistance)
+    load_core(built)
+    result = publish(settings, built, parquet=False)
+    assert result.incremental and {"fct_cases", "fct_assistance"} <= set(result.rewritten)
+    assert _lookup_indexes(settings.analyst_db) == _declared_lookups()
+    # every person's cases through the index equal the same lookup on the build (no index)
+    con = _published(settings)
+    try:
+        tokens = [r[0] for r in built.sql("SELECT DISTINCT person_token FROM fct_cases "
+                                          "WHERE person_token IS NOT NULL ORDER BY 1").fetchall()]
+        assert len(tokens) > 100
+        q = "SELECT case_token, count(a.case_token) FROM fct_cases c LEFT JOIN fct_assistance a USING (case_token) " \
+            "WHERE c.person_token = ? GROUP BY ALL ORDER BY 1"
+        for t in tokens:
+            assert con.execute(q, [t]).fetchall() == built.execute(q, [t]).fetchall()
+    finally:
+        con.close()
+
+
+def test_an_index_the_registry_no_longer_declares_is_dropped(settings, built, monkeypatch):
+    publish(settings, built, parquet=False)
+    # (load_registry is cached: every caller sees the changed table spec)
+    tables = load_registry().tables
+    monkeypatch.setitem(tables, "fct_cases", tables["fct_cases"].model_copy(update={"lookup_index": ["case_token"]}))
+    publish(settings, built, parquet=False)
+    got = _lookup_indexes(settings.analyst_db)
+    assert ("fct_cases", "[case_token]") in got and ("fct_cases", "[person_token]") not in got
