@@ -39,6 +39,8 @@ def table_spec(table: str, deps: Iterable[str] = (), *, group: str | None = None
             "grain": t.grain,
             "zone": t.zone,
             "primary_key": ", ".join(t.primary_key) or "—",
+            # the columns the published ct.duckdb indexes for lookups of one value
+            **({"lookup_index": ", ".join(t.lookup_index)} if t.lookup_index else {}),
         },
         automation_condition=AUTOMATION if deps else None,
     )

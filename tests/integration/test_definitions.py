@@ -28,7 +28,7 @@ SHAPING_ENV = ("CT_NIGHTLY_CRON", "CT_NIGHTLY_TZ", "CT_SENSOR_INTERVAL")
 # Assets that are not tables: no column schema expected.
 NON_TABLE_ASSETS = {"ct_duckdb", "reports"}
 # The only metadata keys an asset definition may carry: names and documentation, never data.
-ALLOWED_METADATA_KEYS = {"dagster/column_schema", "grain", "zone", "primary_key"}
+ALLOWED_METADATA_KEYS = {"dagster/column_schema", "grain", "zone", "primary_key", "lookup_index"}  # names only
 ZONES = {"restricted", "analyst", "public"}
 # Dates that are documented rules, not data: the start of the warehouse period and the date the
 # Global Assistance Fund began.
@@ -159,6 +159,11 @@ def test_every_asset_documents_itself(described):
             missing = [c.strip() for c in pk.split(",") if c.strip() not in names]
             if missing:
                 problems.append(f"{key}: primary key columns {missing} not in the column schema")
+        lookup = asset["metadata"].get("lookup_index", {}).get("value")
+        if lookup is not None and [c for c in lookup.split(", ") if c not in names]:
+            problems.append(f"{key}: lookup index columns not in the column schema")
+    # the registry's lookup indexes show beside the tables they serve
+    assert described["assets"]["fct_cases"]["metadata"]["lookup_index"]["value"] == "person_token, case_token"
     assert not problems, "Assets that do not document themselves in the UI:\n  " + "\n  ".join(problems)
 
 
