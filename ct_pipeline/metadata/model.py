@@ -53,8 +53,8 @@ class TableSpec(Strict):
     key_index: bool = True
     # published tables only: columns the analyst file (ct.duckdb) keeps an ART index on, for the
     # lookups of one value that analysts make (a person's cases by person_token, a case's
-    # assistance by case_token): without it such a query reads the whole column (1M cases: 50 ms,
-    # 10M: 370 ms; with it ~3 ms). Not in the build database, whose bulk inserts it would slow.
+    # assistance by case_token): without it such a query reads the whole column (bench/README.md,
+    # session 22). Not in the build database, whose bulk inserts it would slow. Scalar columns only.
     lookup_index: list[str] = Field(default_factory=list)
     columns: list[ColumnRef]
 

@@ -11,6 +11,9 @@ import yaml
 
 from ct_pipeline.metadata.model import Code, CodeList, FieldSpec, TableSpec
 
+#: the logical types DuckDB stores as lists (types.duckdb_type): an index cannot key on them
+NESTED_TYPES = frozenset({"code_list"})
+
 HERE = Path(__file__).parent
 CODELIST_DIR = HERE / "codelists"
 
@@ -109,6 +112,9 @@ def _check(reg: Registry) -> None:
         for k in t.lookup_index:
             if k not in names:
                 problems.append(f"table {tname}: lookup index {k!r} is not one of its columns")
+            elif k in reg.fields and reg.fields[k].type in NESTED_TYPES:
+                problems.append(f"table {tname}: lookup index {k!r} is a {reg.fields[k].type} (DuckDB indexes "
+                                "scalar columns only)")
         if t.lookup_index and t.zone == "restricted":
             problems.append(f"table {tname}: a lookup index is kept in the published file only, and a "
                             "restricted table is never published")

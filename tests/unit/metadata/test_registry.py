@@ -136,9 +136,12 @@ def test_a_lookup_index_must_name_a_column_of_a_published_table(monkeypatch):
     from ct_pipeline.metadata import registry
 
     tables = load_registry().tables
-    for table, columns in (("fct_cases", ["no_such_column"]), ("raw_screenings", ["case_ref"])):
+    for table, columns in (("fct_cases", ["no_such_column", "exploitation_types"]), ("raw_screenings", ["case_ref"]),
+                           ("fct_assistance", ["registration_year"])):
         monkeypatch.setitem(tables, table, tables[table].model_copy(update={"lookup_index": columns}))
     with pytest.raises(ValueError) as err:
         registry._check(load_registry())
     assert "fct_cases: lookup index 'no_such_column' is not one of its columns" in str(err.value)
     assert "raw_screenings: a lookup index is kept in the published file only" in str(err.value)
+    assert "fct_cases: lookup index 'exploitation_types' is a code_list" in str(err.value)
+    assert "fct_assistance" not in str(err.value)  # a scalar column of a published table is fine

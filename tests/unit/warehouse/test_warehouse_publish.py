@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import duckdb
 import pytest
@@ -442,7 +443,7 @@ def test_a_failure_on_either_side_publishes_nothing_and_stops_the_other(settings
     publish(settings, built)  # and the next publish works
 
 
-def _lookup_indexes(path):
+def _indexes_in(path):
     con = duckdb.connect(str(path), read_only=True)
     try:
         return sorted(con.sql("SELECT table_name, expressions FROM duckdb_indexes()").fetchall())
@@ -458,9 +459,9 @@ def _declared_lookups():
 
 def test_the_published_file_indexes_the_registrys_lookup_columns(settings, built):
     declared = _declared_lookups()
-    assert ("fct_cases", "[person_token]") in declared and ("fct_assistance", "[case_token]") in declared
+    assert declared == [("fct_assistance", "[case_token]"), ("fct_cases", "[person_token]")]
     publish(settings, built, parquet=False)
-    assert _lookup_indexes(settings.analyst_db) == declared
+    assert _indexes_in(settings.analyst_db) == declared
     assert not built.sql("SELECT count(*) FROM duckdb_indexes()").fetchall()[0][0]  # the build has none
     con = _published(settings)
     try:
@@ -468,8 +469,9 @@ def test_the_published_file_indexes_the_registrys_lookup_columns(settings, built
         # (DuckDB 2.0 decides at run time: EXPLAIN says "Sequential Scan", EXPLAIN ANALYZE what ran)
         plan = con.sql(f"EXPLAIN ANALYZE SELECT * FROM fct_cases WHERE person_token = '{token}'").fetchall()[0][1]
         assert "Type: Index Scan" in plan, plan
-        listed = con.sql("SELECT lookup_index FROM warehouse_tables WHERE table_name = 'fct_cases'").fetchall()[0][0]
-        assert listed == "person_token, case_token"
+        listed = dict(con.sql("SELECT table_name, lookup_index FROM warehouse_tables").fetchall())
+        assert listed["fct_cases"] == "person_token" and listed["fct_assistance"] == "case_token"
+        assert listed["dim_countries"] is None
     finally:
         con.close()
 
@@ -481,19 +483,9 @@ def test_lookup_indexes_survive_an_incremental_publish_and_answer_alike(settings
     load_core(built)
     result = publish(settings, built, parquet=False)
     assert result.incremental and {"fct_cases", "fct_assistance"} <= set(result.rewritten)
-    assert _lookup_indexes(settings.analyst_db) == _declared_lookups()
-    # every person's cases through the index equal the same lookup on the build (no index)
-    con = _published(settings)
-    try:
-        tokens = [r[0] for r in built.sql("SELECT DISTINCT person_token FROM fct_cases "
-                                          "WHERE person_token IS NOT NULL ORDER BY 1").fetchall()]
-        assert len(tokens) > 100
-        q = "SELECT case_token, count(a.case_token) FROM fct_cases c LEFT JOIN fct_assistance a USING (case_token) " \
-            "WHERE c.person_token = ? GROUP BY ALL ORDER BY 1"
-        for t in tokens:
-            assert con.execute(q, [t]).fetchall() == built.execute(q, [t]).fetchall()
-    finally:
-        con.close()
+    assert _indexes_in(settings.analyst_db) == _declared_lookups()
+    assert built.sql("SELECT count(DISTINCT person_token) FROM fct_cases").fetchall()[0][0] > 100
+    _person_lookups_agree(settings, built)
 
 
 def test_an_index_the_registry_no_longer_declares_is_dropped(settings, built, monkeypatch):
@@ -501,6 +493,56 @@ def test_an_index_the_registry_no_longer_declares_is_dropped(settings, built, mo
     # (load_registry is cached: every caller sees the changed table spec)
     tables = load_registry().tables
     monkeypatch.setitem(tables, "fct_cases", tables["fct_cases"].model_copy(update={"lookup_index": ["case_token"]}))
-    publish(settings, built, parquet=False)
-    got = _lookup_indexes(settings.analyst_db)
+    assert publish(settings, built, parquet=False).incremental  # the indexes changed in the copy of the last file
+    got = _indexes_in(settings.analyst_db)
     assert ("fct_cases", "[case_token]") in got and ("fct_cases", "[person_token]") not in got
+
+
+def _person_lookups_agree(settings, built):
+    """Every person's cases and their assistance, looked up in the published file (by its indexes)
+    and in the build (no index): the same rows."""
+    con = _published(settings)
+    try:
+        plan = con.sql("EXPLAIN ANALYZE SELECT * FROM fct_cases WHERE person_token = "
+                       "(SELECT min(person_token) FROM fct_cases)").fetchall()[0][1]
+        assert "Type: Index Scan" in plan, plan
+        tokens = [r[0] for r in built.sql("SELECT DISTINCT person_token FROM fct_cases "
+                                          "WHERE person_token IS NOT NULL ORDER BY 1").fetchall()]
+        q = "SELECT case_token, count(a.case_token) FROM fct_cases c LEFT JOIN fct_assistance a USING (case_token) " \
+            "WHERE c.person_token = ? GROUP BY ALL ORDER BY 1"
+        assert all(con.execute(q, [t]).fetchall() == built.execute(q, [t]).fetchall() for t in tokens)
+        cases = [r[0] for r in built.sql("SELECT DISTINCT case_token FROM fct_assistance ORDER BY 1").fetchall()]
+        q = "SELECT count(*) FROM fct_assistance WHERE case_token = ?"
+        assert all(con.execute(q, [c]).fetchall() == built.execute(q, [c]).fetchall() for c in cases)
+    finally:
+        con.close()
+
+
+def test_a_table_whose_ddl_changed_is_written_anew_with_its_indexes(settings, built, monkeypatch):
+    publish(settings, built, parquet=False)
+    pub = sys.modules["ct_pipeline.warehouse.publish"]
+    real = pub.warehouse_ddl
+    # the same table, its DDL text changed (a new comment): its fingerprint says "create it anew"
+    monkeypatch.setattr(pub, "warehouse_ddl", lambda t, **kw: real(t, **kw) + ("\n-- v2" if t == "fct_cases" else ""))
+    result = publish(settings, built, parquet=False)
+    assert result.incremental and "fct_cases" in result.rewritten
+    assert _indexes_in(settings.analyst_db) == _declared_lookups()
+    _person_lookups_agree(settings, built)
+
+
+def test_an_indexed_table_that_mostly_changed_is_written_anew(settings, built, monkeypatch):
+    publish(settings, built, parquet=False)
+    pub = sys.modules["ct_pipeline.warehouse.publish"]
+    rewritten = []
+    real = pub._rewrite_table
+    monkeypatch.setattr(pub, "_rewrite_table", lambda con, src, t: (rewritten.append(t), real(con, src, t)))
+    # every case changes (as in a key rotation): in place, DuckDB would keep the index up row by row
+    built.execute("UPDATE fct_cases SET exploitation_days = coalesce(exploitation_days, 0) + 1")
+    # and a few assistance rows: below the share, changed in place with its index kept
+    built.execute("UPDATE fct_assistance SET assistance_days = coalesce(assistance_days, 0) + 1 "
+                  "WHERE rowid < 3")
+    result = publish(settings, built, parquet=False)
+    assert result.incremental and {"fct_cases", "fct_assistance"} <= set(result.rewritten)
+    assert rewritten == ["fct_cases"]
+    assert _indexes_in(settings.analyst_db) == _declared_lookups()
+    _person_lookups_agree(settings, built)
