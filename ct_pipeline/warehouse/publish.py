@@ -400,10 +400,8 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
             "SELECT -count(*), -sum(h) FROM _publish_gone UNION ALL "
             "SELECT count(*), sum(h) FROM _publish_added)").fetchall()[0]
         matched = (n, h) == expected
-        moved = con.sql("SELECT (SELECT count(*) FROM _publish_gone) + (SELECT count(*) FROM _publish_added)" if matched
-                        else "SELECT (SELECT count(*) FROM _publish_old) + (SELECT count(*) FROM _publish_new)").fetchall()[0][0]
-        if load_registry().tables[t].lookup_index and \
-                moved > INDEXED_REWRITE_SHARE * con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]:
+        if load_registry().tables[t].lookup_index and _moved(con, matched) > \
+                INDEXED_REWRITE_SHARE * con.sql(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]:
             log.info("publish: %s: over a quarter of its rows changed; written anew, its lookup indexes built again", t)
             _rewrite_table(con, src_db, t)
         elif matched:
@@ -419,6 +417,12 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, src_db: str, t: str, parts: li
                                                                      "_publish_added")))
 
 
+
+def _moved(con: duckdb.DuckDBPyConnection, matched: bool) -> int:
+    """The rows `_replace_rows` would delete and insert: the unmatched ones, or (when the rows
+    were not matched one to one) every row of the changed units, on both sides."""
+    tables = ("_publish_gone", "_publish_added") if matched else ("_publish_old", "_publish_new")
+    return con.sql("SELECT " + " + ".join(f"(SELECT count(*) FROM {x})" for x in tables)).fetchall()[0][0]
 
 
 def _lookup_indexes(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
