@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import duckdb
 
@@ -79,6 +80,9 @@ def test_bench_smoke(tmp_path, monkeypatch):
     assert mini["ok"] and mini["run_ok"] and mini["drop"] == {"records": 10, "files": 1}, mini
     assert {"ingest", "build_core", "publish"} <= set(mini["steps"])
     assert not (set(on_disk["incremental"]["steps"]) - set(mini["steps"]))  # the same steps ran
+    # each night ran in a process of its own, as a nightly run does, its steps' peaks its own
+    assert os.getpid() != on_disk["incremental"]["pid"] != mini["pid"] != os.getpid()
+    assert all(st["peak_rss_mb"] > 0 for st in mini["steps"].values())
     ledger = duckdb.connect(str(out.parent / "cache" / "run-300-seed3" / "wh_direct" / "restricted" / "build.duckdb"),
                             read_only=True)
     try:  # its file was loaded (ten case records: their screening and assistance rows)
@@ -91,7 +95,10 @@ def test_bench_smoke(tmp_path, monkeypatch):
         assert on_disk["queries"][q]["p50_ms"] > 0 and on_disk["queries"][q]["p95_ms"] >= on_disk["queries"][q]["p50_ms"]
     r = on_disk["ratios"]
     assert r["end_to_end_over_floor"] > 0 and r["incremental_over_full"] > 0
-    assert 0 < r["incremental_ingest_over_full_ingest"] < 1  # the night loads less than the full run
+    # (not < 1: at 300 cases the night's ingest, in a process of its own, costs about what the
+    # full run's does, its imports and fixed costs being most of both)
+    assert r["incremental_ingest_over_full_ingest"] > 0
+    assert 0 < on_disk["incremental"]["drop"]["files"] < on_disk["data"]["files"]
     assert r["dagster_over_direct"] > 0
     # the minimal night's ratios, computed from its wall time (not compared with the full run's: at
     # 300 cases a night costs about as much as the full run, and which is faster is the machine's
