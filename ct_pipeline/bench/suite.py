@@ -3,7 +3,7 @@
     python -m ct_pipeline.bench --cases 1000000 [--seed 1] [--out bench] [--cache DIR]
                                 [--no-dagster] [--no-incremental] [--charts] [--repeat N]
 
-One run, in this process:
+One run; its later end-to-end runs, its nights and its Dagster run each in a process of its own:
 
 1. synthetic exports, generated once per (cases, seed) into cache_dir and reused;
 2. the FLOOR: every export file read once with the fastest reader (polars for the cp1252 CSVs,
@@ -944,7 +944,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                 with meter.measure(name, out) as rec:
                     rec.update(_night_in_own_process(name, exports_run, s_direct.warehouse_dir, work, charts, sampler))
                     if not rec["run_ok"]:
-                        raise RuntimeError(f"the night's run_direct returned False or failed: {rec.get('child_error')}")
+                        raise RuntimeError(f"the night's run: {_child_failure(rec, log)}")
                 sampler.follow(None)
                 res[name] = {**out[name], "drop": drop}
 
@@ -967,7 +967,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
             # 6. Dagster, in-process, fresh warehouse, same exports as the full run (drop excluded),
             # in a process of its own as a nightly run has (Dagster's run launcher starts one per
             # run): its memory is that process's, not this one's, which still holds what the direct
-            # and incremental runs left behind (~0.5 GB more at the Dagster run's peak, session 8)
+            # run left behind (~0.5 GB more at the Dagster run's peak, session 8)
             if dagster:
                 log("End to end through Dagster (in-process execution, its own process, fresh warehouse):")
                 dg: dict[str, Any] = {}
@@ -975,7 +975,7 @@ def run_bench(cases: int, seed: int, out_dir: Path, cache_dir: Path, *, dagster:
                 with meter.measure("dagster", dg) as rec:
                     rec.update(_dagster_in_own_process(exports, work, sampler))
                     if not rec["run_ok"]:
-                        raise RuntimeError(f"run_with_dagster returned False or failed: {rec.get('child_error')}")
+                        raise RuntimeError(f"the Dagster run: {_child_failure(rec, log)}")
                 sampler.follow(None)
                 res["dagster"] = {**dg["dagster"], "harness_rss_mb_not_counted": harness_mb}
     except Exception as exc:
@@ -1193,14 +1193,22 @@ def _night_run(exports: str, warehouse: str, work: str, png: bool, out: str) -> 
     Path(out).write_text(json.dumps(rec, default=str))
 
 
+def _child_failure(rec: dict[str, Any], log: Log) -> str:
+    """Why a run in a process of its own failed, for the bench's errors; its traceback to the log."""
+    if rec.get("child_traceback"):
+        log(rec["child_traceback"])
+    return rec.get("child_error") or "it returned False: a blocking check failed (its summary: reports/research_unit/failures/ of the warehouse)"
+
+
 def _night_in_own_process(name: str, exports: Path, warehouse: Path, work: Path, png: bool,
                           sampler: _Sampler) -> dict[str, Any]:
     """A night (`_night_run`) in a spawned process, as the nightly run has one (Dagster's run
     launcher starts a process per run): it pays its imports, and the checkpoints that DuckDB does
-    when the run's last connection to a file closes. Until session 23 the nights ran in the
-    bench's process, with its imports done, and the build database there never merged the
-    nights' row groups (its files after a bench still held them): 1M nights ~15-20 s shorter
-    than a nightly run's."""
+    when the run's last connection to a file closes. Through session 22 the nights ran in the
+    bench's process, imports done, and the build database there did not merge the row groups the
+    nights appended (its file after a bench still held them; why, not established), a merge a
+    nightly run's process paid: a 1M night measured 47.7 s there, 66.2 s in a process of its own
+    (bench/HISTORY.md, session 23)."""
     out = work / f"{name}_run.json"
     rec, exitcode = _in_own_process(_night_run, (str(exports), str(warehouse), str(work), png), out,
                                     f"bench-{name}", sampler)
