@@ -40,7 +40,7 @@ def wait() -> None:
 def _import_all() -> None:
     # the lowest CPU priority for this thread alone (Linux: a thread is a task of its own), so the
     # imports take only the CPU the ingest leaves; at normal priority they slowed a night's ingest
-    # as much as they saved later (bench/README.md, session 7). numpy first, at normal priority:
+    # as much as they saved later (bench/HISTORY.md, session 7). numpy first, at normal priority:
     # the threads of its BLAS start with it and would inherit the priority.
     try:
         import numpy  # noqa: F401

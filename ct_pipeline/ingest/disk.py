@@ -3,7 +3,7 @@
 A load writes more than its exports: raw, staged and vault rows, held until the person linkage at
 the end of the run, spill into the restricted zone's temporary folder (DuckDB's temp files), and
 the build database then grows by about as much again at COMMIT. At ten million cases (8.3 GiB of
-exports) the temporary folder reached ~32 GB before the COMMIT (bench/README.md, session 9): about
+exports) the temporary folder reached ~32 GB before the COMMIT (bench/HISTORY.md, session 9): about
 4 bytes of disk for each byte of exports read. A disk that fills half-way through an hour's load
 fails it with an I/O error after the hour (the transaction rolls back: nothing is lost, but the
 night is); this check says so before anything is written.

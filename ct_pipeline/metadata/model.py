@@ -53,7 +53,7 @@ class TableSpec(Strict):
     key_index: bool = True
     # published tables only: columns the analyst file (ct.duckdb) keeps an ART index on, for the
     # lookups of one value that analysts make (a person's cases by person_token, a case's
-    # assistance by case_token): without it such a query reads the whole column (bench/README.md,
+    # assistance by case_token): without it such a query reads the whole column (bench/HISTORY.md,
     # session 22). Not in the build database, whose bulk inserts it would slow. Scalar columns only.
     lookup_index: list[str] = Field(default_factory=list)
     columns: list[ColumnRef]

@@ -182,7 +182,7 @@ def _arrow_columns(df: pl.DataFrame, columns: list[str]) -> pa.Table:
     Registering the frame with DuckDB converted it to Arrow's oldest string and list layouts, and
     a frame whose columns are chunked differently (here: the loaded state's row groups beside the
     one-chunk ``rid``) is rechunked by `DataFrame.to_arrow` and by a multi-column `select`: each a
-    copy of every earlier record, where the 10M night's ingest peaked (bench/README.md, session
+    copy of every earlier record, where the 10M night's ingest peaked (bench/HISTORY.md, session
     15). An Arrow table may hold
     differently chunked columns; DuckDB reads it through zero-copy slices."""
     newest = pl.CompatLevel.newest()
