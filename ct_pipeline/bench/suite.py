@@ -1209,9 +1209,13 @@ def _night_in_own_process(name: str, exports: Path, warehouse: Path, work: Path,
     nights appended (its file after a bench still held them; why, not established), a merge a
     nightly run's process paid: a 1M night measured 47.7 s there, 66.2 s in a process of its own
     (bench/HISTORY.md, session 23)."""
-    out = work / f"{name}_run.json"
-    rec, exitcode = _in_own_process(_night_run, (str(exports), str(warehouse), str(work), png), out,
-                                    f"bench-{name}", sampler)
+    return _run_record(*_in_own_process(_night_run, (str(exports), str(warehouse), str(work), png),
+                                        work / f"{name}_run.json", f"bench-{name}", sampler))
+
+
+def _run_record(rec: dict[str, Any], exitcode: int | None) -> dict[str, Any]:
+    """A child run's record as `_in_own_process` returned it, failed (run_ok False, child_error)
+    when it wrote none or exited with an error."""
     rec.setdefault("run_ok", False)
     if exitcode:
         rec["run_ok"] = False
@@ -1239,13 +1243,8 @@ def _dagster_in_own_process(exports: Path, work: Path, sampler: _Sampler) -> dic
     """Runs `_dagster_run` in a spawned process (it inherits the bench's environment), the sampler
     following that process's tree; returns its record (run_ok, steps). Its CPU time is counted
     as a waited-for child's."""
-    out = work / "dagster_run.json"
-    rec, exitcode = _in_own_process(_dagster_run, (str(exports), str(work)), out, "bench-dagster", sampler)
-    rec.setdefault("run_ok", False)
-    if exitcode:
-        rec["run_ok"] = False
-        rec.setdefault("child_error", f"exit code {exitcode}")
-    return rec
+    return _run_record(*_in_own_process(_dagster_run, (str(exports), str(work)), work / "dagster_run.json",
+                                        "bench-dagster", sampler))
 
 
 def _ratios(res: dict[str, Any], charts: bool) -> dict[str, Any]:
