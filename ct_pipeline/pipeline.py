@@ -10,6 +10,7 @@ analyst- and public-zone tables into a new file and renames it over warehouse/ct
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ct_pipeline.metadata import load_registry
-from ct_pipeline.metadata.ddl import table_ddl
+from ct_pipeline.metadata.ddl import table_ddl, upgrade_storage
 from ct_pipeline.settings import Settings, temporary_env
 
 Log = Callable[[str], None]
@@ -87,9 +88,14 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("COMMIT")
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+def ensure_tables(con: duckdb.DuckDBPyConnection, tables: list[str], log: Log = _quiet) -> None:
+    """Create the missing tables; rebuild those whose column storage the registry changed since."""
     for t in tables:
         con.execute(table_ddl(t))
+        started = time.perf_counter()
+        rows = upgrade_storage(con, t)
+        if rows is not None:
+            log(f"{t}: rebuilt with the registry's column storage ({rows} rows, {time.perf_counter() - started:.1f} s, once)")
 
 
 def row_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
@@ -154,7 +160,7 @@ def _ingest_transaction(settings: Settings, key, limit: str, missions, files, re
     with build_connection(settings) as con:
         with transaction(con):
             con.execute(f"SET memory_limit = '{limit}'")
-            ensure_tables(con, INGEST_TABLES)
+            ensure_tables(con, INGEST_TABLES, log)
             # each staged batch is pseudonymised and written as soon as it is staged, so the run never
             # holds every record at once; the person linkage runs once, over the whole run, at the end
             pseudo = BatchPseudonymizer(con, key, restricted_dir=settings.restricted_dir, log=log,

@@ -145,3 +145,42 @@ def test_a_lookup_index_must_name_a_column_of_a_published_table(monkeypatch):
     assert "raw_screenings: a lookup index is kept in the published file only" in str(err.value)
     assert "fct_cases: lookup index 'exploitation_types' is a code_list" in str(err.value)
     assert "fct_assistance" not in str(err.value)  # a scalar column of a published table is fine
+
+
+def test_declared_compression_reaches_duckdb_and_an_older_table_is_rebuilt_with_it(tmp_path):
+    # The vault's sealed identities (ciphertext) are stored uncompressed: DuckDB's analysis of them
+    # at every checkpoint cost seconds a night. A build database made before the declaration gets
+    # the table rebuilt once, its rows kept in order, by the ingest's ensure_tables.
+    from ct_pipeline.metadata.ddl import storage_outdated, table_ddl, upgrade_storage
+    from ct_pipeline.pipeline import ensure_tables
+
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    con.execute(table_ddl("identity_vault"))
+    assert storage_outdated(con, "identity_vault") == []
+    con.execute("DROP TABLE identity_vault")
+    # the table as a build database of session 23 has it: the same DDL without the clause
+    old = table_ddl("identity_vault").replace(" USING COMPRESSION uncompressed", "")
+    assert old != table_ddl("identity_vault")
+    con.execute(old)
+    con.execute("""INSERT INTO identity_vault SELECT 'M/2020-01-01/f.csv', i, 'M', 'c' || i, NULL, 'i' || i,
+                   'name_dob', 'v1', repeat('x', 200) || i, TIMESTAMP '2020-01-01' FROM range(1, 3001) t(i)""")
+    assert storage_outdated(con, "identity_vault") == ["sealed_identity"]
+    assert storage_outdated(con, "ingestion_ledger") == []  # missing: nothing to upgrade
+    logged = []
+    con.execute("BEGIN")
+    ensure_tables(con, ["ingestion_ledger", "identity_vault"], logged.append)
+    con.execute("COMMIT")
+    assert len(logged) == 1 and logged[0].startswith("identity_vault: rebuilt") and "3000 rows" in logged[0]
+    assert storage_outdated(con, "identity_vault") == []
+    assert upgrade_storage(con, "identity_vault") is None  # once
+    rows = con.sql("SELECT source_row, sealed_identity FROM identity_vault").fetchall()
+    assert [r[0] for r in rows] == list(range(1, 3001))
+    assert rows[-1][1] == "x" * 200 + "3000"
+    assert con.sql("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'identity_vault' "
+                   "AND comment IS NULL").fetchall()[0][0] == 0
+    assert sorted(t for (t,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()) == [
+        "identity_vault", "ingestion_ledger"]  # the copy it was made from is gone
+    con.execute("CHECKPOINT")
+    kinds = {c for (c,) in con.sql("SELECT DISTINCT compression FROM pragma_storage_info('identity_vault') "
+                                   "WHERE column_name = 'sealed_identity' AND segment_type = 'VARCHAR'").fetchall()}
+    assert kinds == {"Uncompressed"}

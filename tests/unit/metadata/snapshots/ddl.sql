@@ -829,7 +829,7 @@ CREATE TABLE IF NOT EXISTS identity_vault (
     identity_token VARCHAR NOT NULL,
     identity_basis VARCHAR NOT NULL,
     key_version VARCHAR NOT NULL,
-    sealed_identity VARCHAR NOT NULL,
+    sealed_identity VARCHAR USING COMPRESSION uncompressed NOT NULL,
     stored_at TIMESTAMP NOT NULL
 );
 COMMENT ON TABLE identity_vault IS 'The identity vault, token to AES-GCM encrypted identity, for the data custodian''s case management; every access goes through an audited lookup. Grain: one row per screening record whose identity is kept for re-identification.';
