@@ -239,7 +239,7 @@ def bench(
     out_dir: Annotated[Path, typer.Option("--out", help="Where results-<cases>.json/.md go.")] = Path("bench"),
     cache_dir: Annotated[Path | None, typer.Option("--cache", help="Cache of generated exports (default ~/.cache/ct_pipeline/bench).")] = None,
     no_dagster: Annotated[bool, typer.Option("--no-dagster", help="Skip the end-to-end Dagster run.")] = False,
-    no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip the incremental night.")] = False,
+    no_incremental: Annotated[bool, typer.Option("--no-incremental", help="Skip both nights (the ~1% and the 10-record one).")] = False,
     charts: Annotated[bool, typer.Option(help="Include PNG charts.")] = False,
     repeat: Annotated[int | None, typer.Option(
         min=1, help="End-to-end runs, each followed by a read of the floors; the ratio is their median "

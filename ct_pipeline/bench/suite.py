@@ -645,6 +645,11 @@ def step_timer(rec: dict[str, Any], sampler: _Sampler | None = None):
             setattr(mod, attr, fn)
 
 
+#: a failure of these stages ends the run, as in `runner.run_direct`: later stages read what they
+#: build, and a blocking disclosure check that failed keeps the tables from being published
+STOP_AFTER = ("ingest", "checks_ingest", "build_core", "checks_core", "checks_public")
+
+
 def _gate(outcome, name: str, failures: list[str]) -> None:
     if not outcome.passed:
         failures.append(f"{name}: {outcome.summary}"[:400])
@@ -700,7 +705,7 @@ def run_stages(settings, meter: Meter, *, png: bool, log: Log, stages: dict[str,
         ("build_reports", lambda: pipeline.build_reports(settings, run_date=date.today(), png=png, log=log)),
     ]
     for name, fn in plan:
-        if not step(name, fn) and name in ("ingest", "checks_ingest", "build_core", "checks_core"):
+        if not step(name, fn) and name in STOP_AFTER:
             log(f"  stopping after {name}: later stages depend on it")
             break
     return stages, failed_checks
